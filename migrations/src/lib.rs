@@ -1,0 +1,15 @@
+//! One set of migrations for SQLite, PostgreSQL and MariaDB/MySQL. Append-only: never edit a
+//! migration that has shipped; add a new timestamped file instead.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_users;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_create_users::Migration)]
+    }
+}

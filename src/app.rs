@@ -1,0 +1,115 @@
+//! Start-up: settings → keys → database → listener; then serve until told to stop.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use poem::Server;
+use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::crypto::password::PasswordHasher;
+use crate::crypto::{Keyring, keyfile};
+use crate::http;
+use crate::state::AppState;
+use crate::store::Store;
+
+/// How long in-flight requests may take to finish once shutdown begins.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Why the service could not start; each message is one line naming the setting at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Key(#[from] keyfile::KeyError),
+    #[error("AUTHIFY_PRIVKEY_PATH: the key cannot be used for signing: {0}")]
+    KeyUnusable(josekit::JoseError),
+    #[error("AUTHIFY_DB_URL: cannot connect to the database: {0}")]
+    Database(sea_orm::DbErr),
+    #[error("AUTHIFY_DB_URL: applying migrations failed: {0}")]
+    Migration(sea_orm::DbErr),
+    #[error("AUTHIFY_LISTEN: cannot listen on {addr}: {source}")]
+    Listen { addr: SocketAddr, source: std::io::Error },
+}
+
+/// Connects to the database and applies migrations.
+pub async fn open_store(settings: &Settings) -> Result<Store, StartupError> {
+    let store = Store::connect(&settings.db_url, settings.db_max_connections).await.map_err(StartupError::Database)?;
+    store.migrate().await.map_err(StartupError::Migration)?;
+    Ok(store)
+}
+
+/// Loads the key pair, generating it first when neither file exists.
+pub fn load_keyring(settings: &Settings) -> Result<Keyring, StartupError> {
+    let (private, public) = (&settings.privkey_path, &settings.pubkey_path);
+    if keyfile::needs_generation(private, public)? {
+        keyfile::generate_files(settings.jwt_algorithm, private, public)?;
+        tracing::info!(
+            algorithm = %settings.jwt_algorithm,
+            private = %private.display(),
+            public = %public.display(),
+            "no key pair found: generated a new one (private key mode 0600)"
+        );
+    }
+    let pair = keyfile::load(settings.jwt_algorithm, private, public)?;
+    Keyring::new(&pair).map_err(StartupError::KeyUnusable)
+}
+
+/// A service that is bound to its port and ready to run.
+pub struct Application {
+    state: AppState,
+    acceptor: TcpAcceptor,
+    addr: SocketAddr,
+}
+
+impl Application {
+    /// Builds the state and binds the listener (port 0 picks a free port; see [`Application::addr`]).
+    pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
+        let keyring = load_keyring(&settings)?;
+        let store = open_store(&settings).await?;
+        let listen = settings.listen;
+        let acceptor = TcpListener::bind(listen)
+            .into_acceptor()
+            .await
+            .map_err(|source| StartupError::Listen { addr: listen, source })?;
+        let addr = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied())
+            .unwrap_or(listen);
+        let hasher = PasswordHasher::new(settings.hash_concurrency());
+        let state = AppState { settings: Arc::new(settings), store, keyring: Arc::new(keyring), hasher, clock };
+        Ok(Self { state, acceptor, addr })
+    }
+
+    /// The address actually bound.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish (bounded) and closes the pool.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let Application { state, acceptor, addr } = self;
+        let hasher = state.hasher.clone();
+        tokio::spawn(async move {
+            if let Err(err) = hasher.warm_up().await {
+                tracing::warn!(error = %err, "could not precompute the dummy password hash");
+            }
+        });
+        let store = state.store.clone();
+        tracing::info!(%addr, algorithm = %state.keyring.algorithm(), kid = state.keyring.kid(), "authify is listening");
+        let result = Server::new_with_acceptor(acceptor)
+            .run_with_graceful_shutdown(http::endpoint(state), shutdown, Some(SHUTDOWN_GRACE))
+            .await;
+        if let Err(err) = store.close().await {
+            tracing::warn!(error = %err, "closing the database pool failed");
+        }
+        result
+    }
+}

@@ -1,0 +1,74 @@
+//! The command line: one binary, one subcommand per job; `serve` is the default. Every subcommand
+//! reads the same settings as the server.
+
+mod keys;
+mod serve;
+mod user;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+
+#[derive(Debug, Parser)]
+#[command(name = "authify", version, about = "Authify: an authentication service that signs ECDSA JWTs")]
+pub struct Cli {
+    /// A TOML settings file, layered under the AUTHIFY_* environment variables.
+    #[arg(long, env = "AUTHIFY_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// Print the OpenAPI document (JSON).
+    Openapi,
+}
+
+/// Logs go to stderr; RUST_LOG sets the level (default `info`).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+/// Runs a parsed command line; the error is the one line to print.
+pub fn run(cli: Cli) -> Result<(), String> {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Openapi = command {
+        println!("{}", crate::http::openapi_json());
+        return Ok(());
+    }
+    let settings = Settings::load(cli.config.as_deref()).map_err(|e| e.to_string())?;
+    if let Command::Keys(command) = command {
+        return keys::run(&settings, command);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(async move {
+        match command {
+            Command::Serve => serve::run(settings).await,
+            Command::Migrate => {
+                crate::app::open_store(&settings).await.map_err(|e| e.to_string())?;
+                tracing::info!("migrations applied");
+                Ok(())
+            }
+            Command::User(command) => user::run(&settings, command).await,
+            Command::Keys(_) | Command::Openapi => Ok(()),
+        }
+    })
+}

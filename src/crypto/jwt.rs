@@ -1,0 +1,126 @@
+//! Signing and verifying Authify JWTs. josekit does the JWS work; this module adds Authify's
+//! claim checks and maps every failure to Authify's error messages.
+
+use std::cell::Cell;
+
+use josekit::JoseError;
+use josekit::jws::{JwsHeader, JwsVerifier};
+use josekit::jwt::{self, JwtPayload};
+use serde_json::{Map, Value};
+
+use super::{Algorithm, Keyring};
+
+/// Tokens longer than this are refused before any decoding (Authify tokens are well under 4 KiB).
+pub const MAX_TOKEN_LEN: usize = 16 * 1024;
+
+/// Why a token is not valid; the texts are Authify's (ruby-jwt's), so clients matching on them keep working.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    #[error("Nil JSON web token")]
+    Nil,
+    #[error("Not enough or too many segments")]
+    Segments,
+    #[error("Invalid segment encoding")]
+    Encoding,
+    #[error("Expected a different algorithm")]
+    Algorithm,
+    #[error("Signature verification raised")]
+    Signature,
+    #[error("Signature has expired")]
+    Expired,
+    #[error("Signature nbf has not been reached")]
+    NotYetValid,
+    #[error("Invalid issuer. Expected {expected}, received {received}")]
+    Issuer { expected: String, received: String },
+    #[error("Invalid iat")]
+    IssuedInFuture,
+    #[error("Token has been revoked")]
+    Revoked,
+}
+
+/// What the checks below need to know besides the token.
+#[derive(Debug, Clone, Copy)]
+pub struct Expectations<'a> {
+    pub issuer: &'a str,
+    /// Unix seconds.
+    pub now: i64,
+    pub leeway: i64,
+}
+
+/// A token that passed every check.
+#[derive(Debug, Clone)]
+pub struct VerifiedToken {
+    pub claims: Map<String, Value>,
+    pub algorithm: Algorithm,
+}
+
+/// Signs `claims` with the active key; the header carries `typ`, `alg` and `kid`.
+pub fn sign(keyring: &Keyring, claims: Map<String, Value>) -> Result<String, JoseError> {
+    let mut header = JwsHeader::new();
+    header.set_token_type("JWT");
+    header.set_key_id(keyring.kid());
+    let payload = JwtPayload::from_map(claims)?;
+    jwt::encode_with_signer(&payload, &header, keyring.signer())
+}
+
+/// Verifies signature (with the key named by `kid`, whose algorithm must match `alg`) and claims.
+pub fn verify(keyring: &Keyring, token: &str, expect: Expectations<'_>) -> Result<VerifiedToken, VerifyError> {
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(VerifyError::Nil);
+    }
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(VerifyError::Encoding);
+    }
+    if token.bytes().filter(|b| *b == b'.').count() != 2 {
+        return Err(VerifyError::Segments);
+    }
+    let refused: Cell<Option<VerifyError>> = Cell::new(None);
+    let chosen: Cell<Option<Algorithm>> = Cell::new(None);
+    let selector = |header: &JwsHeader| -> Result<Option<&dyn JwsVerifier>, JoseError> {
+        let Some((algorithm, verifier)) = keyring.verification_key(header.key_id()) else {
+            refused.set(Some(VerifyError::Signature));
+            return Ok(None);
+        };
+        if header.algorithm() != Some(algorithm.name()) {
+            refused.set(Some(VerifyError::Algorithm));
+            return Ok(None);
+        }
+        chosen.set(Some(algorithm));
+        Ok(Some(verifier))
+    };
+    let (payload, _header) = jwt::decode_with_verifier_selector(token, selector).map_err(|err| {
+        refused.take().unwrap_or(match err {
+            JoseError::InvalidSignature(_) if chosen.get().is_some() => VerifyError::Signature,
+            _ => VerifyError::Encoding,
+        })
+    })?;
+    let algorithm = chosen.get().ok_or(VerifyError::Signature)?;
+    let claims = payload.claims_set().clone();
+    check_claims(&claims, expect)?;
+    Ok(VerifiedToken { claims, algorithm })
+}
+
+/// ruby-jwt's order and rules: exp, nbf, iss, iat.
+fn check_claims(claims: &Map<String, Value>, expect: Expectations<'_>) -> Result<(), VerifyError> {
+    let number = |name: &str| claims.get(name).map(|v| v.as_f64().map(|f| f as i64));
+    match number("exp") {
+        Some(Some(exp)) if exp > expect.now - expect.leeway => {}
+        None => {}
+        _ => return Err(VerifyError::Expired),
+    }
+    match number("nbf") {
+        Some(Some(nbf)) if nbf > expect.now + expect.leeway => return Err(VerifyError::NotYetValid),
+        Some(None) => return Err(VerifyError::NotYetValid),
+        _ => {}
+    }
+    let received = claims.get("iss").and_then(Value::as_str).unwrap_or_default();
+    if received != expect.issuer {
+        return Err(VerifyError::Issuer { expected: expect.issuer.to_string(), received: received.to_string() });
+    }
+    match number("iat") {
+        Some(Some(iat)) if iat > expect.now + expect.leeway => Err(VerifyError::IssuedInFuture),
+        Some(None) => Err(VerifyError::IssuedInFuture),
+        _ => Ok(()),
+    }
+}

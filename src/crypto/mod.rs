@@ -1,0 +1,13 @@
+//! Keys, JWT signing and verification, password hashing. Nothing here is hand-rolled: ECDSA comes
+//! from OpenSSL (through josekit) or RustCrypto, argon2id from the `argon2` crate.
+
+mod algorithm;
+pub mod jwt;
+pub mod keyfile;
+mod keyring;
+pub mod password;
+mod signer;
+pub mod tokens;
+
+pub use algorithm::Algorithm;
+pub use keyring::Keyring;

@@ -1,0 +1,13 @@
+//! Random identifiers and secrets from the OS CSPRNG.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+/// `bytes` random bytes, base64url without padding.
+pub fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    // getrandom only fails when the OS has no entropy source at all; there is nothing to fall back to.
+    #[allow(clippy::expect_used)]
+    getrandom::fill(&mut buf).expect("the OS random number generator is unavailable");
+    URL_SAFE_NO_PAD.encode(buf)
+}

@@ -1,0 +1,23 @@
+//! Values parsed at the edge: once constructed they are valid, so the services need not re-check.
+
+mod email;
+mod handle;
+mod password;
+
+pub use email::Email;
+pub use handle::Handle;
+pub use password::Password;
+
+/// A value that failed to parse, with the field it came from.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub struct InvalidValue {
+    pub field: &'static str,
+    pub problem: String,
+}
+
+impl InvalidValue {
+    pub fn new(field: &'static str, problem: impl Into<String>) -> Self {
+        Self { field, problem: problem.into() }
+    }
+}

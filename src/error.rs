@@ -1,0 +1,83 @@
+//! The one domain error. Each variant has a stable code (`AUTH-00NN`, searchable in logs and docs)
+//! and an HTTP status; `http::errors` is the single place that turns it into a response.
+
+use crate::crypto::password::HashError;
+use crate::domain::InvalidValue;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Unknown account, wrong password or unverified email: one answer for all, so a caller cannot
+    /// tell which.
+    #[error("Invalid credentials")]
+    InvalidCredentials,
+    #[error("Account disabled")]
+    AccountDisabled,
+    /// A value that does not meet the rules, naming its field.
+    #[error("{0}")]
+    Invalid(#[from] InvalidValue),
+    /// A request that cannot be understood at all.
+    #[error("{0}")]
+    BadRequest(String),
+    /// A unique value that someone else already has.
+    #[error("{field} is already taken")]
+    Taken { field: &'static str },
+    #[error("Not found")]
+    NotFound,
+    /// Anything that is our fault; logged with its cause chain and never shown to the client.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl Error {
+    /// The stable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidCredentials => "AUTH-0001",
+            Error::AccountDisabled => "AUTH-0002",
+            Error::Invalid(_) => "AUTH-0003",
+            Error::BadRequest(_) => "AUTH-0004",
+            Error::Taken { .. } => "AUTH-0005",
+            Error::NotFound => "AUTH-0006",
+            Error::Internal(_) => "AUTH-0500",
+        }
+    }
+
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> u16 {
+        match self {
+            Error::InvalidCredentials => 401,
+            Error::AccountDisabled => 403,
+            Error::Invalid(_) => 422,
+            Error::BadRequest(_) => 400,
+            Error::Taken { .. } => 409,
+            Error::NotFound => 404,
+            Error::Internal(_) => 500,
+        }
+    }
+
+    pub fn internal(err: impl Into<anyhow::Error>) -> Self {
+        Error::Internal(err.into())
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Taken { field } => Error::Taken { field },
+            StoreError::Db(err) => Error::internal(err),
+        }
+    }
+}
+
+impl From<HashError> for Error {
+    fn from(err: HashError) -> Self {
+        Error::internal(err)
+    }
+}
+
+impl From<josekit::JoseError> for Error {
+    fn from(err: josekit::JoseError) -> Self {
+        Error::internal(err)
+    }
+}

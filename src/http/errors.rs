@@ -1,0 +1,93 @@
+//! The one place where errors become responses on the plain-JSON routes: Authify's
+//! `{"error": "…"}` body with the status of [`Error::status`]. poem's own errors (unknown route,
+//! wrong method, wrong content type, bad query parameter) go through [`poem_error_to_json`].
+
+use poem::http::StatusCode;
+use poem::{IntoResponse, Response};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object};
+
+use crate::error::Error;
+
+pub const WWW_AUTHENTICATE: &str = r#"Bearer realm="authify""#;
+
+/// Authify's error body.
+#[derive(Debug, Clone, Object, serde::Serialize)]
+pub struct ErrorBody {
+    /// What went wrong, for people.
+    pub error: String,
+}
+
+/// Every error a plain-JSON route may answer with.
+#[derive(Debug, ApiResponse)]
+pub enum PlainError {
+    /// The request cannot be parsed (for example, the body is not JSON).
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// The credentials are wrong or missing.
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>, #[oai(header = "WWW-Authenticate")] String),
+    /// The account may not do this (for example, it is disabled).
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// A unique value is already taken.
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
+    /// A field has a value that does not meet the rules; the message names the field.
+    #[oai(status = 422)]
+    Unprocessable(Json<ErrorBody>),
+    #[oai(status = 500)]
+    Internal(Json<ErrorBody>),
+}
+
+fn body(message: impl Into<String>) -> Json<ErrorBody> {
+    Json(ErrorBody { error: message.into() })
+}
+
+impl From<Error> for PlainError {
+    fn from(err: Error) -> Self {
+        let message = err.to_string();
+        match err.status() {
+            400 => PlainError::BadRequest(body(message)),
+            401 => PlainError::Unauthorized(body(message), WWW_AUTHENTICATE.into()),
+            403 => PlainError::Forbidden(body(message)),
+            404 => PlainError::NotFound(body(message)),
+            409 => PlainError::Conflict(body(message)),
+            422 => PlainError::Unprocessable(body(message)),
+            _ => {
+                tracing::error!(code = err.code(), error = ?err, "request failed");
+                PlainError::Internal(body("Internal server error"))
+            }
+        }
+    }
+}
+
+/// A JSON error response with any status.
+pub fn json_error(status: StatusCode, message: impl Into<String>) -> Response {
+    let mut response = poem::web::Json(ErrorBody { error: message.into() }).into_response();
+    response.set_status(status);
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert("WWW-Authenticate", poem::http::HeaderValue::from_static(WWW_AUTHENTICATE));
+    }
+    response
+}
+
+/// Turns any error that reached the top without a JSON body into one.
+pub async fn poem_error_to_json(err: poem::Error) -> Response {
+    if err.is_from_response() {
+        return err.into_response();
+    }
+    let status = err.status();
+    let message = match status {
+        StatusCode::NOT_FOUND => "Not found".to_string(),
+        StatusCode::METHOD_NOT_ALLOWED => "Method not allowed".to_string(),
+        StatusCode::INTERNAL_SERVER_ERROR => {
+            tracing::error!(error = %err, "request failed");
+            "Internal server error".to_string()
+        }
+        _ => err.to_string(),
+    };
+    json_error(status, message)
+}

@@ -1,0 +1,7 @@
+//! Use cases, one file each. Services take the state they need and return domain types and
+//! [`crate::error::Error`]; they know nothing of HTTP.
+
+pub mod issue_token;
+pub mod login;
+pub mod users;
+pub mod verify_token;

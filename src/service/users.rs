@@ -1,0 +1,57 @@
+//! Creating users and changing their standing (used by the command line now, by the API later).
+//! These need only the store and the hasher, so the command line can run them without keys.
+
+use crate::crypto::password::PasswordHasher;
+use crate::domain::{Email, Handle, Password};
+use crate::error::Error;
+use crate::store::Store;
+use crate::store::users::{NewUser, User};
+
+/// Creates a verified user with a password; the handle is derived from the email.
+pub async fn create_user(
+    store: &Store,
+    hasher: &PasswordHasher,
+    now: i64,
+    email: &str,
+    password: &str,
+    admin: bool,
+) -> Result<User, Error> {
+    let email = Email::parse(email)?;
+    let password = Password::parse(password)?;
+    if store.user_by_email(email.as_str()).await?.is_some() {
+        return Err(Error::Taken { field: "email" });
+    }
+    let handle = free_handle(store, &Handle::derive_from(&email)).await?;
+    let digest = hasher.hash(password.expose()).await?;
+    let new = NewUser {
+        email: email.as_str().to_owned(),
+        handle: handle.as_str().to_owned(),
+        full_name: None,
+        password_digest: Some(digest),
+        admin,
+        verified: true,
+        now,
+    };
+    Ok(store.insert_user(new).await?)
+}
+
+/// Makes an existing user a global admin.
+pub async fn grant_admin(store: &Store, now: i64, email: &str) -> Result<User, Error> {
+    let email = Email::parse(email)?;
+    let user = store.user_by_email(email.as_str()).await?.ok_or(Error::NotFound)?;
+    store.set_user_admin(user.id, true, now).await?.ok_or(Error::NotFound)
+}
+
+/// `base`, or `base` with the first numeric suffix that is free.
+async fn free_handle(store: &Store, base: &Handle) -> Result<Handle, Error> {
+    if !store.handle_taken(base.as_str()).await? {
+        return Ok(base.clone());
+    }
+    for n in 2..1000 {
+        let candidate = base.with_suffix(n);
+        if !store.handle_taken(candidate.as_str()).await? {
+            return Ok(candidate);
+        }
+    }
+    Err(Error::Taken { field: "handle" })
+}

@@ -1,0 +1,74 @@
+//! Storage: sea-orm entities and the queries over them. Nothing outside this module touches
+//! sea-orm, so the rest of the service sees plain structs and [`StoreError`].
+
+pub mod users;
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+
+/// A failed storage operation.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint refused the write; `field` names the column it guards.
+    #[error("{field} is already taken")]
+    Taken { field: &'static str },
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+}
+
+/// Maps a unique violation to the field named in the constraint (`users_email_key`) or, on SQLite,
+/// in the message (`UNIQUE constraint failed: users.email`).
+pub(crate) fn classify(err: DbErr, fields: &[&'static str]) -> StoreError {
+    if let Some(sea_orm::SqlErr::UniqueConstraintViolation(message)) = err.sql_err() {
+        if let Some(field) = fields.iter().find(|f| message.contains(*f)) {
+            return StoreError::Taken { field };
+        }
+    }
+    StoreError::Db(err)
+}
+
+/// The database behind one Authify instance; cheap to clone (a pool handle).
+#[derive(Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// Connects to `url` (already normalised by the settings) and waits at most a few seconds.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbErr> {
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .max_connections(max_connections)
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(5))
+            .sqlx_logging(false);
+        let db = Database::connect(options).await?;
+        if db.get_database_backend() == DbBackend::Sqlite {
+            // WAL lets readers proceed while a writer commits; it is a property of the file.
+            db.execute_unprepared("PRAGMA journal_mode = WAL").await?;
+        }
+        Ok(Self { db })
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> Result<(), DbErr> {
+        Migrator::up(&self.db, None).await
+    }
+
+    /// Whether the database answers (readiness).
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.db.ping().await
+    }
+
+    /// Closes the pool, waiting for connections in use to be returned.
+    pub async fn close(self) -> Result<(), DbErr> {
+        self.db.close().await
+    }
+
+    pub(crate) fn conn(&self) -> &DatabaseConnection {
+        &self.db
+    }
+}

@@ -1,0 +1,87 @@
+//! The `users` table.
+
+use sea_orm::entity::prelude::*;
+use sea_orm::{ActiveValue::Set, QueryFilter};
+
+use super::{Store, StoreError, classify};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub email: String,
+    pub handle: String,
+    pub full_name: Option<String>,
+    pub password_digest: Option<String>,
+    pub admin: bool,
+    pub verified: bool,
+    pub disabled: bool,
+    pub password_changed_at: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+/// A stored user.
+pub type User = Model;
+
+/// What is needed to create a user.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub handle: String,
+    pub full_name: Option<String>,
+    pub password_digest: Option<String>,
+    pub admin: bool,
+    pub verified: bool,
+    pub now: i64,
+}
+
+const UNIQUE_FIELDS: &[&str] = &["email", "handle"];
+
+impl Store {
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        Ok(Entity::find().filter(Column::Email.eq(email)).one(self.conn()).await?)
+    }
+
+    pub async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
+        Ok(Entity::find_by_id(id).one(self.conn()).await?)
+    }
+
+    /// Inserts a user; a taken email or handle gives [`StoreError::Taken`] naming the field.
+    pub async fn insert_user(&self, new: NewUser) -> Result<User, StoreError> {
+        let row = ActiveModel {
+            email: Set(new.email),
+            handle: Set(new.handle),
+            full_name: Set(new.full_name),
+            password_digest: Set(new.password_digest),
+            admin: Set(new.admin),
+            verified: Set(new.verified),
+            disabled: Set(false),
+            password_changed_at: Set(new.now),
+            created_at: Set(new.now),
+            updated_at: Set(new.now),
+            ..Default::default()
+        };
+        row.insert(self.conn()).await.map_err(|e| classify(e, UNIQUE_FIELDS))
+    }
+
+    /// Sets the admin flag; `None` when there is no such user.
+    pub async fn set_user_admin(&self, id: i64, admin: bool, now: i64) -> Result<Option<User>, StoreError> {
+        let Some(user) = self.user_by_id(id).await? else { return Ok(None) };
+        let mut row: ActiveModel = user.into();
+        row.admin = Set(admin);
+        row.updated_at = Set(now);
+        Ok(Some(row.update(self.conn()).await?))
+    }
+
+    /// Whether a handle is in use (used to derive a free handle before inserting).
+    pub async fn handle_taken(&self, handle: &str) -> Result<bool, StoreError> {
+        Ok(Entity::find().filter(Column::Handle.eq(handle)).count(self.conn()).await? > 0)
+    }
+}
