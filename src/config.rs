@@ -102,7 +102,11 @@ impl Settings {
             }
             figment = figment.merge(Toml::file(path));
         }
-        figment = figment.merge(Env::prefixed("AUTHIFY_").ignore(&["CONFIG"]).filter(|k| !k.as_str().to_ascii_lowercase().starts_with("test_")));
+        figment = figment.merge(
+            Env::prefixed("AUTHIFY_")
+                .ignore(&["CONFIG"])
+                .filter(|k| !k.as_str().to_ascii_lowercase().starts_with("test_")),
+        );
         let settings: Settings = figment.extract().map_err(from_figment)?;
         settings.validated()
     }
@@ -144,9 +148,12 @@ impl Settings {
 /// Accepts Authify's `mysql2://` and `sqlite3://` spellings and makes SQLite create its file.
 fn normalize_db_url(url: &str) -> Result<String, ConfigError> {
     let url = url.trim();
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or_else(|| ConfigError::new("AUTHIFY_DB_URL", format!("`{url}` is not a URL (expected sqlite://, postgres:// or mysql://)")))?;
+    let (scheme, rest) = url.split_once("://").ok_or_else(|| {
+        ConfigError::new(
+            "AUTHIFY_DB_URL",
+            format!("`{url}` is not a URL (expected sqlite://, postgres:// or mysql://)"),
+        )
+    })?;
     let scheme = match scheme {
         "sqlite" | "sqlite3" => "sqlite",
         "postgres" | "postgresql" => "postgres",
@@ -194,7 +201,10 @@ mod tests {
 
     #[test]
     fn authify_spellings_of_database_urls_are_accepted() {
-        assert_eq!(normalize_db_url("mysql2://root@localhost:3306/authifydb").ok().as_deref(), Some("mysql://root@localhost:3306/authifydb"));
+        assert_eq!(
+            normalize_db_url("mysql2://root@localhost:3306/authifydb").ok().as_deref(),
+            Some("mysql://root@localhost:3306/authifydb")
+        );
         assert_eq!(normalize_db_url("sqlite3://x.db").ok().as_deref(), Some("sqlite://x.db?mode=rwc"));
         assert_eq!(normalize_db_url("sqlite://x.db?mode=ro").ok().as_deref(), Some("sqlite://x.db?mode=ro"));
         assert!(normalize_db_url("redis://x").is_err());

@@ -29,9 +29,8 @@ pub async fn run(settings: &Settings, command: UserCommand) -> Result<(), String
         UserCommand::Create { email, admin } => {
             let password = read_password()?;
             let hasher = PasswordHasher::new(1);
-            let user = users::create_user(&store, &hasher, now, &email, &password, admin)
-                .await
-                .map_err(|e| e.to_string())?;
+            let user =
+                users::create_user(&store, &hasher, now, &email, &password, admin).await.map_err(|e| e.to_string())?;
             let role = if user.admin { "admin" } else { "user" };
             println!("created {role} {} (id {}, handle {})", user.email, user.id, user.handle);
         }

@@ -50,7 +50,8 @@ struct Parsed {
 
 macro_rules! parse_private_on {
     ($curve:ident, $alg:expr, $pem:expr) => {{
-        let secret = $curve::SecretKey::from_pkcs8_pem($pem).ok().or_else(|| $curve::SecretKey::from_sec1_pem($pem).ok());
+        let secret =
+            $curve::SecretKey::from_pkcs8_pem($pem).ok().or_else(|| $curve::SecretKey::from_sec1_pem($pem).ok());
         secret.and_then(|secret| {
             let public = secret.public_key();
             Some(Parsed {

@@ -2,8 +2,8 @@
 //! (PEM, JWK, JWKS), computed once at start-up so the hot paths only read them.
 
 use base64::Engine;
-use bytes::Bytes;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bytes::Bytes;
 use josekit::JoseError;
 use josekit::jws::alg::ecdsa::EcdsaJwsAlgorithm;
 use josekit::jws::{JwsSigner, JwsVerifier};
@@ -101,10 +101,7 @@ fn public_jwk(algorithm: Algorithm, point: &[u8]) -> Value {
 
 /// RFC 7638: SHA-256 over the required members in lexicographic order, no whitespace.
 fn thumbprint(jwk: &Value) -> String {
-    let canonical = format!(
-        r#"{{"crv":{},"kty":"EC","x":{},"y":{}}}"#,
-        jwk["crv"], jwk["x"], jwk["y"]
-    );
+    let canonical = format!(r#"{{"crv":{},"kty":"EC","x":{},"y":{}}}"#, jwk["crv"], jwk["x"], jwk["y"]);
     URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
 }
 

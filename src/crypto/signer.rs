@@ -15,7 +15,8 @@ use super::Algorithm;
 /// A signer for `algorithm` from a PKCS#8 DER private key, tagged with `kid`.
 pub fn signer_for(algorithm: Algorithm, pkcs8_der: &[u8], kid: &str) -> Result<Box<dyn JwsSigner>, JoseError> {
     use p256::elliptic_curve::pkcs8::DecodePrivateKey;
-    let invalid = |e: p256::elliptic_curve::pkcs8::Error| JoseError::InvalidKeyFormat(anyhow::Error::msg(e.to_string()));
+    let invalid =
+        |e: p256::elliptic_curve::pkcs8::Error| JoseError::InvalidKeyFormat(anyhow::Error::msg(e.to_string()));
     Ok(match algorithm {
         Algorithm::Es256 => {
             let mut signer = EcdsaJwsAlgorithm::Es256.signer_from_der(pkcs8_der)?;
@@ -61,8 +62,10 @@ macro_rules! rustcrypto_signer {
             }
 
             fn sign(&self, message: &[u8]) -> Result<Vec<u8>, JoseError> {
-                let signature: $curve::ecdsa::Signature =
-                    self.key.try_sign(message).map_err(|e| JoseError::InvalidSignature(anyhow::Error::msg(e.to_string())))?;
+                let signature: $curve::ecdsa::Signature = self
+                    .key
+                    .try_sign(message)
+                    .map_err(|e| JoseError::InvalidSignature(anyhow::Error::msg(e.to_string())))?;
                 Ok(signature.to_bytes().to_vec())
             }
 

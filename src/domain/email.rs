@@ -49,7 +49,10 @@ mod tests {
 
     #[test]
     fn addresses_are_normalised_and_nonsense_refused() {
-        assert_eq!(Email::parse("  Some.User@MyCompany.com ").map(|e| e.0).ok().as_deref(), Some("some.user@mycompany.com"));
+        assert_eq!(
+            Email::parse("  Some.User@MyCompany.com ").map(|e| e.0).ok().as_deref(),
+            Some("some.user@mycompany.com")
+        );
         for bad in ["", "no-at-sign", "@example.com", "a@", "a@@b", "a b@c.d", "a@.com", "a@b..c", "a@b.c."] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }

@@ -44,11 +44,9 @@ impl<T: Type + DeserializeOwned> ParsePayload for JsonBody<T> {
     const IS_REQUIRED: bool = true;
 
     async fn from_request(_request: &Request, body: &mut RequestBody) -> Result<Self> {
-        let bytes = body
-            .take()?
-            .into_bytes_limit(MAX_BODY_BYTES)
-            .await
-            .map_err(|_| refuse(StatusCode::PAYLOAD_TOO_LARGE, format!("Request body must be at most {MAX_BODY_BYTES} bytes")))?;
+        let bytes = body.take()?.into_bytes_limit(MAX_BODY_BYTES).await.map_err(|_| {
+            refuse(StatusCode::PAYLOAD_TOO_LARGE, format!("Request body must be at most {MAX_BODY_BYTES} bytes"))
+        })?;
         let value: serde_json::Value = serde_json::from_slice(&bytes)
             .map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("Request must be valid JSON: {e}")))?;
         if !value.is_object() {

@@ -105,7 +105,11 @@ impl JwtApi {
     /// Unknown email, wrong password and (when verification is required) an unverified account all
     /// answer the same 401.
     #[oai(path = "/token", method = "post")]
-    async fn token(&self, state: Data<&AppState>, body: JsonBody<TokenRequest>) -> Result<Json<TokenResponse>, PlainError> {
+    async fn token(
+        &self,
+        state: Data<&AppState>,
+        body: JsonBody<TokenRequest>,
+    ) -> Result<Json<TokenResponse>, PlainError> {
         let request = body.0;
         let inject = issue_token::check_inject(request.inject)?;
         let (Some(email), Some(password)) = (request.email, request.password) else {

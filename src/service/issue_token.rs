@@ -30,7 +30,9 @@ pub fn check_inject(inject: Option<Value>) -> Result<Option<Map<String, Value>>,
         Some(Value::Object(map)) => {
             let size = serde_json::to_vec(&map).map(|v| v.len()).unwrap_or(usize::MAX);
             if size > MAX_INJECT_BYTES {
-                return Err(InvalidValue::new("inject", format!("must be at most {MAX_INJECT_BYTES} bytes of JSON")).into());
+                return Err(
+                    InvalidValue::new("inject", format!("must be at most {MAX_INJECT_BYTES} bytes of JSON")).into()
+                );
             }
             Ok(Some(map))
         }
@@ -54,10 +56,8 @@ pub fn issue_for_user(state: &AppState, user: &User, inject: Option<Map<String, 
     claims.insert("iat".into(), json!(now));
     claims.insert("iss".into(), json!(settings.jwt_issuer));
     claims.insert("scopes".into(), json!(scopes_of(user)));
-    claims.insert(
-        "user".into(),
-        json!({ "username": user.email, "uid": user.id, "organizations": Vec::<Value>::new() }),
-    );
+    claims
+        .insert("user".into(), json!({ "username": user.email, "uid": user.id, "organizations": Vec::<Value>::new() }));
     if let Some(custom) = inject {
         claims.insert("custom".into(), Value::Object(custom));
     }

@@ -21,10 +21,10 @@ pub enum StoreError {
 /// Maps a unique violation to the field named in the constraint (`users_email_key`) or, on SQLite,
 /// in the message (`UNIQUE constraint failed: users.email`).
 pub(crate) fn classify(err: DbErr, fields: &[&'static str]) -> StoreError {
-    if let Some(sea_orm::SqlErr::UniqueConstraintViolation(message)) = err.sql_err() {
-        if let Some(field) = fields.iter().find(|f| message.contains(*f)) {
-            return StoreError::Taken { field };
-        }
+    if let Some(sea_orm::SqlErr::UniqueConstraintViolation(message)) = err.sql_err()
+        && let Some(field) = fields.iter().find(|f| message.contains(*f))
+    {
+        return StoreError::Taken { field };
     }
     StoreError::Db(err)
 }

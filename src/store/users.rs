@@ -73,11 +73,25 @@ impl Store {
 
     /// Sets the admin flag; `None` when there is no such user.
     pub async fn set_user_admin(&self, id: i64, admin: bool, now: i64) -> Result<Option<User>, StoreError> {
+        self.update_user(id, now, |row| row.admin = Set(admin)).await
+    }
+
+    /// Sets the disabled flag; `None` when there is no such user.
+    pub async fn set_user_disabled(&self, id: i64, disabled: bool, now: i64) -> Result<Option<User>, StoreError> {
+        self.update_user(id, now, |row| row.disabled = Set(disabled)).await
+    }
+
+    async fn update_user(
+        &self,
+        id: i64,
+        now: i64,
+        change: impl FnOnce(&mut ActiveModel),
+    ) -> Result<Option<User>, StoreError> {
         let Some(user) = self.user_by_id(id).await? else { return Ok(None) };
         let mut row: ActiveModel = user.into();
-        row.admin = Set(admin);
+        change(&mut row);
         row.updated_at = Set(now);
-        Ok(Some(row.update(self.conn()).await?))
+        Ok(Some(row.update(self.conn()).await.map_err(|e| classify(e, UNIQUE_FIELDS))?))
     }
 
     /// Whether a handle is in use (used to derive a free handle before inserting).

@@ -1,0 +1,217 @@
+//! The real `authify` binary, as a new user and an admin run it.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+/// `authify <args>` run in `dir` with only the given AUTHIFY_* settings.
+fn authify(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_authify"));
+    command.current_dir(dir).args(args);
+    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("AUTHIFY_") || k == "RUST_LOG") {
+        command.env_remove(key);
+    }
+    command.envs(env.iter().copied());
+    command
+}
+
+fn run(dir: &Path, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Output {
+    let mut child = authify(dir, env, args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run authify");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+    child.wait_with_output().expect("wait for authify")
+}
+
+/// The one `error:` line of a failed run, checking that it failed cleanly.
+fn failure_line(output: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "expected failure, stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "exactly one error line: {stderr}");
+    errors[0].to_owned()
+}
+
+/// A running `authify serve` and the address it reported.
+struct Server {
+    child: Child,
+    addr: String,
+    log: mpsc::Receiver<String>,
+    first_lines: Vec<String>,
+}
+
+impl Server {
+    #[allow(clippy::zombie_processes, reason = "Server's Drop kills and reaps the child")]
+    fn start(dir: &Path, env: &[(&str, &str)]) -> Server {
+        let mut env = env.to_vec();
+        env.push(("AUTHIFY_LISTEN", "127.0.0.1:0"));
+        let mut child =
+            authify(dir, &env, &["serve"]).stderr(Stdio::piped()).stdout(Stdio::null()).spawn().expect("serve");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut first_lines = Vec::new();
+        loop {
+            let line = rx.recv_timeout(Duration::from_secs(30)).expect("the server reports its address");
+            first_lines.push(line.clone());
+            if let Some(at) = line.find("authify is listening addr=") {
+                let addr = line[at + "authify is listening addr=".len()..].split_whitespace().next().expect("addr");
+                return Server { child, addr: addr.to_owned(), log: rx, first_lines };
+            }
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// SIGTERM, and the exit status once in-flight work is done.
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+        let status = self.child.wait().expect("wait");
+        let rest: Vec<String> = self.log.try_iter().collect();
+        assert!(rest.iter().any(|l| l.contains("shutting down")), "{rest:?}");
+        status
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_new_user_runs_the_service_creates_a_user_and_gets_a_token_verified_elsewhere() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let created = run(dir.path(), &[], &["user", "create", "Admin@Example.com", "--admin"], "a long enough password\n");
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let stdout = String::from_utf8_lossy(&created.stdout);
+    assert!(stdout.contains("created admin admin@example.com"), "{stdout}");
+
+    let server = Server::start(dir.path(), &[]);
+    assert!(server.first_lines.iter().any(|l| l.contains("generated a new one")), "{:?}", server.first_lines);
+    let private = dir.path().join("keys/private.pem");
+    assert_eq!(std::fs::metadata(&private).expect("private key").permissions().mode() & 0o777, 0o600);
+    assert!(dir.path().join("authify.db").exists());
+
+    let client = reqwest::Client::new();
+    let meta: Value = client.get(server.url("/jwt/meta")).send().await.expect("meta").json().await.expect("json");
+    assert_eq!(meta["algorithm"], "ES512");
+    let login: Value = client
+        .post(server.url("/jwt/token"))
+        .json(&json!({"email": "admin@example.com", "password": "a long enough password"}))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    let token = login["jwt"].as_str().expect("a jwt");
+    let jwks: Value =
+        client.get(server.url("/.well-known/jwks.json")).send().await.expect("jwks").json().await.expect("json");
+    assert!(crate::discovery::verify_es512_with_openssl(&jwks["keys"][0], token));
+    assert!(server.terminate().success(), "graceful shutdown exits 0");
+
+    // A second start reuses the keys and the database.
+    let again = Server::start(dir.path(), &[]);
+    assert!(!again.first_lines.iter().any(|l| l.contains("generated a new one")));
+    let jwks_again: Value =
+        client.get(again.url("/.well-known/jwks.json")).send().await.expect("jwks").json().await.expect("json");
+    assert_eq!(jwks_again, jwks);
+    again.terminate();
+}
+
+#[test]
+fn user_commands_refuse_duplicates_unknown_users_and_short_passwords() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    assert!(run(dir.path(), &[], &["user", "create", "a@example.com"], "password1\n").status.success());
+    let line = failure_line(&run(dir.path(), &[], &["user", "create", "A@example.com"], "password1\n"));
+    assert_eq!(line, "error: email is already taken");
+    let line = failure_line(&run(dir.path(), &[], &["user", "create", "b@example.com"], "short\n"));
+    assert_eq!(line, "error: password: must be at least 8 characters");
+    let line = failure_line(&run(dir.path(), &[], &["user", "grant-admin", "nobody@example.com"], ""));
+    assert_eq!(line, "error: no user with email nobody@example.com");
+    let granted = run(dir.path(), &[], &["user", "grant-admin", "a@example.com"], "");
+    assert!(String::from_utf8_lossy(&granted.stdout).contains("a@example.com is now an admin"));
+}
+
+#[test]
+fn bad_settings_stop_start_up_with_one_line_naming_the_setting() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path();
+    let serve = |env: &[(&str, &str)]| failure_line(&run(path, env, &["serve"], ""));
+
+    assert!(serve(&[("AUTHIFY_JWT_ALGORITHM", "ES999")]).starts_with("error: AUTHIFY_JWT_ALGORITHM: "));
+    assert!(serve(&[("AUTHIFY_JWT_EXPIRATION", "soon")]).starts_with("error: AUTHIFY_JWT_EXPIRATION: "));
+    assert!(serve(&[("AUTHIFY_LISTEN", "not an address")]).starts_with("error: AUTHIFY_LISTEN: "));
+    assert!(serve(&[("AUTHIFY_DB_URL", "redis://127.0.0.1")]).starts_with("error: AUTHIFY_DB_URL: "));
+
+    let generated = run(path, &[], &["keys", "generate", "--algorithm", "ES256"], "");
+    assert!(generated.status.success(), "{}", String::from_utf8_lossy(&generated.stderr));
+    let line = failure_line(&run(path, &[], &["keys", "generate"], ""));
+    assert!(line.contains("already exists"), "{line}");
+    let line = serve(&[]);
+    assert_eq!(line, "error: AUTHIFY_JWT_ALGORITHM: ES512 needs a P-521 key, but keys/private.pem holds a P-256 key");
+
+    let env_es256 = [("AUTHIFY_JWT_ALGORITHM", "ES256")];
+    let line = serve(&[env_es256[0], ("AUTHIFY_DB_URL", "postgres://postgres@127.0.0.1:1/none")]);
+    assert!(line.starts_with("error: AUTHIFY_DB_URL: cannot connect to the database"), "{line}");
+
+    std::fs::create_dir(path.join("dir.pem")).expect("mkdir");
+    let line = serve(&[env_es256[0], ("AUTHIFY_PRIVKEY_PATH", "dir.pem")]);
+    assert!(line.starts_with("error: AUTHIFY_PRIVKEY_PATH: cannot read dir.pem"), "{line}");
+    std::fs::write(path.join("junk.pem"), "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+        .expect("write");
+    let line = serve(&[env_es256[0], ("AUTHIFY_PRIVKEY_PATH", "junk.pem")]);
+    assert!(line.starts_with("error: AUTHIFY_PRIVKEY_PATH: junk.pem is not a PEM EC private key"), "{line}");
+    let line = serve(&[env_es256[0], ("AUTHIFY_PUBKEY_PATH", "missing.pem")]);
+    assert!(line.starts_with("error: AUTHIFY_PUBKEY_PATH: missing.pem is missing"), "{line}");
+
+    let other = tempfile::tempdir().expect("tempdir");
+    assert!(run(other.path(), &[], &["keys", "generate", "--algorithm", "ES256"], "").status.success());
+    let foreign_public = other.path().join("keys/public.pem");
+    let line = serve(&[env_es256[0], ("AUTHIFY_PUBKEY_PATH", foreign_public.to_str().expect("utf-8"))]);
+    assert!(line.starts_with("error: AUTHIFY_PUBKEY_PATH: "), "{line}");
+    assert!(line.contains("is not the public half of"), "{line}");
+}
+
+#[test]
+fn settings_come_from_a_toml_file_under_the_environment() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("authify.toml"), "jwt_algorithm = \"ES384\"\njwt_issuer = \"From File\"\n")
+        .expect("write");
+    let generated = run(dir.path(), &[], &["--config", "authify.toml", "keys", "generate"], "");
+    assert!(String::from_utf8_lossy(&generated.stdout).contains("generated an ES384 key pair"));
+    let bad = run(dir.path(), &[("AUTHIFY_CONFIG", "nope.toml")], &["migrate"], "");
+    assert!(failure_line(&bad).starts_with("error: AUTHIFY_CONFIG: "));
+    std::fs::write(dir.path().join("broken.toml"), "jwt_expiration = \"x\"\n").expect("write");
+    let broken = run(dir.path(), &[], &["--config", "broken.toml", "migrate"], "");
+    assert!(failure_line(&broken).starts_with("error: AUTHIFY_JWT_EXPIRATION: "));
+}
+
+#[test]
+fn migrate_and_openapi_subcommands_work() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let migrated = run(dir.path(), &[], &["migrate"], "");
+    assert!(migrated.status.success(), "{}", String::from_utf8_lossy(&migrated.stderr));
+    assert!(dir.path().join("authify.db").exists());
+    let printed = run(dir.path(), &[], &["openapi"], "");
+    let spec: Value = serde_json::from_slice(&printed.stdout).expect("JSON on stdout");
+    assert_eq!(spec["info"]["title"], "Authify");
+}

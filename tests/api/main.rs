@@ -1,0 +1,11 @@
+//! One integration-test binary (one link step) driving the real service over HTTP and the real
+//! `authify` binary.
+
+mod cli;
+mod discovery;
+mod health;
+mod helpers;
+mod http_errors;
+mod jwt;
+mod openapi;
+mod verify;

@@ -1,0 +1,24 @@
+//! The checked-in OpenAPI document is what the code generates, and the server serves it.
+
+#[test]
+fn checked_in_openapi_document_matches_the_code() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
+    let checked_in = std::fs::read_to_string(path).unwrap_or_default();
+    let generated = authify::http::openapi_json();
+    assert!(
+        checked_in.trim_end() == generated.trim_end(),
+        "openapi/openapi.json is out of date: run `cargo run -- openapi > openapi/openapi.json`"
+    );
+}
+
+#[tokio::test]
+async fn the_document_and_the_interactive_page_are_served() {
+    let app = crate::helpers::spawn(crate::helpers::Backend::Sqlite).start().await;
+    let served: serde_json::Value = app.get("/openapi.json").await.json().await.expect("json");
+    let generated: serde_json::Value = serde_json::from_str(&authify::http::openapi_json()).expect("json");
+    assert_eq!(served, generated);
+    assert!(served["paths"]["/jwt/token"]["post"].is_object());
+    let docs = app.get("/docs").await;
+    assert_eq!(docs.status().as_u16(), 200);
+    assert!(docs.text().await.expect("html").contains("swagger"));
+}
