@@ -50,6 +50,9 @@ pub struct Settings {
     pub jwks_max_age: u32,
     /// AUTHIFY_PASSWORD_HASH_CONCURRENCY: argon2 hashes run at once (0 = one per core).
     pub password_hash_concurrency: usize,
+    /// AUTHIFY_PASSWORD_HASH_QUEUE: password checks allowed to wait for a free slot (0 = 8 per slot);
+    /// beyond it a login answers 503 with Retry-After at once.
+    pub password_hash_queue: usize,
     /// AUTHIFY_DB_MAX_CONNECTIONS: size of the database pool.
     pub db_max_connections: u32,
 }
@@ -73,6 +76,7 @@ impl Default for Settings {
             cors_origins: "*".into(),
             jwks_max_age: 300,
             password_hash_concurrency: 0,
+            password_hash_queue: 0,
             db_max_connections: 10,
         }
     }
@@ -133,6 +137,14 @@ impl Settings {
     pub fn hash_concurrency(&self) -> usize {
         match self.password_hash_concurrency {
             0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            n => n,
+        }
+    }
+
+    /// Number of argon2 computations allowed to wait.
+    pub fn hash_queue(&self) -> usize {
+        match self.password_hash_queue {
+            0 => 8 * self.hash_concurrency(),
             n => n,
         }
     }

@@ -24,6 +24,9 @@ pub enum Error {
     Taken { field: &'static str },
     #[error("Not found")]
     NotFound,
+    /// Too much work queued (for example password checks); retry after `retry_after` seconds.
+    #[error("Too many requests at once; retry shortly")]
+    Busy { retry_after: u32 },
     /// Anything that is our fault; logged with its cause chain and never shown to the client.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -39,6 +42,7 @@ impl Error {
             Error::BadRequest(_) => "AUTH-0004",
             Error::Taken { .. } => "AUTH-0005",
             Error::NotFound => "AUTH-0006",
+            Error::Busy { .. } => "AUTH-0007",
             Error::Internal(_) => "AUTH-0500",
         }
     }
@@ -52,6 +56,7 @@ impl Error {
             Error::BadRequest(_) => 400,
             Error::Taken { .. } => 409,
             Error::NotFound => 404,
+            Error::Busy { .. } => 503,
             Error::Internal(_) => 500,
         }
     }
@@ -72,7 +77,10 @@ impl From<StoreError> for Error {
 
 impl From<HashError> for Error {
     fn from(err: HashError) -> Self {
-        Error::internal(err)
+        match err {
+            HashError::Busy => Error::Busy { retry_after: 1 },
+            other => Error::internal(other),
+        }
     }
 }
 

@@ -2,10 +2,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
+    tune_allocator();
     let cli = authify::cli::Cli::parse();
     authify::cli::init_tracing();
     match authify::cli::run(cli) {
@@ -16,3 +14,18 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// argon2 allocates 19 MiB per password check. glibc's dynamic mmap threshold would, after the
+/// first free, serve such blocks from the heap and keep them resident; a fixed threshold maps and
+/// unmaps them each time, so memory returns to the idle size after a login flood (docs/benchmarks.md).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn tune_allocator() {
+    // SAFETY: mallopt only sets allocator parameters; it runs before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn tune_allocator() {}

@@ -28,7 +28,7 @@ pub async fn run(settings: &Settings, command: UserCommand) -> Result<(), String
     match command {
         UserCommand::Create { email, admin } => {
             let password = read_password()?;
-            let hasher = PasswordHasher::new(1);
+            let hasher = PasswordHasher::new(1, 0);
             let user =
                 users::create_user(&store, &hasher, now, &email, &password, admin).await.map_err(|e| e.to_string())?;
             let role = if user.admin { "admin" } else { "user" };

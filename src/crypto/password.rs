@@ -1,5 +1,7 @@
 //! argon2id password hashing (OWASP parameters: m=19456 KiB, t=2, p=1), off the async threads and
-//! behind a semaphore so a login flood queues instead of exhausting memory (about 19 MiB a hash).
+//! behind a semaphore so a login flood cannot exhaust memory (about 19 MiB a hash). The queue in
+//! front of it is bounded too: past it, callers are told to come back (503) at once rather than
+//! waiting seconds, which keeps the latency of the logins that are served low under overload.
 
 use std::sync::Arc;
 
@@ -14,19 +16,31 @@ pub enum HashError {
     Task(#[from] tokio::task::JoinError),
     #[error("password hashing is shutting down")]
     Closed,
+    /// More hashes are waiting than the queue allows; the caller should retry shortly.
+    #[error("too many password checks are waiting")]
+    Busy,
 }
 
 /// Hashes and verifies passwords; cheap to clone.
 #[derive(Clone)]
 pub struct PasswordHasher {
+    /// Hashes running at once.
     permits: Arc<Semaphore>,
+    /// Hashes running or waiting; `try_acquire` failing means the queue is full.
+    slots: Arc<Semaphore>,
     /// A hash of a random password, verified for unknown accounts so they take as long as known ones.
     dummy: Arc<OnceCell<String>>,
 }
 
 impl PasswordHasher {
-    pub fn new(concurrency: usize) -> Self {
-        Self { permits: Arc::new(Semaphore::new(concurrency.max(1))), dummy: Arc::new(OnceCell::new()) }
+    /// `concurrency` hashes at once, and at most `queue` more waiting.
+    pub fn new(concurrency: usize, queue: usize) -> Self {
+        let concurrency = concurrency.max(1);
+        Self {
+            permits: Arc::new(Semaphore::new(concurrency)),
+            slots: Arc::new(Semaphore::new(concurrency + queue)),
+            dummy: Arc::new(OnceCell::new()),
+        }
     }
 
     /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`) for `password` with a fresh random salt.
@@ -76,6 +90,7 @@ impl PasswordHasher {
         &self,
         work: impl FnOnce() -> Result<T, HashError> + Send + 'static,
     ) -> Result<T, HashError> {
+        let _slot = self.slots.try_acquire().map_err(|_| HashError::Busy)?;
         let _permit = self.permits.acquire().await.map_err(|_| HashError::Closed)?;
         tokio::task::spawn_blocking(work).await?
     }
@@ -87,12 +102,33 @@ mod tests {
 
     #[tokio::test]
     async fn a_hash_verifies_its_password_only() {
-        let hasher = PasswordHasher::new(2);
+        let hasher = PasswordHasher::new(2, 4);
         let phc = hasher.hash("correct horse").await.expect("hash");
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
         assert!(hasher.verify("correct horse", Some(&phc)).await.expect("verify"));
         assert!(!hasher.verify("wrong horse", Some(&phc)).await.expect("verify"));
         assert!(!hasher.verify("correct horse", None).await.expect("verify"));
         assert!(!hasher.verify("x", Some("not a phc string")).await.expect("verify"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_refuses_at_once_instead_of_waiting() {
+        let hasher = PasswordHasher::new(1, 1);
+        let phc = hasher.hash("password").await.expect("hash");
+        let checks: Vec<_> = (0..6)
+            .map(|_| {
+                let (hasher, phc) = (hasher.clone(), phc.clone());
+                tokio::spawn(async move { hasher.verify("password", Some(&phc)).await })
+            })
+            .collect();
+        let mut busy = 0;
+        for check in checks {
+            match check.await.expect("task") {
+                Ok(matched) => assert!(matched),
+                Err(HashError::Busy) => busy += 1,
+                Err(other) => panic!("unexpected {other}"),
+            }
+        }
+        assert!(busy >= 1, "six checks cannot all fit one running and one waiting");
     }
 }

@@ -40,6 +40,9 @@ pub enum PlainError {
     Unprocessable(Json<ErrorBody>),
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
+    /// Overloaded (too many password checks waiting): retry after `Retry-After` seconds.
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>, #[oai(header = "Retry-After")] String),
 }
 
 fn body(message: impl Into<String>) -> Json<ErrorBody> {
@@ -49,6 +52,9 @@ fn body(message: impl Into<String>) -> Json<ErrorBody> {
 impl From<Error> for PlainError {
     fn from(err: Error) -> Self {
         let message = err.to_string();
+        if let Error::Busy { retry_after } = err {
+            return PlainError::Unavailable(body(message), retry_after.to_string());
+        }
         match err.status() {
             400 => PlainError::BadRequest(body(message)),
             401 => PlainError::Unauthorized(body(message), WWW_AUTHENTICATE.into()),

@@ -83,7 +83,8 @@ impl Server {
         let pid = self.child.id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
         let status = self.child.wait().expect("wait");
-        let rest: Vec<String> = self.log.try_iter().collect();
+        // The reader thread ends at EOF, which follows the exit; wait for the last lines it forwards.
+        let rest: Vec<String> = std::iter::from_fn(|| self.log.recv_timeout(Duration::from_secs(5)).ok()).collect();
         assert!(rest.iter().any(|l| l.contains("shutting down")), "{rest:?}");
         status
     }

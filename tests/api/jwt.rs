@@ -145,3 +145,25 @@ async fn key_and_meta_describe_the_signing_key() {
         assert_eq!(meta, json!({"algorithm": algorithm.name(), "issuer": "Example Corp", "expiration": 15}));
     }
 }
+
+#[tokio::test]
+async fn logins_past_the_hashing_queue_get_503_with_retry_after_at_once() {
+    let app = spawn(Backend::Sqlite)
+        .settings(|s| {
+            s.password_hash_concurrency = 1;
+            s.password_hash_queue = 1;
+        })
+        .start()
+        .await;
+    app.insert_user("busy@example.com", true, false).await;
+    let logins = (0..8).map(|_| app.login("busy@example.com", PASSWORD));
+    let results = futures::future::join_all(logins).await;
+    let served = results.iter().filter(|(status, _)| *status == 200).count();
+    let refused: Vec<_> = results.iter().filter(|(status, _)| *status == 503).collect();
+    assert!(served >= 1, "{results:?}");
+    assert!(!refused.is_empty(), "{results:?}");
+    assert_eq!(refused[0].1, json!({"error": "Too many requests at once; retry shortly"}));
+    assert_eq!(served + refused.len(), 8);
+    let response = app.post_json("/jwt/token", &json!({"email": "busy@example.com", "password": PASSWORD})).await;
+    assert_eq!(response.status().as_u16(), 200, "the queue drains");
+}

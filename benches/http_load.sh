@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# HTTP load runs against a release build on loopback (wrk from Debian's packages: apt-get install wrk).
+# Usage: benches/http_load.sh [ES256|ES384|ES512]   (default ES256). Figures go to docs/benchmarks.md.
+# Each run is bounded: wrk -d10s (or -d5s for the flood); the server is stopped at the end.
+set -euo pipefail
+algorithm=${1:-ES256}
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=$root/target/release/authify
+[ -x "$bin" ] || cargo build --release --manifest-path "$root/Cargo.toml"
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+work=$(mktemp -d)
+trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+cd "$work"
+export AUTHIFY_JWT_ALGORITHM=$algorithm AUTHIFY_LISTEN=127.0.0.1:0 RUST_LOG=warn,authify=info
+
+echo 'a long enough password' | "$bin" user create bench@example.com >/dev/null 2>&1
+
+start_server() {
+  "$bin" serve 2>"$work/server.log" & server=$!
+  for _ in $(seq 1 200); do
+    addr=$(grep -o 'authify is listening addr=[0-9.:]*' "$work/server.log" | head -n1 | cut -d= -f2) || true
+    [ -n "$addr" ] && return 0
+    sleep 0.05
+  done
+  echo "server did not start" >&2; cat "$work/server.log" >&2; exit 1
+}
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$server/status"; }
+hwm_kb() { awk '/VmHWM/ {print $2}' "/proc/$server/status"; }
+
+# Readiness on an existing database (keys and schema already there): time from exec to the first 200.
+start_server; kill $server; wait $server 2>/dev/null || true
+python3 - "$bin" <<'PY'
+import os, socket, subprocess, sys, time
+env = dict(os.environ, AUTHIFY_LISTEN="127.0.0.1:19292")
+best = []
+for _ in range(5):
+    t0 = time.perf_counter()
+    p = subprocess.Popen([sys.argv[1], "serve"], env=env, stderr=subprocess.DEVNULL)
+    while True:
+        try:
+            s = socket.create_connection(("127.0.0.1", 19292), timeout=0.05)
+            s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            if s.recv(64).startswith(b"HTTP/1.1 200"):
+                break
+        except OSError:
+            time.sleep(0.001)
+    best.append((time.perf_counter() - t0) * 1000)
+    p.terminate(); p.wait()
+print("ready after start (ms, 5 runs): " + ", ".join(f"{b:.1f}" for b in best))
+PY
+
+start_server
+echo "server $addr ($algorithm), idle RSS after start: $(rss_kb) kB"
+token=$(curl -s -H 'Content-Type: application/json' \
+  -d '{"email":"bench@example.com","password":"a long enough password"}' "http://$addr/jwt/token" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["jwt"])')
+
+cat > verify.lua <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"token":"$token"}'
+LUA
+cat > login.lua <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"email":"bench@example.com","password":"a long enough password"}'
+LUA
+
+run() { echo; echo "== $*"; wrk --latency "$@" | grep -E 'Requests/sec|Latency  |  50%|  99%|Non-2xx|Socket errors'; }
+run -t2 -c32 -d10s -s verify.lua "http://$addr/jwt/verify"
+run -t2 -c32 -d10s "http://$addr/.well-known/jwks.json"
+run -t2 -c32 -d10s -s login.lua "http://$addr/jwt/token"
+echo "peak RSS so far: $(hwm_kb) kB; RSS now: $(rss_kb) kB"
+run -t2 -c500 -d5s -s login.lua "http://$addr/jwt/token"
+echo "peak RSS after a 500-connection login flood: $(hwm_kb) kB; RSS now: $(rss_kb) kB"
+sleep 2
+echo "RSS 2 s after the flood: $(rss_kb) kB"
