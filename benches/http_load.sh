@@ -60,13 +60,24 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"token":"$token"}'
 LUA
-cat > login.lua <<LUA
+cat > login.lua <<'LUA'
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"email":"bench@example.com","password":"a long enough password"}'
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) ok = 0; busy = 0 end
+function response(status, headers, body)
+  if status == 200 then ok = ok + 1 elseif status == 503 then busy = busy + 1 end
+end
+function done(summary, latency, requests)
+  local ok, busy = 0, 0
+  for _, t in ipairs(threads) do ok = ok + t:get("ok"); busy = busy + t:get("busy") end
+  io.write(string.format("successful logins: %d (%.1f/s); 503 busy: %d\n", ok, ok / (summary.duration / 1e6), busy))
+end
 LUA
 
-run() { echo; echo "== $*"; wrk --latency "$@" | grep -E 'Requests/sec|Latency  |  50%|  99%|Non-2xx|Socket errors'; }
+run() { echo; echo "== $*"; wrk --latency "$@" | grep -E 'Requests/sec|Latency  |  50%|  99%|Non-2xx|Socket errors|successful logins'; }
 run -t2 -c32 -d10s -s verify.lua "http://$addr/jwt/verify"
 run -t2 -c32 -d10s "http://$addr/.well-known/jwks.json"
 run -t2 -c32 -d10s -s login.lua "http://$addr/jwt/token"

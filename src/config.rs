@@ -50,7 +50,7 @@ pub struct Settings {
     pub jwks_max_age: u32,
     /// AUTHIFY_PASSWORD_HASH_CONCURRENCY: argon2 hashes run at once (0 = one per core).
     pub password_hash_concurrency: usize,
-    /// AUTHIFY_PASSWORD_HASH_QUEUE: password checks allowed to wait for a free slot (0 = 8 per slot);
+    /// AUTHIFY_PASSWORD_HASH_QUEUE: password checks allowed to wait for a free slot (0 = 32 per slot);
     /// beyond it a login answers 503 with Retry-After at once.
     pub password_hash_queue: usize,
     /// AUTHIFY_DB_MAX_CONNECTIONS: size of the database pool.
@@ -144,7 +144,7 @@ impl Settings {
     /// Number of argon2 computations allowed to wait.
     pub fn hash_queue(&self) -> usize {
         match self.password_hash_queue {
-            0 => 8 * self.hash_concurrency(),
+            0 => 32 * self.hash_concurrency(),
             n => n,
         }
     }
