@@ -16,8 +16,9 @@ fn main() -> ExitCode {
 }
 
 /// argon2 allocates 19 MiB per password check. glibc's dynamic mmap threshold would, after the
-/// first free, serve such blocks from the heap and keep them resident; a fixed threshold maps and
-/// unmaps them each time, so memory returns to the idle size after a login flood (docs/benchmarks.md).
+/// first free, serve such blocks from a fragmenting heap (882 MB peak measured); a fixed threshold
+/// maps and unmaps them each time, which bounds memory at a cost in login throughput
+/// (docs/benchmarks.md, "Allocator trade-off").
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn tune_allocator() {
     // SAFETY: mallopt only sets allocator parameters; it runs before any other thread exists.

@@ -9,6 +9,7 @@ use authify::app::Application;
 use authify::clock::ManualClock;
 use authify::config::Settings;
 use authify::crypto::Algorithm;
+use authify::domain::{Email, Handle};
 use authify::state::AppState;
 use authify::store::users::{NewUser, User};
 use sea_orm::{ConnectionTrait, Database};
@@ -213,10 +214,10 @@ impl TestApp {
     /// Inserts a user straight into the store.
     pub async fn insert_user(&self, email: &str, verified: bool, admin: bool) -> User {
         let digest = self.state.hasher.hash(PASSWORD).await.expect("hash");
-        let handle = email.split('@').next().unwrap_or("user").replace(['.', '-', '_'], "");
+        let email = Email::parse(email).expect("a valid email");
         let new = NewUser {
-            email: email.to_owned(),
-            handle,
+            email: email.as_str().to_owned(),
+            handle: Handle::derive_from(&email).as_str().to_owned(),
             full_name: None,
             password_digest: Some(digest),
             admin,
