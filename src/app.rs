@@ -76,7 +76,14 @@ impl Application {
             .map_err(|source| StartupError::Listen { addr: listen, source })?;
         let addr = acceptor.local_addr().first().and_then(|a| a.as_socket_addr().copied()).unwrap_or(listen);
         let hasher = PasswordHasher::new(settings.hash_concurrency(), settings.hash_queue());
-        let state = AppState { settings: Arc::new(settings), store, keyring: Arc::new(keyring), hasher, clock };
+        let state = AppState {
+            settings: Arc::new(settings),
+            store,
+            keyring: Arc::new(keyring),
+            hasher,
+            clock,
+            directory_epoch: Default::default(),
+        };
         Ok(Self { state, acceptor, addr })
     }
 

@@ -6,6 +6,7 @@ pub mod jwt;
 pub mod keyfile;
 mod keyring;
 pub mod password;
+pub mod secret;
 mod signer;
 pub mod tokens;
 

@@ -7,6 +7,7 @@ use crate::crypto::{jwt, tokens};
 use crate::domain::InvalidValue;
 use crate::error::Error;
 use crate::state::AppState;
+use crate::store::claims::OrganizationClaim;
 use crate::store::users::User;
 
 /// The largest `inject` object accepted, serialized.
@@ -41,13 +42,44 @@ pub fn check_inject(inject: Option<Value>) -> Result<Option<Map<String, Value>>,
 }
 
 /// The scopes a user holds.
-pub fn scopes_of(user: &User) -> Vec<&'static str> {
-    if user.admin { vec![USER_ACCESS, ADMIN_ACCESS] } else { vec![USER_ACCESS] }
+pub fn scopes_of(user: &User) -> Vec<String> {
+    let mut scopes = vec![USER_ACCESS.to_owned()];
+    if user.admin {
+        scopes.push(ADMIN_ACCESS.to_owned());
+    }
+    scopes
 }
 
-/// Signs a token for `user`.
-pub fn issue_for_user(state: &AppState, user: &User, inject: Option<Map<String, Value>>) -> Result<IssuedToken, Error> {
+/// Who a token is for and what it may do; everything a token says about its user.
+#[derive(Debug, Clone)]
+pub struct TokenSubject<'a> {
+    pub user: &'a User,
+    pub organizations: &'a [OrganizationClaim],
+    /// The `scopes` claim: the user's own, or fewer (an API key narrows them).
+    pub scopes: &'a [String],
+    /// `act.sub` for a token minted by a trusted delegate on a user's behalf (`delegate:<name>`).
+    pub actor: Option<&'a str>,
+}
+
+/// Loads the user's organizations and signs a token with all of the user's scopes.
+pub async fn issue_for_user(
+    state: &AppState,
+    user: &User,
+    inject: Option<Map<String, Value>>,
+) -> Result<IssuedToken, Error> {
+    let organizations = state.store.organization_claims(user.id).await?;
+    let scopes = scopes_of(user);
+    sign_token(state, &TokenSubject { user, organizations: &organizations, scopes: &scopes, actor: None }, inject)
+}
+
+/// Signs a token for `subject`. No database access: callers that cache the subject sign from memory.
+pub fn sign_token(
+    state: &AppState,
+    subject: &TokenSubject<'_>,
+    inject: Option<Map<String, Value>>,
+) -> Result<IssuedToken, Error> {
     let settings = &state.settings;
+    let user = subject.user;
     let now = state.now();
     let lifetime = i64::from(settings.jwt_expiration) * 60;
     let jti = tokens::random_token(16);
@@ -55,14 +87,19 @@ pub fn issue_for_user(state: &AppState, user: &User, inject: Option<Map<String, 
     claims.insert("exp".into(), json!(now + lifetime));
     claims.insert("iat".into(), json!(now));
     claims.insert("iss".into(), json!(settings.jwt_issuer));
-    claims.insert("scopes".into(), json!(scopes_of(user)));
-    claims
-        .insert("user".into(), json!({ "username": user.email, "uid": user.id, "organizations": Vec::<Value>::new() }));
+    claims.insert("scopes".into(), json!(subject.scopes));
+    claims.insert(
+        "user".into(),
+        json!({ "username": user.email, "uid": user.id, "organizations": subject.organizations }),
+    );
     if let Some(custom) = inject {
         claims.insert("custom".into(), Value::Object(custom));
     }
     claims.insert("sub".into(), json!(user.id.to_string()));
     claims.insert("jti".into(), json!(jti));
+    if let Some(actor) = subject.actor {
+        claims.insert("act".into(), json!({ "sub": actor }));
+    }
     let jwt = jwt::sign(&state.keyring, claims)?;
     Ok(IssuedToken { jwt, jti, expires_in: lifetime })
 }

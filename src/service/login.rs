@@ -31,5 +31,5 @@ pub async fn password_login(
     if state.settings.verifications_required && !user.verified {
         return Err(Error::InvalidCredentials);
     }
-    issue_for_user(state, &user, inject)
+    issue_for_user(state, &user, inject).await
 }

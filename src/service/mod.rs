@@ -1,6 +1,9 @@
 //! Use cases, one file each. Services take the state they need and return domain types and
 //! [`crate::error::Error`]; they know nothing of HTTP.
 
+pub mod api_keys;
+pub mod delegate_auth;
+pub mod delegates;
 pub mod issue_token;
 pub mod login;
 pub mod users;

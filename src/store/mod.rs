@@ -1,6 +1,11 @@
 //! Storage: sea-orm entities and the queries over them. Nothing outside this module touches
 //! sea-orm, so the rest of the service sees plain structs and [`StoreError`].
 
+pub mod api_keys;
+pub mod claims;
+pub mod delegates;
+pub mod entity;
+pub mod identities;
 pub mod users;
 
 use std::time::Duration;

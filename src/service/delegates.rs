@@ -1,0 +1,1 @@
+//! Registering, listing and removing trusted delegates (the command line and the admin API).

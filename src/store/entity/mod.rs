@@ -1,0 +1,11 @@
+//! sea-orm entities for the tables created by the `directory` migration. Times are Unix seconds;
+//! `scopes` columns hold space-separated scope names; `secret_hash` columns hold the hex SHA-256 of
+//! a high-entropy secret (see `crypto::secret`).
+
+pub mod api_key;
+pub mod group;
+pub mod group_membership;
+pub mod identity;
+pub mod organization;
+pub mod organization_membership;
+pub mod trusted_delegate;
