@@ -24,6 +24,21 @@ pub enum Error {
     Taken { field: &'static str },
     #[error("Not found")]
     NotFound,
+    /// No credentials, or credentials that are not good (on routes that need a caller).
+    #[error("Authentication required")]
+    Unauthenticated,
+    /// The caller is known but may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The request contradicts the state of the resource (for example a `type` that does not match).
+    #[error("{0}")]
+    Conflict(String),
+    /// A query parameter that is unknown or has a bad value, naming the parameter.
+    #[error("{parameter}: {problem}")]
+    BadParameter { parameter: String, problem: String },
+    /// A request document that does not have the right shape, with a JSON pointer to the culprit.
+    #[error("{problem}")]
+    BadDocument { pointer: String, problem: String },
     /// Too much work queued (for example password checks); retry after `retry_after` seconds.
     #[error("Too many requests at once; retry shortly")]
     Busy { retry_after: u32 },
@@ -43,6 +58,11 @@ impl Error {
             Error::Taken { .. } => "AUTH-0005",
             Error::NotFound => "AUTH-0006",
             Error::Busy { .. } => "AUTH-0007",
+            Error::Unauthenticated => "AUTH-0008",
+            Error::Forbidden(_) => "AUTH-0009",
+            Error::Conflict(_) => "AUTH-0010",
+            Error::BadParameter { .. } => "AUTH-0011",
+            Error::BadDocument { .. } => "AUTH-0012",
             Error::Internal(_) => "AUTH-0500",
         }
     }
@@ -57,8 +77,25 @@ impl Error {
             Error::Taken { .. } => 409,
             Error::NotFound => 404,
             Error::Busy { .. } => 503,
+            Error::Unauthenticated => 401,
+            Error::Forbidden(_) => 403,
+            Error::Conflict(_) => 409,
+            Error::BadParameter { .. } => 400,
+            Error::BadDocument { .. } => 400,
             Error::Internal(_) => 500,
         }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Error::Forbidden(message.into())
+    }
+
+    pub fn bad_parameter(parameter: impl Into<String>, problem: impl Into<String>) -> Self {
+        Error::BadParameter { parameter: parameter.into(), problem: problem.into() }
+    }
+
+    pub fn bad_document(pointer: impl Into<String>, problem: impl Into<String>) -> Self {
+        Error::BadDocument { pointer: pointer.into(), problem: problem.into() }
     }
 
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {

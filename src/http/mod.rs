@@ -4,6 +4,8 @@ mod cors;
 pub mod errors;
 mod health;
 mod json_body;
+pub mod jsonapi;
+mod resources;
 mod jwt;
 mod wellknown;
 
@@ -32,7 +34,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint {
     let api = openapi_service();
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
-    Route::new()
+    resources::routes(Route::new())
         .at("/openapi.json", spec)
         .nest("/docs", docs)
         .nest("/", api)

@@ -1,6 +1,7 @@
 //! Use cases, one file each. Services take the state they need and return domain types and
 //! [`crate::error::Error`]; they know nothing of HTTP.
 
+pub mod access;
 pub mod api_keys;
 pub mod delegate_auth;
 pub mod delegates;

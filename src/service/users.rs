@@ -4,6 +4,7 @@
 use crate::crypto::password::PasswordHasher;
 use crate::domain::{Email, Handle, Password};
 use crate::error::Error;
+use crate::state::AppState;
 use crate::store::Store;
 use crate::store::users::{NewUser, User};
 
@@ -33,6 +34,41 @@ pub async fn create_user(
         now,
     };
     Ok(store.insert_user(new).await?)
+}
+
+/// What an admin sends to create a user through the API.
+#[derive(Debug, Clone, Default)]
+pub struct NewUserRequest {
+    pub email: String,
+    pub password: Option<String>,
+    pub handle: Option<String>,
+    pub full_name: Option<String>,
+    pub admin: bool,
+    pub verified: bool,
+}
+
+/// Creates a user as an admin asked (password optional: without one the user cannot log in with a
+/// password until they reset it). A taken email or handle is refused by the unique indexes.
+pub async fn create_user_as_admin(state: &AppState, request: NewUserRequest) -> Result<User, Error> {
+    let email = Email::parse(&request.email)?;
+    let handle = match request.handle {
+        Some(handle) => Handle::parse(&handle)?,
+        None => free_handle(&state.store, &Handle::derive_from(&email)).await?,
+    };
+    let password_digest = match request.password {
+        Some(password) => Some(state.hasher.hash(Password::parse(&password)?.expose()).await?),
+        None => None,
+    };
+    let new = NewUser {
+        email: email.as_str().to_owned(),
+        handle: handle.as_str().to_owned(),
+        full_name: request.full_name,
+        password_digest,
+        admin: request.admin,
+        verified: request.verified,
+        now: state.now(),
+    };
+    Ok(state.store.insert_user(new).await?)
 }
 
 /// Makes an existing user a global admin.

@@ -46,3 +46,12 @@ impl Store {
         Ok(Entity::delete_by_id(id).exec(self.conn()).await?.rows_affected > 0)
     }
 }
+
+impl Store {
+    pub async fn list_identities(
+        &self,
+        params: &super::listing::ListParams,
+    ) -> Result<super::listing::Page<Identity>, StoreError> {
+        self.fetch_page(Entity::find(), Column::Id, params).await
+    }
+}

@@ -5,7 +5,10 @@ pub mod api_keys;
 pub mod claims;
 pub mod delegates;
 pub mod entity;
+pub mod groups;
 pub mod identities;
+pub mod listing;
+pub mod organizations;
 pub mod users;
 
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! The `users` table.
 
 use sea_orm::entity::prelude::*;
-use sea_orm::{ActiveValue::Set, QueryFilter};
+use sea_orm::{ActiveValue::Set, IntoActiveModel, QueryFilter};
 
 use super::{Store, StoreError, classify};
 
@@ -92,6 +92,26 @@ impl Store {
         change(&mut row);
         row.updated_at = Set(now);
         Ok(Some(row.update(self.conn()).await.map_err(|e| classify(e, UNIQUE_FIELDS))?))
+    }
+
+    pub async fn list_users(&self, params: &super::listing::ListParams) -> Result<super::listing::Page<User>, StoreError> {
+        self.fetch_page(Entity::find(), Column::Id, params).await
+    }
+
+    pub async fn users_by_ids(&self, ids: &[i64]) -> Result<Vec<User>, StoreError> {
+        Ok(Entity::find().filter(Column::Id.is_in(ids.to_vec())).all(self.conn()).await?)
+    }
+
+    /// Saves changed profile fields; a taken email or handle gives [`StoreError::Taken`].
+    pub async fn save_user(&self, user: User, now: i64) -> Result<User, StoreError> {
+        let mut row = user.into_active_model().reset_all();
+        row.updated_at = Set(now);
+        row.update(self.conn()).await.map_err(|e| classify(e, UNIQUE_FIELDS))
+    }
+
+    /// Deletes a user; everything hanging off it goes with it (foreign keys cascade).
+    pub async fn delete_user(&self, id: i64) -> Result<bool, StoreError> {
+        Ok(Entity::delete_by_id(id).exec(self.conn()).await?.rows_affected > 0)
     }
 
     /// Whether a handle is in use (used to derive a free handle before inserting).

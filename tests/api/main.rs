@@ -6,6 +6,8 @@ mod discovery;
 mod health;
 mod helpers;
 mod http_errors;
+mod jsonapi_client;
+mod jsonapi_conformance;
 mod jwt;
 mod openapi;
 mod verify;

@@ -1,0 +1,57 @@
+//! The {json:api} resources (SPEC §4): one module per type declaring its attributes,
+//! relationships, allow-lists and access rules, and one generic engine serving every type at
+//! `/{type}`, `/{type}/{id}`, `/{type}/{id}/{relationship}` and
+//! `/{type}/{id}/relationships/{relationship}`.
+
+
+mod attributes;
+
+mod engine;
+mod groups;
+mod identities;
+mod includes;
+pub mod kind;
+
+mod organizations;
+mod pagination;
+mod params;
+mod users;
+
+use poem::Route;
+
+use engine::{ResourceEndpoint, Shape};
+use kind::ResourceKind;
+
+static KINDS: &[&dyn ResourceKind] = &[
+    &users::Users,
+    &organizations::Organizations,
+    &groups::Groups,
+
+    &identities::Identities,
+
+];
+
+/// Every resource type.
+pub fn kinds() -> &'static [&'static dyn ResourceKind] {
+    KINDS
+}
+
+pub fn kind_named(name: &str) -> Option<&'static dyn ResourceKind> {
+    KINDS.iter().copied().find(|k| k.name() == name)
+}
+
+/// Adds every {json:api} route to `route`.
+pub fn routes(mut route: Route) -> Route {
+    route = route.at("/organizations/mine", ResourceEndpoint { kind: &organizations::Organizations, shape: Shape::Mine });
+    for kind in KINDS.iter().copied() {
+        let base = format!("/{}", kind.name());
+        route = route
+            .at(&base, ResourceEndpoint { kind, shape: Shape::Collection })
+            .at(format!("{base}/:id"), ResourceEndpoint { kind, shape: Shape::Item })
+            .at(format!("{base}/:id/:rel"), ResourceEndpoint { kind, shape: Shape::Related })
+            .at(format!("{base}/:id/relationships/:rel"), ResourceEndpoint { kind, shape: Shape::Relationship });
+    }
+    route
+}
+
+

@@ -1,0 +1,116 @@
+//! Who is calling: a user (by Bearer token, or a trusted delegate acting on the user's behalf) or a
+//! trusted delegate acting as itself. Users are resolved by id (`sub`), never by email, and a token
+//! of a disabled or deleted user is refused.
+
+use serde_json::Value;
+
+use super::delegate_auth::authenticate_delegate;
+use super::issue_token::{ADMIN_ACCESS, scopes_of};
+use super::verify_token;
+use crate::error::Error;
+use crate::state::AppState;
+use crate::store::delegates::Delegate;
+use crate::store::users::User;
+
+/// Credentials as they arrived, before they are checked.
+#[derive(Debug, Default, Clone)]
+pub struct Credentials<'a> {
+    pub bearer: Option<&'a str>,
+    pub delegate_access: Option<&'a str>,
+    pub delegate_secret: Option<&'a str>,
+    /// `X-Authify-On-Behalf-Of`: an email or a user id.
+    pub on_behalf_of: Option<&'a str>,
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: Option<User>,
+    pub delegate: Option<Delegate>,
+    scopes: Vec<String>,
+}
+
+impl Caller {
+    pub fn user_id(&self) -> Option<i64> {
+        self.user.as_ref().map(|u| u.id)
+    }
+
+    /// Global admin powers: an admin user whose token carries `admin_access` (an API key without it
+    /// narrows an admin to a user), or a delegate acting as itself with `admin_access`.
+    pub fn is_admin(&self) -> bool {
+        let scoped = self.scopes.iter().any(|s| s == ADMIN_ACCESS);
+        match &self.user {
+            Some(user) => user.admin && scoped,
+            None => self.delegate.is_some() && scoped,
+        }
+    }
+
+    /// An admin person (not a delegate acting as itself): only they manage trusted delegates.
+    pub fn is_admin_user(&self) -> bool {
+        self.user.is_some() && self.is_admin()
+    }
+
+    pub fn is_delegate(&self) -> bool {
+        self.delegate.is_some()
+    }
+
+    pub fn is_user(&self, user_id: i64) -> bool {
+        self.user_id() == Some(user_id)
+    }
+
+    /// Self or admin: who may see a user's private attributes and own resources.
+    pub fn is_self_or_admin(&self, user_id: i64) -> bool {
+        self.is_user(user_id) || self.is_admin()
+    }
+
+    /// The calling user; a delegate acting as itself has none.
+    pub fn require_user(&self) -> Result<&User, Error> {
+        self.user.as_ref().ok_or_else(|| Error::forbidden("This action needs a user (X-Authify-On-Behalf-Of)"))
+    }
+}
+
+/// Checks the credentials; no or bad credentials give [`Error::Unauthenticated`].
+pub async fn authenticate(state: &AppState, credentials: &Credentials<'_>) -> Result<Caller, Error> {
+    if let (Some(access), Some(secret)) = (credentials.delegate_access, credentials.delegate_secret) {
+        let delegate = authenticate_delegate(state, access, secret).await.map_err(|_| Error::Unauthenticated)?;
+        let delegate_scopes: Vec<String> = delegate.scopes.split_whitespace().map(str::to_owned).collect();
+        return match credentials.on_behalf_of {
+            None => Ok(Caller { user: None, delegate: Some(delegate), scopes: delegate_scopes }),
+            Some(who) => {
+                let user = user_by_email_or_id(state, who).await?.ok_or(Error::Unauthenticated)?;
+                if user.disabled {
+                    return Err(Error::Unauthenticated);
+                }
+                let scopes = scopes_of(&user).into_iter().filter(|s| delegate_scopes.contains(s)).collect();
+                Ok(Caller { user: Some(user), delegate: Some(delegate), scopes })
+            }
+        };
+    }
+    let token = credentials.bearer.ok_or(Error::Unauthenticated)?;
+    let verified = verify_token::verify(state, token).map_err(|_| Error::Unauthenticated)?;
+    let user_id = subject_id(&verified.claims).ok_or(Error::Unauthenticated)?;
+    let user = state.store.user_by_id(user_id).await?.ok_or(Error::Unauthenticated)?;
+    if user.disabled {
+        return Err(Error::Unauthenticated);
+    }
+    let scopes = match verified.claims.get("scopes") {
+        Some(Value::Array(scopes)) => scopes.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        _ => Vec::new(),
+    };
+    Ok(Caller { user: Some(user), delegate: None, scopes })
+}
+
+/// `sub` (ours), or Authify's `user.uid` for tokens without one.
+fn subject_id(claims: &serde_json::Map<String, Value>) -> Option<i64> {
+    if let Some(sub) = claims.get("sub").and_then(Value::as_str) {
+        return sub.parse().ok();
+    }
+    claims.get("user")?.get("uid")?.as_i64()
+}
+
+async fn user_by_email_or_id(state: &AppState, who: &str) -> Result<Option<User>, Error> {
+    match who.parse::<i64>() {
+        Ok(id) => Ok(state.store.user_by_id(id).await?),
+        Err(_) => Ok(state.store.user_by_email(&who.trim().to_lowercase()).await?),
+    }
+}
