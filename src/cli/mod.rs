@@ -1,6 +1,7 @@
 //! The command line: one binary, one subcommand per job; `serve` is the default. Every subcommand
 //! reads the same settings as the server.
 
+mod delegate;
 mod keys;
 mod serve;
 mod user;
@@ -31,6 +32,9 @@ enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Manage trusted delegates (services that act for users).
+    #[command(subcommand)]
+    Delegate(delegate::DelegateCommand),
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -73,6 +77,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 Ok(())
             }
             Command::User(command) => user::run(&settings, command).await,
+            Command::Delegate(command) => delegate::run(&settings, command).await,
             Command::Keys(_) | Command::Openapi => Ok(()),
         }
     })

@@ -1,4 +1,4 @@
-//! `authify user create|grant-admin`.
+//! `authify user create|grant-admin|disable|enable`.
 
 use std::io::{BufRead, IsTerminal};
 
@@ -7,19 +7,34 @@ use clap::Subcommand;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::crypto::password::PasswordHasher;
+use crate::error::Error;
 use crate::service::users;
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
     /// Create a verified user; the password is asked for (or read from the first line of stdin).
     Create {
+        /// The user's email address (also their login).
         email: String,
         /// Make the user a global admin.
         #[arg(long)]
         admin: bool,
     },
     /// Make an existing user a global admin.
-    GrantAdmin { email: String },
+    GrantAdmin {
+        /// The user's email address.
+        email: String,
+    },
+    /// Disable a user's account: password logins answer 403 until it is enabled again.
+    Disable {
+        /// The user's email address.
+        email: String,
+    },
+    /// Enable a disabled user's account again.
+    Enable {
+        /// The user's email address.
+        email: String,
+    },
 }
 
 pub async fn run(settings: &Settings, command: UserCommand) -> Result<(), String> {
@@ -35,14 +50,28 @@ pub async fn run(settings: &Settings, command: UserCommand) -> Result<(), String
             println!("created {role} {} (id {}, handle {})", user.email, user.id, user.handle);
         }
         UserCommand::GrantAdmin { email } => {
-            let user = users::grant_admin(&store, now, &email).await.map_err(|e| match e {
-                crate::error::Error::NotFound => format!("no user with email {email}"),
-                other => other.to_string(),
-            })?;
+            let user = users::grant_admin(&store, now, &email).await.map_err(|e| unknown_user(e, &email))?;
             println!("{} is now an admin", user.email);
+        }
+        UserCommand::Disable { email } => {
+            let user =
+                users::set_disabled_by_email(&store, now, &email, true).await.map_err(|e| unknown_user(e, &email))?;
+            println!("{} is now disabled", user.email);
+        }
+        UserCommand::Enable { email } => {
+            let user =
+                users::set_disabled_by_email(&store, now, &email, false).await.map_err(|e| unknown_user(e, &email))?;
+            println!("{} is now enabled", user.email);
         }
     }
     Ok(())
+}
+
+fn unknown_user(err: Error, email: &str) -> String {
+    match err {
+        Error::NotFound => format!("no user with email {email}"),
+        other => other.to_string(),
+    }
 }
 
 fn read_password() -> Result<String, String> {

@@ -1,1 +1,143 @@
 //! Registering, listing and removing trusted delegates (the command line and the admin API).
+//! The secret is shown once, in [`CreatedDelegate`]; only its SHA-256 is stored. These take only the
+//! store because the command line has no `AppState`; a caller that has one (the admin API) calls
+//! `state.directory_changed()` after a create or remove, so in-process caches reload.
+
+use crate::crypto::secret::{hash_secret, random_hex};
+use crate::domain::InvalidValue;
+use crate::error::Error;
+use crate::service::issue_token::{ADMIN_ACCESS, USER_ACCESS};
+use crate::store::Store;
+use crate::store::delegates::{Delegate, NewDelegate};
+
+/// Prefixed so a leaked secret is recognisable (by people and secret scanners) for what it is.
+pub const SECRET_PREFIX: &str = "authify_ds_";
+
+const MAX_NAME_CHARS: usize = 64;
+const MAX_DESCRIPTION_CHARS: usize = 1024;
+const MAX_SCOPE_CHARS: usize = 64;
+
+/// A newly registered delegate and its secret, which exists nowhere else: show it once.
+#[derive(Debug, Clone)]
+pub struct CreatedDelegate {
+    pub delegate: Delegate,
+    pub secret: String,
+}
+
+/// Registers a delegate with a fresh access key (40 hex chars) and secret (256 random bits).
+/// `scopes` defaults to `user_access admin_access`. A taken name is [`Error::Taken`] `{field: "name"}`.
+pub async fn create_delegate(
+    store: &Store,
+    now: i64,
+    name: &str,
+    description: Option<String>,
+    scopes: Option<Vec<String>>,
+) -> Result<CreatedDelegate, Error> {
+    check_name(name)?;
+    let description = check_description(description)?;
+    let scopes = match scopes {
+        Some(scopes) => check_scopes(scopes)?,
+        None => format!("{USER_ACCESS} {ADMIN_ACCESS}"),
+    };
+    let secret = format!("{SECRET_PREFIX}{}", random_hex(32));
+    let new = NewDelegate {
+        name: name.to_owned(),
+        description,
+        access_key: random_hex(20),
+        secret_hash: hash_secret(&secret),
+        scopes,
+        now,
+    };
+    // The unique index decides a race between two adds of the same name, so there is no pre-check.
+    let delegate = store.insert_delegate(new).await?;
+    Ok(CreatedDelegate { delegate, secret })
+}
+
+/// Removes the delegate called `name`; [`Error::NotFound`] when there is none.
+pub async fn remove_delegate(store: &Store, name: &str) -> Result<(), Error> {
+    let delegate = store.delegate_by_name(name).await?.ok_or(Error::NotFound)?;
+    // A concurrent remove may win between the lookup and the delete; the outcome is the same.
+    if store.delete_delegate(delegate.id).await? { Ok(()) } else { Err(Error::NotFound) }
+}
+
+/// Every delegate, oldest first.
+pub async fn list_delegates(store: &Store) -> Result<Vec<Delegate>, Error> {
+    Ok(store.list_delegates().await?)
+}
+
+/// Names appear in tokens (`act.sub = "delegate:<name>"`) and on command lines, so keep them plain.
+fn check_name(name: &str) -> Result<(), InvalidValue> {
+    let plain = name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if name.is_empty() || name.len() > MAX_NAME_CHARS || !plain {
+        return Err(InvalidValue::new(
+            "name",
+            format!("must be 1 to {MAX_NAME_CHARS} characters of letters, digits, '.', '_' or '-'"),
+        ));
+    }
+    Ok(())
+}
+
+/// A blank description is no description.
+fn check_description(description: Option<String>) -> Result<Option<String>, InvalidValue> {
+    let Some(text) = description.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty()) else {
+        return Ok(None);
+    };
+    if text.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(InvalidValue::new("description", format!("must be at most {MAX_DESCRIPTION_CHARS} characters")));
+    }
+    Ok(Some(text))
+}
+
+/// Scopes are stored space-separated, so a name must not contain whitespace; duplicates are dropped.
+fn check_scopes(scopes: Vec<String>) -> Result<String, InvalidValue> {
+    let mut kept: Vec<String> = Vec::with_capacity(scopes.len());
+    for scope in scopes {
+        let plain = scope.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':'));
+        if scope.is_empty() || scope.len() > MAX_SCOPE_CHARS || !plain {
+            return Err(InvalidValue::new(
+                "scopes",
+                format!(
+                    "each scope must be 1 to {MAX_SCOPE_CHARS} characters of letters, digits, '.', '_', '-' or ':'"
+                ),
+            ));
+        }
+        if !kept.contains(&scope) {
+            kept.push(scope);
+        }
+    }
+    if kept.is_empty() {
+        return Err(InvalidValue::new("scopes", "must name at least one scope"));
+    }
+    Ok(kept.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_one_to_sixty_four_plain_characters() {
+        assert!(check_name("ci-bot_1.example").is_ok());
+        assert!(check_name(&"a".repeat(64)).is_ok());
+        for bad in ["", "has space", "slash/y", "ümlaut", "semi;colon"] {
+            assert_eq!(check_name(bad).map_err(|e| e.field), Err("name"), "{bad:?}");
+        }
+        assert!(check_name(&"a".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn scopes_are_joined_with_spaces_without_duplicates_and_never_empty() {
+        let scopes = |s: &[&str]| check_scopes(s.iter().map(|x| (*x).to_owned()).collect());
+        assert_eq!(scopes(&["user_access", "user_access", "org:read"]).as_deref(), Ok("user_access org:read"));
+        assert!(scopes(&[]).is_err());
+        assert!(scopes(&["two words"]).is_err());
+        assert!(scopes(&[""]).is_err());
+    }
+
+    #[test]
+    fn a_blank_description_is_none_and_a_long_one_is_refused() {
+        assert_eq!(check_description(Some("  ".into())), Ok(None));
+        assert_eq!(check_description(Some(" ci ".into())), Ok(Some("ci".into())));
+        assert!(check_description(Some("x".repeat(1025))).is_err());
+    }
+}

@@ -78,6 +78,14 @@ pub async fn grant_admin(store: &Store, now: i64, email: &str) -> Result<User, E
     store.set_user_admin(user.id, true, now).await?.ok_or(Error::NotFound)
 }
 
+/// Disables (or re-enables) the account with this email; a disabled user cannot log in. Takes only
+/// the store (the command line has no AppState): a caller holding one calls `directory_changed()`.
+pub async fn set_disabled_by_email(store: &Store, now: i64, email: &str, disabled: bool) -> Result<User, Error> {
+    let email = Email::parse(email)?;
+    let user = store.user_by_email(email.as_str()).await?.ok_or(Error::NotFound)?;
+    store.set_user_disabled(user.id, disabled, now).await?.ok_or(Error::NotFound)
+}
+
 /// `base`, or `base` with the first numeric suffix that is free.
 async fn free_handle(store: &Store, base: &Handle) -> Result<Handle, Error> {
     if !store.handle_taken(base.as_str()).await? {

@@ -20,7 +20,7 @@ fn authify(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Command {
     command
 }
 
-fn run(dir: &Path, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Output {
+pub(crate) fn run(dir: &Path, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Output {
     let mut child = authify(dir, env, args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -32,7 +32,7 @@ fn run(dir: &Path, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Output {
 }
 
 /// The one `error:` line of a failed run, checking that it failed cleanly.
-fn failure_line(output: &Output) -> String {
+pub(crate) fn failure_line(output: &Output) -> String {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "expected failure, stderr: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");

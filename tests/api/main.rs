@@ -2,6 +2,8 @@
 //! `authify` binary.
 
 mod cli;
+mod cli_delegates;
+mod delegates;
 mod discovery;
 mod health;
 mod helpers;
