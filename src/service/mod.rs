@@ -2,8 +2,10 @@
 //! [`crate::error::Error`]; they know nothing of HTTP.
 
 pub mod api_keys;
+pub mod credential_cache;
 pub mod delegate_auth;
 pub mod delegates;
+pub mod identity_login;
 pub mod issue_token;
 pub mod login;
 pub mod users;
