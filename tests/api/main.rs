@@ -1,11 +1,14 @@
 //! One integration-test binary (one link step) driving the real service over HTTP and the real
 //! `authify` binary.
 
+mod api_key_login;
 mod cli;
+mod credentials;
 mod discovery;
 mod health;
 mod helpers;
 mod http_errors;
+mod identity_login;
 mod jwt;
 mod openapi;
 mod verify;
