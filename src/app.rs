@@ -13,6 +13,7 @@ use crate::config::Settings;
 use crate::crypto::password::PasswordHasher;
 use crate::crypto::{Keyring, keyfile};
 use crate::http;
+use crate::service::credential_cache::{self, CredentialCache};
 use crate::state::AppState;
 use crate::store::Store;
 
@@ -76,7 +77,9 @@ impl Application {
             .map_err(|source| StartupError::Listen { addr: listen, source })?;
         let addr = acceptor.local_addr().first().and_then(|a| a.as_socket_addr().copied()).unwrap_or(listen);
         let hasher = PasswordHasher::new(settings.hash_concurrency(), settings.hash_queue());
+        let credentials = CredentialCache::new(settings.credential_cache_seconds, credential_cache::CAPACITY);
         let state = AppState {
+            credentials: Arc::new(credentials),
             settings: Arc::new(settings),
             store,
             keyring: Arc::new(keyring),

@@ -55,6 +55,10 @@ pub struct Settings {
     pub password_hash_queue: usize,
     /// AUTHIFY_DB_MAX_CONNECTIONS: size of the database pool.
     pub db_max_connections: u32,
+    /// AUTHIFY_CREDENTIAL_CACHE_SECONDS: how long an API key checked against the database may be
+    /// reused from memory (0 = always ask the database). Changes made through this instance apply
+    /// at once; changes made by other instances sharing the database within this many seconds.
+    pub credential_cache_seconds: u32,
 }
 
 impl Default for Settings {
@@ -78,6 +82,7 @@ impl Default for Settings {
             password_hash_concurrency: 0,
             password_hash_queue: 0,
             db_max_connections: 10,
+            credential_cache_seconds: 5,
         }
     }
 }

@@ -7,6 +7,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::Keyring;
 use crate::crypto::password::PasswordHasher;
+use crate::service::credential_cache::CredentialCache;
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -19,6 +20,8 @@ pub struct AppState {
     /// Bumped by every write that can change what a token says or whether a credential is still
     /// good (users, memberships, API keys, delegates), so in-process caches know to reload.
     pub directory_epoch: Arc<AtomicU64>,
+    /// API keys already checked against the database (see `service::credential_cache`).
+    pub credentials: Arc<CredentialCache>,
 }
 
 impl AppState {

@@ -1,7 +1,7 @@
 //! Authify's `/jwt/*` routes: the public key, token metadata, token issuance and verification.
 
 use poem::web::Data;
-use poem_openapi::param::Query;
+use poem_openapi::param::{Header, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, Tags};
 use serde::Deserialize;
@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::errors::PlainError;
 use super::json_body::JsonBody;
 use crate::error::Error;
-use crate::service::{issue_token, login, verify_token};
+use crate::service::{api_keys, identity_login, issue_token, login, verify_token};
 use crate::state::AppState;
 
 #[derive(Tags)]
@@ -37,15 +37,65 @@ struct MetaDocument {
     expiration: u32,
 }
 
-/// Credentials for a token: `email` + `password`.
+/// Credentials for a token: an API key (`access_key` + `secret_key`, or Authify's dashed
+/// `access-key` + `secret-key`); a trusted delegate's identity login (`provider` + `uid`, with the
+/// `X-Authify-Access` and `X-Authify-Secret` headers); or `email` + `password`.
 #[derive(Debug, Default, Object, Deserialize)]
 #[serde(default)]
 struct TokenRequest {
+    /// An API key's access key.
+    access_key: Option<String>,
+    /// The API key's secret (`authify_sk_…`).
+    #[oai(write_only)]
+    secret_key: Option<String>,
+    /// Same as `access_key` (the spelling of the {json:api} create response).
+    #[oai(rename = "access-key")]
+    #[serde(rename = "access-key")]
+    access_key_dashed: Option<String>,
+    /// Same as `secret_key`.
+    #[oai(rename = "secret-key", write_only)]
+    #[serde(rename = "secret-key")]
+    secret_key_dashed: Option<String>,
+    /// With `uid`: the external identity (for example `github`) whose linked user a trusted delegate
+    /// asks a token for. Needs the delegate headers.
+    provider: Option<String>,
+    /// The user's id at `provider`.
+    uid: Option<String>,
     email: Option<String>,
     #[oai(write_only)]
     password: Option<String>,
     /// A JSON object copied into the token's `custom` claim (at most 4 KiB).
     inject: Option<Value>,
+}
+
+/// The one kind of credentials a token request is judged by (see [`choose_credentials`]).
+enum Credentials {
+    Identity { access: String, secret: String, provider: String, uid: String },
+    ApiKey { access: String, secret: String },
+    Password { email: String, password: String },
+}
+
+/// Picks the kind of credentials by what the body names, in this order, and only that kind is
+/// checked (never a fallback to another after a failure): `provider`/`uid` → delegate identity
+/// login; an access key (underscored spelling first) → API key; else `email` + `password`.
+/// `None` when the chosen kind is incomplete.
+fn choose_credentials(
+    request: TokenRequest,
+    delegate_access: Option<String>,
+    delegate_secret: Option<String>,
+) -> Option<Credentials> {
+    if request.provider.is_some() || request.uid.is_some() {
+        return Some(Credentials::Identity {
+            access: delegate_access?,
+            secret: delegate_secret?,
+            provider: request.provider?,
+            uid: request.uid?,
+        });
+    }
+    if let Some(access) = request.access_key.or(request.access_key_dashed) {
+        return Some(Credentials::ApiKey { access, secret: request.secret_key.or(request.secret_key_dashed)? });
+    }
+    Some(Credentials::Password { email: request.email?, password: request.password? })
 }
 
 /// A signed token.
@@ -102,20 +152,36 @@ impl JwtApi {
 
     /// Exchanges credentials for a signed JWT.
     ///
-    /// Unknown email, wrong password and (when verification is required) an unverified account all
-    /// answer the same 401.
+    /// One kind of credentials is judged, chosen by what the body names: `provider`/`uid` (a trusted
+    /// delegate's identity login, with the delegate headers), else an access key, else email and
+    /// password. Any failure (unknown or wrong credentials, an expired or deleted API key, an unknown
+    /// identity, an unverified account when verification is required) answers the same 401; a
+    /// disabled account answers 403, only after correct credentials.
     #[oai(path = "/token", method = "post")]
     async fn token(
         &self,
         state: Data<&AppState>,
+        /// A trusted delegate's access key (identity login only).
+        #[oai(name = "X-Authify-Access")]
+        delegate_access: Header<Option<String>>,
+        /// The trusted delegate's secret (identity login only).
+        #[oai(name = "X-Authify-Secret")]
+        delegate_secret: Header<Option<String>>,
         body: JsonBody<TokenRequest>,
     ) -> Result<Json<TokenResponse>, PlainError> {
-        let request = body.0;
-        let inject = issue_token::check_inject(request.inject)?;
-        let (Some(email), Some(password)) = (request.email, request.password) else {
-            return Err(Error::InvalidCredentials.into());
+        let mut request = body.0;
+        let inject = issue_token::check_inject(request.inject.take())?;
+        let credentials =
+            choose_credentials(request, delegate_access.0, delegate_secret.0).ok_or(Error::InvalidCredentials)?;
+        let issued = match credentials {
+            Credentials::Identity { access, secret, provider, uid } => {
+                identity_login::delegate_identity_login(&state, &access, &secret, &provider, &uid, inject).await?
+            }
+            Credentials::ApiKey { access, secret } => api_keys::api_key_login(&state, &access, &secret, inject).await?,
+            Credentials::Password { email, password } => {
+                login::password_login(&state, &email, &password, inject).await?
+            }
         };
-        let issued = login::password_login(&state, &email, &password, inject).await?;
         Ok(Json(TokenResponse { jwt: issued.jwt }))
     }
 

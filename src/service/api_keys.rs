@@ -1,1 +1,192 @@
 //! API keys: creation for a user, and token issuance from an access key and its secret.
+//!
+//! Key secrets carry 256 random bits, so they are checked with SHA-256 in constant time, never with
+//! argon2: a machine client may ask for a token every few seconds. Checked keys are kept in the
+//! [`CredentialCache`](super::credential_cache::CredentialCache) so most logins need no database.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::credential_cache::CheckedKey;
+use super::issue_token::{IssuedToken, TokenSubject, scopes_of, sign_token};
+use super::login::check_standing;
+use crate::crypto::secret;
+use crate::domain::InvalidValue;
+use crate::error::Error;
+use crate::state::AppState;
+use crate::store::StoreError;
+use crate::store::api_keys::{ApiKey, NewApiKey};
+use crate::store::users::User;
+
+/// Prefix of every secret, so secret scanners can recognise a leaked one.
+pub const SECRET_PREFIX: &str = "authify_sk_";
+
+/// Longest key name accepted (the column's size).
+const MAX_NAME_CHARS: usize = 255;
+
+/// Compared against when the access key is unknown, so both failures cost the same.
+const NO_SUCH_SECRET: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// A new key and its secret; the secret is shown once and never stored.
+#[derive(Debug, Clone)]
+pub struct CreatedApiKey {
+    pub key: ApiKey,
+    pub secret: String,
+}
+
+/// Creates a key for `owner`. `scopes` defaults to all of the owner's and may only narrow them;
+/// `expires_at` (Unix seconds), when given, must be in the future.
+pub async fn create_api_key(
+    state: &AppState,
+    owner: &User,
+    name: Option<String>,
+    scopes: Option<Vec<String>>,
+    expires_at: Option<i64>,
+) -> Result<CreatedApiKey, Error> {
+    let now = state.now();
+    let scopes = granted_scopes(owner, scopes)?;
+    if expires_at.is_some_and(|at| at <= now) {
+        return Err(InvalidValue::new("expires-at", "must be in the future").into());
+    }
+    let name = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    if name.as_ref().is_some_and(|n| n.chars().count() > MAX_NAME_CHARS) {
+        return Err(InvalidValue::new("name", format!("must be at most {MAX_NAME_CHARS} characters")).into());
+    }
+    let secret = format!("{SECRET_PREFIX}{}", secret::random_hex(32));
+    let secret_hash = secret::hash_secret(&secret);
+    // 80 random bits make a collision all but impossible; retrying costs nothing if one happens.
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let new = NewApiKey {
+            user_id: owner.id,
+            name: name.clone(),
+            access_key: secret::random_hex(10),
+            secret_hash: secret_hash.clone(),
+            scopes: scopes.join(" "),
+            expires_at,
+            now,
+        };
+        match state.store.insert_api_key(new).await {
+            Err(StoreError::Taken { .. }) if attempts < 3 => continue,
+            result => return Ok(CreatedApiKey { key: result?, secret }),
+        }
+    }
+}
+
+/// Deletes a key; from this moment it no longer logs in on this instance (on others sharing the
+/// database, within `AUTHIFY_CREDENTIAL_CACHE_SECONDS`). Whether there was one.
+pub async fn delete_api_key(state: &AppState, id: i64) -> Result<bool, Error> {
+    let deleted = state.store.delete_api_key(id).await?;
+    if deleted {
+        state.directory_changed();
+    }
+    Ok(deleted)
+}
+
+/// The scopes stored with a key.
+pub fn key_scopes(key: &ApiKey) -> Vec<String> {
+    key.scopes.split_whitespace().map(str::to_owned).collect()
+}
+
+/// Signs a token for the owner of `access_key` when `secret` is its secret. Unknown, expired or
+/// deleted keys, wrong secrets and owners who may not log in all get the same 401; a disabled owner
+/// gets 403 after a correct secret, as with passwords. The token's scopes are the key's scopes that
+/// the owner holds now.
+#[tracing::instrument(skip_all)]
+pub async fn api_key_login(
+    state: &AppState,
+    access_key: &str,
+    secret: &str,
+    inject: Option<Map<String, Value>>,
+) -> Result<IssuedToken, Error> {
+    let now = state.now();
+    // Read before loading: a change committed while we load leaves the entry already stale.
+    let epoch = state.directory_epoch();
+    if let Some(cached) = state.credentials.get(access_key, epoch, now) {
+        check_secret(secret, Some(&cached.key))?;
+        check_expiry(&cached.key, now)?;
+        return issue(state, &cached, now, inject);
+    }
+    let key = state.store.api_key_by_access_key(access_key).await?;
+    check_secret(secret, key.as_ref())?;
+    let key = key.ok_or(Error::InvalidCredentials)?;
+    check_expiry(&key, now)?;
+    let owner = state.store.user_by_id(key.user_id).await?.ok_or(Error::InvalidCredentials)?;
+    check_standing(state, &owner)?;
+    let scopes = narrowed_scopes(&key, &owner);
+    if scopes.is_empty() {
+        // The owner holds none of the key's scopes any more (an admin-only key of a demoted admin).
+        return Err(Error::InvalidCredentials);
+    }
+    let organizations = state.store.organization_claims(owner.id).await?;
+    let checked = Arc::new(CheckedKey::new(key, owner, organizations, scopes, epoch, now));
+    state.credentials.insert(checked.clone(), now);
+    issue(state, &checked, now, inject)
+}
+
+fn check_secret(secret: &str, key: Option<&ApiKey>) -> Result<(), Error> {
+    let stored = key.map_or(NO_SUCH_SECRET, |k| k.secret_hash.as_str());
+    match secret::secret_matches(secret, stored) && key.is_some() {
+        true => Ok(()),
+        false => Err(Error::InvalidCredentials),
+    }
+}
+
+fn check_expiry(key: &ApiKey, now: i64) -> Result<(), Error> {
+    match key.expires_at {
+        Some(at) if at <= now => Err(Error::InvalidCredentials),
+        _ => Ok(()),
+    }
+}
+
+/// The owner's scopes that the key also names, in the owner's order.
+fn narrowed_scopes(key: &ApiKey, owner: &User) -> Vec<String> {
+    let granted = key_scopes(key);
+    scopes_of(owner).into_iter().filter(|s| granted.contains(s)).collect()
+}
+
+/// `requested` checked against what `owner` holds, without duplicates; all held scopes when absent.
+fn granted_scopes(owner: &User, requested: Option<Vec<String>>) -> Result<Vec<String>, Error> {
+    let held = scopes_of(owner);
+    let Some(requested) = requested else { return Ok(held) };
+    let mut scopes: Vec<String> = Vec::with_capacity(requested.len());
+    for scope in requested {
+        if !held.contains(&scope) {
+            return Err(InvalidValue::new("scopes", format!("`{scope}` is not a scope the owner holds")).into());
+        }
+        if !scopes.contains(&scope) {
+            scopes.push(scope);
+        }
+    }
+    if scopes.is_empty() {
+        return Err(InvalidValue::new("scopes", "must name at least one scope").into());
+    }
+    Ok(scopes)
+}
+
+fn issue(
+    state: &AppState,
+    checked: &CheckedKey,
+    now: i64,
+    inject: Option<Map<String, Value>>,
+) -> Result<IssuedToken, Error> {
+    if checked.claim_touch(now) {
+        // Off the response path: the token does not depend on it, and a failure only loses a timestamp.
+        let store = state.store.clone();
+        let id = checked.key.id;
+        tokio::spawn(async move {
+            if let Err(err) = store.touch_api_key(id, now).await {
+                tracing::warn!(error = %err, key = id, "could not record the API key's last use");
+            }
+        });
+    }
+    let subject = TokenSubject {
+        user: &checked.owner,
+        organizations: &checked.organizations,
+        scopes: &checked.scopes,
+        actor: None,
+    };
+    sign_token(state, &subject, inject)
+}

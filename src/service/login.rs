@@ -7,6 +7,7 @@ use super::issue_token::{IssuedToken, issue_for_user};
 use crate::domain::Email;
 use crate::error::Error;
 use crate::state::AppState;
+use crate::store::users::User;
 
 /// Checks email and password and signs a token for the user.
 #[tracing::instrument(skip_all)]
@@ -25,11 +26,19 @@ pub async fn password_login(
     let Some(user) = user.filter(|_| password_ok) else {
         return Err(Error::InvalidCredentials);
     };
+    check_standing(state, &user)?;
+    issue_for_user(state, &user, inject).await
+}
+
+/// Whether a user whose credentials were correct may get a token: a disabled account gets 403 (only
+/// ever after correct credentials, so it reveals nothing to a guesser); an unverified one, when
+/// verification is required, the same 401 as a wrong credential.
+pub fn check_standing(state: &AppState, user: &User) -> Result<(), Error> {
     if user.disabled {
         return Err(Error::AccountDisabled);
     }
     if state.settings.verifications_required && !user.verified {
         return Err(Error::InvalidCredentials);
     }
-    issue_for_user(state, &user, inject).await
+    Ok(())
 }

@@ -3,8 +3,10 @@
 
 pub mod access;
 pub mod api_keys;
+pub mod credential_cache;
 pub mod delegate_auth;
 pub mod delegates;
+pub mod identity_login;
 pub mod issue_token;
 pub mod login;
 pub mod users;

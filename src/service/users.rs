@@ -99,3 +99,18 @@ async fn free_handle(store: &Store, base: &Handle) -> Result<Handle, Error> {
     }
     Err(Error::Taken { field: "handle" })
 }
+
+/// Grants or takes away global admin rights. Tokens from this instance reflect it at once (API keys
+/// cached in memory are reloaded). `NotFound` when there is no such user.
+pub async fn set_admin(state: &AppState, user_id: i64, admin: bool) -> Result<User, Error> {
+    let user = state.store.set_user_admin(user_id, admin, state.now()).await?.ok_or(Error::NotFound)?;
+    state.directory_changed();
+    Ok(user)
+}
+
+/// Disables or re-enables an account; like [`set_admin`], effective at once on this instance.
+pub async fn set_disabled(state: &AppState, user_id: i64, disabled: bool) -> Result<User, Error> {
+    let user = state.store.set_user_disabled(user_id, disabled, state.now()).await?.ok_or(Error::NotFound)?;
+    state.directory_changed();
+    Ok(user)
+}

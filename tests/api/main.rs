@@ -1,13 +1,16 @@
 //! One integration-test binary (one link step) driving the real service over HTTP and the real
 //! `authify` binary.
 
+mod api_key_login;
 mod cli;
 mod cli_delegates;
+mod credentials;
 mod delegates;
 mod discovery;
 mod health;
 mod helpers;
 mod http_errors;
+mod identity_login;
 mod jsonapi_client;
 mod jsonapi_conformance;
 mod jwt;

@@ -1,0 +1,35 @@
+//! Delegate identity login: a trusted delegate, recognised by its `X-Authify-Access` /
+//! `X-Authify-Secret` pair, asks for a token for the user linked to an external identity
+//! (`provider` + `uid`). The token names the delegate in `act`, so relying services can tell it
+//! from a token the user obtained directly.
+
+use serde_json::{Map, Value};
+
+use super::delegate_auth::authenticate_delegate;
+use super::issue_token::{IssuedToken, TokenSubject, scopes_of, sign_token};
+use super::login::check_standing;
+use crate::error::Error;
+use crate::state::AppState;
+
+/// Signs a token for the user linked to `provider`/`uid`, acting as the delegate owning `access`.
+/// Bad delegate credentials and an unknown identity get the same 401.
+#[tracing::instrument(skip_all, fields(provider = provider))]
+pub async fn delegate_identity_login(
+    state: &AppState,
+    access: &str,
+    secret: &str,
+    provider: &str,
+    uid: &str,
+    inject: Option<Map<String, Value>>,
+) -> Result<IssuedToken, Error> {
+    let delegate = authenticate_delegate(state, access, secret).await?;
+    let identity = state.store.identity_by_provider_uid(provider, uid).await?.ok_or(Error::InvalidCredentials)?;
+    let user = state.store.user_by_id(identity.user_id).await?.ok_or(Error::InvalidCredentials)?;
+    check_standing(state, &user)?;
+    let organizations = state.store.organization_claims(user.id).await?;
+    let scopes = scopes_of(&user);
+    let actor = format!("delegate:{}", delegate.name);
+    let subject =
+        TokenSubject { user: &user, organizations: &organizations, scopes: &scopes, actor: Some(actor.as_str()) };
+    sign_token(state, &subject, inject)
+}
