@@ -5,8 +5,8 @@ pub mod errors;
 mod health;
 mod json_body;
 pub mod jsonapi;
-mod resources;
 mod jwt;
+mod resources;
 mod wellknown;
 
 use poem::{Endpoint, EndpointExt, Route};

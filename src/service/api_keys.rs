@@ -190,3 +190,12 @@ fn issue(
     };
     sign_token(state, &subject, inject)
 }
+
+/// Renames a key (a blank name clears it).
+pub async fn rename_api_key(state: &AppState, key: ApiKey, name: Option<String>) -> Result<ApiKey, Error> {
+    let name = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    if name.as_ref().is_some_and(|n| n.chars().count() > MAX_NAME_CHARS) {
+        return Err(InvalidValue::new("name", format!("must be at most {MAX_NAME_CHARS} characters")).into());
+    }
+    Ok(state.store.rename_api_key(key, name).await?)
+}

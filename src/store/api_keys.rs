@@ -80,3 +80,18 @@ impl Store {
         Ok(result.rows_affected > 0)
     }
 }
+
+impl Store {
+    pub async fn list_api_keys(
+        &self,
+        params: &super::listing::ListParams,
+    ) -> Result<super::listing::Page<ApiKey>, StoreError> {
+        self.fetch_page(Entity::find(), Column::Id, params).await
+    }
+
+    pub async fn rename_api_key(&self, key: ApiKey, name: Option<String>) -> Result<ApiKey, StoreError> {
+        let mut row: ActiveModel = key.into();
+        row.name = Set(name);
+        Ok(row.update(self.conn()).await?)
+    }
+}

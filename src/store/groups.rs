@@ -83,7 +83,11 @@ impl Store {
             .into_iter()
             .map(|m| m.user_id)
             .collect();
-        Ok(users::Entity::find().filter(users::Column::Id.is_in(ids)).order_by_asc(users::Column::Id).all(self.conn()).await?)
+        Ok(users::Entity::find()
+            .filter(users::Column::Id.is_in(ids))
+            .order_by_asc(users::Column::Id)
+            .all(self.conn())
+            .await?)
     }
 
     /// Adds members that are not members yet.

@@ -4,7 +4,9 @@
 use std::str::FromStr;
 
 use sea_orm::sea_query::Order;
-use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+use sea_orm::{
+    ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
 
 use super::{Store, StoreError};
 

@@ -110,8 +110,11 @@ impl Store {
             .all(self.conn())
             .await?;
         let ids: Vec<i64> = memberships.iter().map(|m| m.user_id).collect();
-        let users =
-            users::Entity::find().filter(users::Column::Id.is_in(ids)).order_by_asc(users::Column::Id).all(self.conn()).await?;
+        let users = users::Entity::find()
+            .filter(users::Column::Id.is_in(ids))
+            .order_by_asc(users::Column::Id)
+            .all(self.conn())
+            .await?;
         Ok(users
             .into_iter()
             .map(|u| {

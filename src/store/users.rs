@@ -94,7 +94,10 @@ impl Store {
         Ok(Some(row.update(self.conn()).await.map_err(|e| classify(e, UNIQUE_FIELDS))?))
     }
 
-    pub async fn list_users(&self, params: &super::listing::ListParams) -> Result<super::listing::Page<User>, StoreError> {
+    pub async fn list_users(
+        &self,
+        params: &super::listing::ListParams,
+    ) -> Result<super::listing::Page<User>, StoreError> {
         self.fetch_page(Entity::find(), Column::Id, params).await
     }
 

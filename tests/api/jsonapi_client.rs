@@ -38,7 +38,12 @@ impl ApiResponse {
 
     /// Ids of the primary data (a collection).
     pub fn ids(&self) -> Vec<String> {
-        self.body["data"].as_array().expect("a collection").iter().map(|r| r["id"].as_str().expect("id").to_owned()).collect()
+        self.body["data"]
+            .as_array()
+            .expect("a collection")
+            .iter()
+            .map(|r| r["id"].as_str().expect("id").to_owned())
+            .collect()
     }
 
     pub fn id(&self) -> i64 {
@@ -57,7 +62,8 @@ fn validator() -> &'static jsonschema::Validator {
 
 /// Panics with every violation when `document` is not a valid JSON:API 1.0 response document.
 pub fn assert_valid_document(document: &Value) {
-    let errors: Vec<String> = validator().iter_errors(document).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    let errors: Vec<String> =
+        validator().iter_errors(document).map(|e| format!("{} at {}", e, e.instance_path())).collect();
     assert!(errors.is_empty(), "not a valid JSON:API document: {errors:?}\n{document:#}");
 }
 
@@ -132,7 +138,12 @@ impl TestApp {
     /// Creates an organization as `who` and returns its id.
     pub async fn create_organization(&self, who: &As, name: &str) -> i64 {
         let response = self
-            .api("POST", "/organizations", who, Some(json!({"data": {"type": "organizations", "attributes": {"name": name}}})))
+            .api(
+                "POST",
+                "/organizations",
+                who,
+                Some(json!({"data": {"type": "organizations", "attributes": {"name": name}}})),
+            )
             .await;
         assert_eq!(response.status, 201, "{}", response.body);
         response.id()

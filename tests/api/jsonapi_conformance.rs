@@ -39,7 +39,8 @@ async fn reads_are_valid_documents_with_links_and_jsonapi_version(backend: Backe
 async fn creates_answer_201_with_location_and_refuse_client_ids(backend: Backend) {
     let app = spawn(backend).start().await;
     let (_, alice) = app.user_with_token("alice@example.com", false).await;
-    let body = json!({"data": {"type": "organizations", "attributes": {"name": "Acme", "billing-email": "b@acme.test"}}});
+    let body =
+        json!({"data": {"type": "organizations", "attributes": {"name": "Acme", "billing-email": "b@acme.test"}}});
     let created = app.api("POST", "/organizations", &alice, Some(body)).await;
     assert_eq!(created.status, 201, "{}", created.body);
     let id = created.id();
@@ -91,13 +92,25 @@ async fn wrong_media_types_get_415_and_406(backend: Backend) {
         crate::jsonapi_client::assert_valid_document(&document);
     }
     for accept in ["text/html", "application/vnd.api+json; ext=bulk"] {
-        let response =
-            app.client.get(app.url("/users")).bearer_auth(&token).header("accept", accept).send().await.expect("request");
+        let response = app
+            .client
+            .get(app.url("/users"))
+            .bearer_auth(&token)
+            .header("accept", accept)
+            .send()
+            .await
+            .expect("request");
         assert_eq!(response.status().as_u16(), 406, "{accept}");
     }
     for accept in ["*/*", "application/vnd.api+json", "text/html, application/vnd.api+json"] {
-        let response =
-            app.client.get(app.url("/users")).bearer_auth(&token).header("accept", accept).send().await.expect("request");
+        let response = app
+            .client
+            .get(app.url("/users"))
+            .bearer_auth(&token)
+            .header("accept", accept)
+            .send()
+            .await
+            .expect("request");
         assert_eq!(response.status().as_u16(), 200, "{accept}");
     }
 }
@@ -133,10 +146,7 @@ async fn pagination_has_first_prev_next_last_links(backend: Backend) {
     let last = app.api_get("/users?page[number]=3&page[size]=3&sort=handle", &admin).await;
     assert_eq!(last.ids().len(), 1);
     assert!(last.body["links"]["next"].is_null());
-    let handles: Vec<String> = app
-        .api_get("/users?sort=-handle", &admin)
-        .await
-        .body["data"]
+    let handles: Vec<String> = app.api_get("/users?sort=-handle", &admin).await.body["data"]
         .as_array()
         .expect("data")
         .iter()
@@ -171,11 +181,16 @@ async fn include_and_sparse_fieldsets_shape_the_document(backend: Backend) {
     let app = spawn(backend).start().await;
     let (alice, alice_as) = app.user_with_token("alice@example.com", false).await;
     let org = app.create_organization(&alice_as, "Acme").await;
-    let response = app.api_get(&format!("/users/{alice}?include=organizations&fields[users]=handle,organizations"), &alice_as).await;
+    let response = app
+        .api_get(&format!("/users/{alice}?include=organizations&fields[users]=handle,organizations"), &alice_as)
+        .await;
     assert_eq!(response.status, 200, "{}", response.body);
     let data = &response.body["data"];
     assert_eq!(data["attributes"].as_object().expect("attributes").keys().collect::<Vec<_>>(), vec!["handle"]);
-    assert_eq!(data["relationships"]["organizations"]["data"], json!([{"type": "organizations", "id": org.to_string()}]));
+    assert_eq!(
+        data["relationships"]["organizations"]["data"],
+        json!([{"type": "organizations", "id": org.to_string()}])
+    );
     assert_eq!(response.body["included"][0]["attributes"]["name"], "Acme");
     assert!(data["relationships"].get("apikeys").is_none(), "only the named fields");
 }

@@ -161,10 +161,7 @@ impl Document {
         let mut document = Map::new();
         document.insert("data".into(), data);
         document.insert("jsonapi".into(), json!({ "version": "1.0" }));
-        document.insert(
-            "included".into(),
-            Value::Array(self.included.iter().map(|r| r.to_json(fields)).collect()),
-        );
+        document.insert("included".into(), Value::Array(self.included.iter().map(|r| r.to_json(fields)).collect()));
         document.insert("links".into(), json!(self.links));
         if let Some(meta) = &self.meta {
             document.insert("meta".into(), meta.clone());

@@ -61,7 +61,11 @@ fn linkage(value: &Value, pointer: &str) -> Result<LinkageInput, Error> {
     match value {
         Value::Null => Ok(LinkageInput::ToOne(None)),
         Value::Array(items) => Ok(LinkageInput::ToMany(
-            items.iter().enumerate().map(|(i, item)| identifier(item, &format!("{pointer}/{i}"))).collect::<Result<_, _>>()?,
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| identifier(item, &format!("{pointer}/{i}")))
+                .collect::<Result<_, _>>()?,
         )),
         other => Ok(LinkageInput::ToOne(Some(identifier(other, pointer)?))),
     }
@@ -145,6 +149,9 @@ mod tests {
         assert_eq!(pointer_of(parse_resource(br#"{"data":{}}"#)), "/data/type");
         assert_eq!(pointer_of(parse_resource(br#"{"data":{"type":"users","id":3}}"#)), "/data/id");
         assert_eq!(pointer_of(parse_resource(br#"{"data":{"type":"users","attributes":[]}}"#)), "/data/attributes");
-        assert_eq!(pointer_of(parse_linkage(br#"{"data":[{"type":"users","id":"1"},{"type":"users"}]}"#)), "/data/1/id");
+        assert_eq!(
+            pointer_of(parse_linkage(br#"{"data":[{"type":"users","id":"1"},{"type":"users"}]}"#)),
+            "/data/1/id"
+        );
     }
 }

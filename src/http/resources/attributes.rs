@@ -9,15 +9,18 @@ use crate::domain::InvalidValue;
 use crate::error::Error;
 
 /// Unknown or read-only names give 400 pointing at the attribute; values of the wrong type 422.
-pub fn check_attributes(kind: &dyn ResourceKind, sent: Map<String, Value>, creating: bool) -> Result<Attributes, Error> {
+pub fn check_attributes(
+    kind: &dyn ResourceKind,
+    sent: Map<String, Value>,
+    creating: bool,
+) -> Result<Attributes, Error> {
     let mut checked = Map::new();
     for (name, value) in sent {
         let pointer = format!("/data/attributes/{name}");
-        let def = kind
-            .attributes()
-            .iter()
-            .find(|a| a.name == name)
-            .ok_or_else(|| Error::bad_document(&pointer, format!("{name} is not an attribute of {}", kind.name())))?;
+        let def =
+            kind.attributes().iter().find(|a| a.name == name).ok_or_else(|| {
+                Error::bad_document(&pointer, format!("{name} is not an attribute of {}", kind.name()))
+            })?;
         match def.writable {
             Writable::Never => return Err(Error::bad_document(&pointer, format!("{name} is read-only"))),
             Writable::OnCreate if !creating => {
@@ -52,5 +55,6 @@ fn checked_value(def: &AttrDef, value: Value) -> Result<Value, Error> {
 
 /// Unix seconds as RFC 3339 UTC, as every date-time attribute is shown.
 pub fn rfc3339(seconds: i64) -> Value {
-    DateTime::from_timestamp(seconds, 0).map_or(Value::Null, |t| Value::from(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)))
+    DateTime::from_timestamp(seconds, 0)
+        .map_or(Value::Null, |t| Value::from(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)))
 }

@@ -112,7 +112,8 @@ async fn handle(kind: &'static dyn ResourceKind, shape: Shape, mut req: Request)
     };
     let caller = access::authenticate(&state, &credentials).await?;
     let cx = Cx { state: &state, caller: &caller };
-    let query = if method == Method::GET { ReadQuery::parse(req.uri().query().unwrap_or(""))? } else { ReadQuery::default() };
+    let query =
+        if method == Method::GET { ReadQuery::parse(req.uri().query().unwrap_or(""))? } else { ReadQuery::default() };
     let path = req.uri().path().to_owned();
     let response = match (shape, method) {
         (Shape::Collection, Method::GET) => list(&cx, kind, &query, &path).await?,
@@ -325,8 +326,7 @@ async fn relationship(
     body: &[u8],
 ) -> Result<Response, Error> {
     if *method == Method::GET {
-        let identifiers: Vec<Identifier> =
-            kind.related(cx, id, rel).await?.into_iter().map(|r| r.identifier).collect();
+        let identifiers: Vec<Identifier> = kind.related(cx, id, rel).await?.into_iter().map(|r| r.identifier).collect();
         let linkage =
             if rel.to_many { Linkage::ToMany(identifiers) } else { Linkage::ToOne(identifiers.into_iter().next()) };
         let base = format!("/{}/{id}", kind.name());

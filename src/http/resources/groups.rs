@@ -12,8 +12,8 @@ use super::organizations::{self, Standing, standing};
 use super::users;
 use crate::domain::InvalidValue;
 use crate::error::Error;
-use crate::http::jsonapi::document::{Linkage, ResourceObject};
 use crate::http::jsonapi::document::Identifier;
+use crate::http::jsonapi::document::{Linkage, ResourceObject};
 use crate::store::groups::Group;
 use crate::store::listing::ListParams;
 
@@ -156,7 +156,9 @@ impl ResourceKind for Groups {
                 let org = organizations::load(cx, group.organization_id).await?;
                 Ok(vec![organizations::render(cx, &org).await?])
             }
-            "users" => Ok(cx.state.store.group_members(id).await?.iter().map(|u| users::render(cx.caller, u)).collect()),
+            "users" => {
+                Ok(cx.state.store.group_members(id).await?.iter().map(|u| users::render(cx.caller, u)).collect())
+            }
             _ => Err(Error::NotFound),
         }
     }

@@ -77,7 +77,9 @@ impl ResourceKind for Identities {
 
     async fn list(&self, cx: &Cx<'_>, params: &ListParams) -> Result<Listing, Error> {
         if !cx.caller.is_admin() && !cx.caller.is_delegate() {
-            return Err(Error::forbidden("Only admins and delegates list identities; users see /users/{id}/identities"));
+            return Err(Error::forbidden(
+                "Only admins and delegates list identities; users see /users/{id}/identities",
+            ));
         }
         let page = cx.state.store.list_identities(params).await?;
         Ok(Listing { items: page.rows.iter().map(render).collect(), total: page.total })

@@ -141,7 +141,10 @@ impl Attributes {
     }
 
     pub fn list(&self, name: &str) -> Option<Vec<String>> {
-        self.0.get(name).and_then(Value::as_array).map(|items| items.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        self.0
+            .get(name)
+            .and_then(Value::as_array)
+            .map(|items| items.iter().filter_map(Value::as_str).map(str::to_owned).collect())
     }
 }
 

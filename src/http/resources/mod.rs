@@ -3,8 +3,9 @@
 //! `/{type}`, `/{type}/{id}`, `/{type}/{id}/{relationship}` and
 //! `/{type}/{id}/relationships/{relationship}`.
 
-
+mod apikeys;
 mod attributes;
+mod delegates;
 
 mod engine;
 mod groups;
@@ -26,9 +27,9 @@ static KINDS: &[&dyn ResourceKind] = &[
     &users::Users,
     &organizations::Organizations,
     &groups::Groups,
-
+    &apikeys::ApiKeys,
     &identities::Identities,
-
+    &delegates::TrustedDelegates,
 ];
 
 /// Every resource type.
@@ -42,7 +43,8 @@ pub fn kind_named(name: &str) -> Option<&'static dyn ResourceKind> {
 
 /// Adds every {json:api} route to `route`.
 pub fn routes(mut route: Route) -> Route {
-    route = route.at("/organizations/mine", ResourceEndpoint { kind: &organizations::Organizations, shape: Shape::Mine });
+    route =
+        route.at("/organizations/mine", ResourceEndpoint { kind: &organizations::Organizations, shape: Shape::Mine });
     for kind in KINDS.iter().copied() {
         let base = format!("/{}", kind.name());
         route = route
@@ -53,5 +55,3 @@ pub fn routes(mut route: Route) -> Route {
     }
     route
 }
-
-

@@ -78,9 +78,10 @@ fn fields_from(attributes: &Attributes, current: OrganizationFields) -> Result<O
     let pick = |name: &str, old: Option<String>| attributes.text(name).unwrap_or(old);
     let name = match attributes.text("name") {
         None => current.name,
-        Some(name) => name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty() && n.len() <= 255).ok_or_else(
-            || InvalidValue::new("name", "must be 1 to 255 characters"),
-        )?,
+        Some(name) => name
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty() && n.len() <= 255)
+            .ok_or_else(|| InvalidValue::new("name", "must be 1 to 255 characters"))?,
     };
     Ok(OrganizationFields {
         name,

@@ -41,27 +41,26 @@ fn check_fields(fields: &HashMap<String, Vec<String>>) -> Result<(), Error> {
 
 /// Filters, sort keys and the page of a collection read, as storage parameters.
 pub fn list_params(kind: &dyn ResourceKind, query: &ReadQuery) -> Result<ListParams, Error> {
-    let mut params =
-        ListParams { offset: query.page.offset(), limit: query.page.size, ..ListParams::default() };
+    let mut params = ListParams { offset: query.page.offset(), limit: query.page.size, ..ListParams::default() };
     for (name, raw_values) in &query.filters {
         let parameter = format!("filter[{name}]");
-        let filter = kind
-            .filters()
-            .iter()
-            .find(|f| f.name == name)
-            .ok_or_else(|| Error::bad_parameter(&parameter, format!("{} cannot be filtered by {name}", kind.name())))?;
+        let filter =
+            kind.filters().iter().find(|f| f.name == name).ok_or_else(|| {
+                Error::bad_parameter(&parameter, format!("{} cannot be filtered by {name}", kind.name()))
+            })?;
         let values = raw_values
             .iter()
-            .map(|raw| filter_value(filter.ty, raw).ok_or_else(|| Error::bad_parameter(&parameter, "has a value of the wrong type")))
+            .map(|raw| {
+                filter_value(filter.ty, raw)
+                    .ok_or_else(|| Error::bad_parameter(&parameter, "has a value of the wrong type"))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         params.filters.push((filter.column.to_owned(), values));
     }
     for key in &query.sort {
-        let sort = kind
-            .sorts()
-            .iter()
-            .find(|s| s.name == key.field)
-            .ok_or_else(|| Error::bad_parameter("sort", format!("{} cannot be sorted by {}", kind.name(), key.field)))?;
+        let sort = kind.sorts().iter().find(|s| s.name == key.field).ok_or_else(|| {
+            Error::bad_parameter("sort", format!("{} cannot be sorted by {}", kind.name(), key.field))
+        })?;
         params.sort.push((sort.column.to_owned(), key.descending));
     }
     Ok(params)

@@ -8,7 +8,7 @@ use super::attributes::rfc3339;
 use super::kind::{
     AttrDef, AttrType, Attributes, Cx, FilterDef, FilterType, LinkedIds, Listing, RelDef, ResourceKind, SortDef,
 };
-use super::{groups, identities, organizations};
+use super::{apikeys, groups, identities, organizations};
 use crate::domain::{Email, Handle};
 use crate::error::Error;
 use crate::http::jsonapi::document::ResourceObject;
@@ -190,7 +190,7 @@ impl ResourceKind for Users {
                 if !cx.caller.is_self_or_admin(user.id) {
                     return Err(Error::forbidden("Only the user and admins see a user's API keys"));
                 }
-                Ok(Vec::new()) // TEMP
+                apikeys::of_user(cx, user.id).await
             }
             "identities" => {
                 if !cx.caller.is_self_or_admin(user.id) && !cx.caller.is_delegate() {
