@@ -24,19 +24,28 @@ fn openapi_service() -> OpenApiService<Apis, ()> {
         )
 }
 
-/// The OpenAPI document (JSON), exactly as served at `/openapi.json` and checked in under `openapi/`.
+/// The OpenAPI document (JSON), exactly as served at `/openapi.json` and checked in under `openapi/`:
+/// poem-openapi's document for the plain-JSON routes plus the generated {json:api} routes.
 pub fn openapi_json() -> String {
-    openapi_service().spec()
+    let plain = openapi_service().spec();
+    let Ok(mut spec) = serde_json::from_str::<serde_json::Value>(&plain) else { return plain };
+    resources::add_to_spec(&mut spec);
+    serde_json::to_string_pretty(&spec).unwrap_or(plain)
 }
 
 /// Every route, with CORS, JSON errors and the state attached.
 pub fn endpoint(state: AppState) -> impl Endpoint {
     let api = openapi_service();
-    let spec = api.spec_endpoint();
-    let docs = api.swagger_ui();
+    let spec = openapi_json();
+    // Swagger UI with the whole document (poem-openapi's page embeds only its own part).
+    let docs_html = api.swagger_ui_html().replacen(&api.spec(), &spec, 1);
+    let spec_endpoint = poem::endpoint::make_sync(move |_| {
+        poem::Response::builder().content_type("application/json; charset=utf-8").body(spec.clone())
+    });
+    let docs = poem::endpoint::make_sync(move |_| poem::web::Html(docs_html.clone()));
     resources::routes(Route::new())
-        .at("/openapi.json", spec)
-        .nest("/docs", docs)
+        .at("/openapi.json", spec_endpoint)
+        .at("/docs", docs)
         .nest("/", api)
         .catch_all_error(errors::poem_error_to_json)
         .with(cors::Cors::new(state.settings.cors_allow_list()))

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::backend_tests;
 use crate::helpers::{Backend, spawn};
-use crate::jsonapi_client::{As, MEDIA_TYPE};
+use crate::jsonapi_client::{As, MEDIA_TYPE, linkage};
 
 backend_tests!(
     reads_are_valid_documents_with_links_and_jsonapi_version,
@@ -15,6 +15,7 @@ backend_tests!(
     pagination_has_first_prev_next_last_links,
     unknown_query_parameters_filters_and_sorts_name_the_parameter,
     include_and_sparse_fieldsets_shape_the_document,
+    members_are_managed_through_relationship_routes,
 );
 
 async fn reads_are_valid_documents_with_links_and_jsonapi_version(backend: Backend) {
@@ -193,4 +194,29 @@ async fn include_and_sparse_fieldsets_shape_the_document(backend: Backend) {
     );
     assert_eq!(response.body["included"][0]["attributes"]["name"], "Acme");
     assert!(data["relationships"].get("apikeys").is_none(), "only the named fields");
+}
+
+async fn members_are_managed_through_relationship_routes(backend: Backend) {
+    let app = spawn(backend).start().await;
+    let (_, owner) = app.user_with_token("owner@example.com", false).await;
+    let (bob, bob_as) = app.user_with_token("bob@example.com", false).await;
+    let org = app.create_organization(&owner, "Acme").await;
+    let members = format!("/organizations/{org}/relationships/users");
+    assert_eq!(app.api_get(&members, &bob_as).await.status, 403, "outsiders do not see members");
+    assert_eq!(app.api("POST", &members, &bob_as, Some(linkage("users", &[bob]))).await.status, 403);
+    assert_eq!(app.api("POST", &members, &owner, Some(linkage("users", &[bob]))).await.status, 204);
+    let listed = app.api_get(&members, &bob_as).await;
+    assert_eq!(listed.status, 200);
+    assert!(
+        listed.body["data"].as_array().expect("linkage").contains(&json!({"type": "users", "id": bob.to_string()}))
+    );
+    assert_eq!(app.api("POST", &members, &owner, Some(linkage("users", &[9999]))).await.status, 404);
+    assert_eq!(app.api("POST", &members, &owner, Some(linkage("groups", &[bob]))).await.status, 409);
+
+    let delegate = app.delegate("frontend").await;
+    let users = app.api_get(&format!("/organizations/{org}/users"), &delegate).await;
+    assert_eq!(users.status, 200, "a delegate acting as itself reads members");
+    assert!(users.body["data"][0]["attributes"]["email"].is_string(), "and sees private attributes");
+    assert_eq!(app.api("DELETE", &members, &owner, Some(linkage("users", &[bob]))).await.status, 204);
+    assert_eq!(app.api_get(&members, &bob_as).await.status, 403, "bob is an outsider again");
 }

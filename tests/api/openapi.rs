@@ -18,6 +18,16 @@ async fn the_document_and_the_interactive_page_are_served() {
     let generated: serde_json::Value = serde_json::from_str(&authify::http::openapi_json()).expect("json");
     assert_eq!(served, generated);
     assert!(served["paths"]["/jwt/token"]["post"].is_object());
+    let members = &served["paths"]["/organizations/{id}/relationships/users"];
+    for method in ["get", "post", "patch", "delete"] {
+        assert!(members[method].is_object(), "{method}");
+    }
+    let create = &served["paths"]["/apikeys"]["post"];
+    assert!(create["requestBody"]["content"]["application/vnd.api+json"].is_object());
+    assert!(create["responses"]["201"]["content"]["application/vnd.api+json"].is_object());
+    assert!(create["responses"]["415"].is_object());
+    let secret = &served["components"]["schemas"]["Apikeys"]["properties"]["attributes"]["properties"]["secret-key"];
+    assert_eq!(secret["readOnly"], true);
     let docs = app.get("/docs").await;
     assert_eq!(docs.status().as_u16(), 200);
     assert!(docs.text().await.expect("html").contains("swagger"));

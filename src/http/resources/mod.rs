@@ -12,6 +12,7 @@ mod groups;
 mod identities;
 mod includes;
 pub mod kind;
+mod openapi;
 
 mod organizations;
 mod pagination;
@@ -55,3 +56,5 @@ pub fn routes(mut route: Route) -> Route {
     }
     route
 }
+
+pub use openapi::add_to_spec;

@@ -1,0 +1,227 @@
+//! The {json:api} routes in the OpenAPI document, generated from the same declarations the engine
+//! serves (attributes, relationships, filters, sorts), with their real media type.
+
+use serde_json::{Map, Value, json};
+
+use super::kind::{AttrType, ResourceKind, Writable};
+use super::kinds;
+use crate::http::jsonapi::MEDIA_TYPE;
+
+fn schema_name(kind: &dyn ResourceKind) -> String {
+    kind.name().split('-').map(|w| w[..1].to_uppercase() + &w[1..]).collect()
+}
+
+fn attribute_schema(ty: AttrType) -> Value {
+    match ty {
+        AttrType::String => json!({"type": "string"}),
+        AttrType::Boolean => json!({"type": "boolean"}),
+        AttrType::StringList => json!({"type": "array", "items": {"type": "string"}}),
+        AttrType::DateTime => json!({"type": "string", "format": "date-time"}),
+    }
+}
+
+fn resource_schema(kind: &dyn ResourceKind) -> Value {
+    let mut attributes = Map::new();
+    for attr in kind.attributes() {
+        let mut schema = attribute_schema(attr.ty);
+        schema["description"] = json!(attr.description);
+        schema["nullable"] = json!(attr.nullable);
+        match (attr.writable, attr.write_only) {
+            (_, true) => schema["writeOnly"] = json!(true),
+            (Writable::Never, _) => schema["readOnly"] = json!(true),
+            _ => {}
+        }
+        attributes.insert(attr.name.into(), schema);
+    }
+    let relationships: Map<String, Value> = kind
+        .relationships()
+        .iter()
+        .map(|rel| {
+            let identifier = json!({"$ref": "#/components/schemas/JsonApiIdentifier"});
+            let data = if rel.to_many { json!({"type": "array", "items": identifier}) } else { identifier };
+            (rel.name.to_owned(), json!({"type": "object", "description": format!("Related {}", rel.target), "properties": {"data": data, "links": {"type": "object"}}}))
+        })
+        .collect();
+    json!({
+        "type": "object",
+        "description": kind.description(),
+        "required": ["type"],
+        "properties": {
+            "type": {"type": "string", "enum": [kind.name()]},
+            "id": {"type": "string", "readOnly": true},
+            "attributes": {"type": "object", "properties": attributes},
+            "relationships": {"type": "object", "properties": relationships},
+            "links": {"type": "object", "readOnly": true},
+        }
+    })
+}
+
+fn content(schema: Value) -> Value {
+    json!({ MEDIA_TYPE: { "schema": schema } })
+}
+
+fn document(of: Value) -> Value {
+    json!({"type": "object", "properties": {"data": of, "included": {"type": "array", "items": {"type": "object"}}, "links": {"type": "object"}, "meta": {"type": "object"}, "jsonapi": {"type": "object"}}})
+}
+
+fn responses(ok_status: &str, ok: Option<Value>) -> Value {
+    let error = content(json!({"$ref": "#/components/schemas/JsonApiErrorDocument"}));
+    let mut map = Map::new();
+    let mut success = json!({"description": "Success"});
+    if let Some(schema) = ok {
+        success["content"] = content(schema);
+    }
+    map.insert(ok_status.into(), success);
+    for (status, what) in [
+        ("400", "Bad request: bad document or query parameter (source names it)"),
+        ("401", "No or bad credentials (WWW-Authenticate)"),
+        ("403", "Not allowed for this caller"),
+        ("404", "No such resource, or not visible to the caller"),
+        ("406", "Accept excludes application/vnd.api+json"),
+        ("409", "Conflict: type or id mismatch, or a unique value taken"),
+        ("415", "Body is not application/vnd.api+json without parameters"),
+        ("422", "An attribute value breaks the rules (source.pointer names it)"),
+    ] {
+        map.insert(status.into(), json!({"description": what, "content": error}));
+    }
+    Value::Object(map)
+}
+
+fn parameter(name: &str, location: &str, description: &str) -> Value {
+    json!({"name": name, "in": location, "required": location == "path", "description": description, "schema": {"type": "string"}})
+}
+
+fn operation(
+    kind: &dyn ResourceKind,
+    summary: String,
+    parameters: Vec<Value>,
+    body: Option<Value>,
+    responses: Value,
+) -> Value {
+    let mut op = json!({
+        "tags": [kind.name()],
+        "summary": summary,
+        "parameters": parameters,
+        "responses": responses,
+        "security": [{"bearer": []}, {"delegate": [], "delegateSecret": []}],
+    });
+    if let Some(schema) = body {
+        op["requestBody"] = json!({"required": true, "content": content(schema)});
+    }
+    op
+}
+
+/// Adds every {json:api} path, schema and security scheme to `spec` (an OpenAPI 3.0 document).
+pub fn add_to_spec(spec: &mut Value) {
+    let identifier = json!({"type": "object", "required": ["type", "id"], "properties": {"type": {"type": "string"}, "id": {"type": "string"}}});
+    let error_document = json!({"type": "object", "properties": {"errors": {"type": "array", "items": {"type": "object", "properties": {
+        "id": {"type": "string"}, "status": {"type": "string"}, "code": {"type": "string"}, "title": {"type": "string"},
+        "detail": {"type": "string"}, "source": {"type": "object", "properties": {"pointer": {"type": "string"}, "parameter": {"type": "string"}}}}}}}});
+    let linkage_document = json!({"type": "object", "properties": {"data": {"oneOf": [identifier.clone(), {"type": "array", "items": identifier.clone()}], "nullable": true}}});
+    spec["components"]["schemas"]["JsonApiIdentifier"] = identifier;
+    spec["components"]["schemas"]["JsonApiErrorDocument"] = error_document;
+    spec["components"]["schemas"]["JsonApiLinkageDocument"] = linkage_document;
+    spec["components"]["securitySchemes"] = json!({
+        "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+        "delegate": {"type": "apiKey", "in": "header", "name": "X-Authify-Access"},
+        "delegateSecret": {"type": "apiKey", "in": "header", "name": "X-Authify-Secret"},
+    });
+    let linkage_ref = json!({"$ref": "#/components/schemas/JsonApiLinkageDocument"});
+    let id = parameter("id", "path", "The resource id");
+    for kind in kinds().iter().copied() {
+        let name = kind.name();
+        let schema = schema_name(kind);
+        spec["components"]["schemas"][&schema] = resource_schema(kind);
+        let one = json!({"$ref": format!("#/components/schemas/{schema}")});
+        let many = json!({"type": "array", "items": one.clone()});
+        let mut read_params = vec![
+            parameter("include", "query", "Comma-separated relationship paths to include"),
+            parameter(&format!("fields[{name}]"), "query", "Sparse fieldset"),
+        ];
+        let mut list_params = read_params.clone();
+        for filter in kind.filters() {
+            list_params.push(parameter(
+                &format!("filter[{}]", filter.name),
+                "query",
+                "Comma-separated values (any of)",
+            ));
+        }
+        let sorts: Vec<&str> = kind.sorts().iter().map(|s| s.name).collect();
+        list_params.push(parameter(
+            "sort",
+            "query",
+            &format!("Comma-separated, `-` for descending: {}", sorts.join(", ")),
+        ));
+        list_params.push(parameter("page[number]", "query", "1-based page number"));
+        list_params.push(parameter("page[size]", "query", "Page size (default 50, at most 500)"));
+        let paths = &mut spec["paths"];
+        paths[format!("/{name}")] = json!({
+            "get": operation(kind, format!("List {name}"), list_params.clone(), None, responses("200", Some(document(many.clone())))),
+            "post": operation(kind, format!("Create one of {name}"), vec![], Some(document(one.clone())), responses("201", Some(document(one.clone())))),
+        });
+        read_params.insert(0, id.clone());
+        paths[format!("/{name}/{{id}}")] = json!({
+            "get": operation(kind, format!("Read one of {name}"), read_params.clone(), None, responses("200", Some(document(one.clone())))),
+            "patch": operation(kind, format!("Update one of {name}"), vec![id.clone()], Some(document(one.clone())), responses("200", Some(document(one.clone())))),
+            "delete": operation(kind, format!("Delete one of {name}"), vec![id.clone()], None, responses("204", None)),
+        });
+        for rel in kind.relationships() {
+            let target = super::kind_named(rel.target).map(schema_name).unwrap_or_default();
+            let target_ref = json!({"$ref": format!("#/components/schemas/{target}")});
+            let related = if rel.to_many { json!({"type": "array", "items": target_ref}) } else { target_ref };
+            paths[format!("/{name}/{{id}}/{}", rel.name)] = json!({
+                "get": operation(kind, format!("Read the {} of one of {name}", rel.name), vec![id.clone()], None, responses("200", Some(document(related)))),
+            });
+            let mut relationship = Map::new();
+            relationship.insert(
+                "get".into(),
+                operation(
+                    kind,
+                    format!("Linkage of {}", rel.name),
+                    vec![id.clone()],
+                    None,
+                    responses("200", Some(linkage_ref.clone())),
+                ),
+            );
+            relationship.insert(
+                "patch".into(),
+                operation(
+                    kind,
+                    format!("Replace {}", rel.name),
+                    vec![id.clone()],
+                    Some(linkage_ref.clone()),
+                    responses("204", None),
+                ),
+            );
+            if rel.to_many {
+                relationship.insert(
+                    "post".into(),
+                    operation(
+                        kind,
+                        format!("Add to {}", rel.name),
+                        vec![id.clone()],
+                        Some(linkage_ref.clone()),
+                        responses("204", None),
+                    ),
+                );
+                relationship.insert(
+                    "delete".into(),
+                    operation(
+                        kind,
+                        format!("Remove from {}", rel.name),
+                        vec![id.clone()],
+                        Some(linkage_ref.clone()),
+                        responses("204", None),
+                    ),
+                );
+            }
+            paths[format!("/{name}/{{id}}/relationships/{}", rel.name)] = Value::Object(relationship);
+        }
+    }
+    let organizations = json!({"$ref": "#/components/schemas/Organizations"});
+    spec["paths"]["/organizations/mine"] = json!({"get": {
+        "tags": ["organizations"], "summary": "Organizations the caller belongs to",
+        "security": [{"bearer": []}],
+        "responses": responses("200", Some(document(json!({"type": "array", "items": organizations})))),
+    }});
+}
