@@ -123,6 +123,11 @@ async fn unauthenticated_requests_get_401_with_www_authenticate(backend: Backend
         assert_eq!(response.error(401)["code"], "AUTH-0008", "{path}");
         assert!(response.header("www-authenticate").is_some_and(|v| v.starts_with("Bearer")), "{path}");
     }
+    let (_, alice) = app.user_with_token("alice@example.com", false).await;
+    for path in ["/users/1/relationships/apikeys/extra", "/users/abc", "/users/1/nonsense"] {
+        let response = app.api_get(path, &alice).await;
+        assert_eq!(response.error(404)["code"], "AUTH-0006", "{path}");
+    }
     let forged = As::Bearer("eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.".into());
     assert_eq!(app.api_get("/users", &forged).await.status, 401);
     let bad_delegate = As::Delegate { access: "nope".into(), secret: "nope".into(), on_behalf_of: None };

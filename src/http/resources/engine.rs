@@ -26,6 +26,8 @@ pub enum Shape {
     Relationship,
     /// `GET /organizations/mine`.
     Mine,
+    /// Any other path under a type's prefix: a {json:api} 404.
+    Unknown,
 }
 
 pub struct ResourceEndpoint {
@@ -86,6 +88,9 @@ fn relationship_of(kind: &dyn ResourceKind, req: &Request) -> Result<&'static Re
 }
 
 async fn handle(kind: &'static dyn ResourceKind, shape: Shape, mut req: Request) -> Result<Response, Failure> {
+    if shape == Shape::Unknown {
+        return Err(Error::NotFound.into());
+    }
     jsonapi::check_accept(req.headers()).map_err(|e| Failure::Response(e.into_response_with(None)))?;
     let state = req.data::<AppState>().cloned().ok_or_else(|| Error::internal(anyhow::anyhow!("no state")))?;
     let method = req.method().clone();
@@ -95,6 +100,7 @@ async fn handle(kind: &'static dyn ResourceKind, shape: Shape, mut req: Request)
         Shape::Related => &[Method::GET, Method::POST],
         Shape::Relationship => &[Method::GET, Method::POST, Method::PATCH, Method::DELETE],
         Shape::Mine => &[Method::GET],
+        Shape::Unknown => &[],
     };
     if !allowed.contains(&method) {
         return Ok(method_not_allowed(allowed));
@@ -117,7 +123,7 @@ async fn handle(kind: &'static dyn ResourceKind, shape: Shape, mut req: Request)
     let path = req.uri().path().to_owned();
     let response = match (shape, method) {
         (Shape::Collection, Method::GET) => list(&cx, kind, &query, &path).await?,
-        (Shape::Mine, _) => mine(&cx, &query, &path).await?,
+        (Shape::Mine | Shape::Unknown, _) => mine(&cx, &query, &path).await?,
         (Shape::Collection, _) => create(&cx, kind, &body, None).await?,
         (Shape::Item, Method::GET) => show(&cx, kind, path_id(&req)?, &query).await?,
         (Shape::Item, Method::PATCH) => update(&cx, kind, path_id(&req)?, &body).await?,

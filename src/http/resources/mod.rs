@@ -52,7 +52,8 @@ pub fn routes(mut route: Route) -> Route {
             .at(&base, ResourceEndpoint { kind, shape: Shape::Collection })
             .at(format!("{base}/:id"), ResourceEndpoint { kind, shape: Shape::Item })
             .at(format!("{base}/:id/:rel"), ResourceEndpoint { kind, shape: Shape::Related })
-            .at(format!("{base}/:id/relationships/:rel"), ResourceEndpoint { kind, shape: Shape::Relationship });
+            .at(format!("{base}/:id/relationships/:rel"), ResourceEndpoint { kind, shape: Shape::Relationship })
+            .at(format!("{base}/*rest"), ResourceEndpoint { kind, shape: Shape::Unknown });
     }
     route
 }
