@@ -46,9 +46,9 @@ async fn users_create_keys_for_themselves_and_the_secret_is_shown_once(backend: 
         let shown = ex.status(&w.admin, "GET", &format!("/apikeys/{id}"), None, 200).await;
         let data = &shown.body["data"];
         ex.check(!shows(data, "secret-key"), format!("GET /apikeys/{id} never shows the secret: {data}"));
-        ex.check(data["relationships"]["user"]["data"]["id"] == owner.to_string(), format!("key {id} owner: {data}"));
+        ex.check(super::is_id(&data["relationships"]["user"]["data"]["id"], owner), format!("key {id} owner: {data}"));
     }
-    for path in [format!("/users/{}/apikeys", w.bob_id), "/apikeys".to_owned(), format!("/apikeys?include=user")] {
+    for path in [format!("/users/{}/apikeys", w.bob_id), "/apikeys".to_owned(), "/apikeys?include=user".to_owned()] {
         let listed = ex.status(&w.admin, "GET", &path, None, 200).await;
         let leaked = super::objects(&listed.body).iter().any(|o| shows(o, "secret-key"));
         ex.check(!leaked, format!("GET {path} shows no secret: {}", listed.body));

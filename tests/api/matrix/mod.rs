@@ -174,5 +174,10 @@ pub fn objects(body: &Value) -> Vec<Value> {
 
 /// The resource object of `kind`/`id` in a document, if present.
 pub fn find(body: &Value, kind: &str, id: i64) -> Option<Value> {
-    objects(body).into_iter().find(|o| o["type"] == kind && o["id"] == id.to_string())
+    objects(body).into_iter().find(|o| o["type"] == kind && is_id(&o["id"], id))
+}
+
+/// Whether a JSON:API id (a string) names `id`.
+pub fn is_id(value: &Value, id: i64) -> bool {
+    value.as_str().and_then(|s| s.parse::<i64>().ok()) == Some(id)
 }

@@ -60,7 +60,7 @@ async fn a_users_email_and_verified_stay_hidden_from_others_on_every_path(backen
         format!("/organizations/{org}/users"),
         format!("/organizations/{org}/admins"),
         format!("/organizations/{org}?include=users,admins"),
-        format!("/organizations/mine?include=users"),
+        "/organizations/mine?include=users".to_owned(),
         format!("/groups/{group}/users"),
         format!("/groups/{group}?include=users"),
         format!("/groups/{group}?include=organization.admins"),
