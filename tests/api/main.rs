@@ -14,5 +14,6 @@ mod identity_login;
 mod jsonapi_client;
 mod jsonapi_conformance;
 mod jwt;
+mod matrix;
 mod openapi;
 mod verify;
