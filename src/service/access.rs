@@ -45,9 +45,15 @@ impl Caller {
         }
     }
 
-    /// An admin person (not a delegate acting as itself): only they manage trusted delegates.
+    /// An admin person signed in themselves (not a delegate, whether acting as itself or on an
+    /// admin's behalf): only they manage trusted delegates, so a delegate cannot mint delegates.
     pub fn is_admin_user(&self) -> bool {
-        self.user.is_some() && self.is_admin()
+        self.delegate.is_none() && self.is_admin()
+    }
+
+    /// The scopes of the credential (a token's `scopes`, or a delegate's narrowed to the user's).
+    pub fn scopes(&self) -> &[String] {
+        &self.scopes
     }
 
     pub fn is_delegate(&self) -> bool {

@@ -44,8 +44,22 @@ pub async fn create_api_key(
     scopes: Option<Vec<String>>,
     expires_at: Option<i64>,
 ) -> Result<CreatedApiKey, Error> {
+    create_api_key_within(state, owner, &scopes_of(owner), name, scopes, expires_at).await
+}
+
+/// Creates a key for `owner` whose scopes stay within `held`: the scopes of the credential asking
+/// (a key limited to `user_access` cannot mint a key with `admin_access`, even for an admin).
+pub async fn create_api_key_within(
+    state: &AppState,
+    owner: &User,
+    held: &[String],
+    name: Option<String>,
+    scopes: Option<Vec<String>>,
+    expires_at: Option<i64>,
+) -> Result<CreatedApiKey, Error> {
     let now = state.now();
-    let scopes = granted_scopes(owner, scopes)?;
+    let held: Vec<String> = scopes_of(owner).into_iter().filter(|s| held.contains(s)).collect();
+    let scopes = granted_scopes(&held, scopes)?;
     if expires_at.is_some_and(|at| at <= now) {
         return Err(InvalidValue::new("expires-at", "must be in the future").into());
     }
@@ -147,14 +161,13 @@ fn narrowed_scopes(key: &ApiKey, owner: &User) -> Vec<String> {
     scopes_of(owner).into_iter().filter(|s| granted.contains(s)).collect()
 }
 
-/// `requested` checked against what `owner` holds, without duplicates; all held scopes when absent.
-fn granted_scopes(owner: &User, requested: Option<Vec<String>>) -> Result<Vec<String>, Error> {
-    let held = scopes_of(owner);
-    let Some(requested) = requested else { return Ok(held) };
+/// `requested` checked against `held`, without duplicates; all held scopes when absent.
+fn granted_scopes(held: &[String], requested: Option<Vec<String>>) -> Result<Vec<String>, Error> {
+    let requested = requested.unwrap_or_else(|| held.to_vec());
     let mut scopes: Vec<String> = Vec::with_capacity(requested.len());
     for scope in requested {
         if !held.contains(&scope) {
-            return Err(InvalidValue::new("scopes", format!("`{scope}` is not a scope the owner holds")).into());
+            return Err(InvalidValue::new("scopes", format!("`{scope}` is not a scope this credential holds")).into());
         }
         if !scopes.contains(&scope) {
             scopes.push(scope);

@@ -87,9 +87,10 @@ impl ResourceKind for ApiKeys {
 
     async fn create(&self, cx: &Cx<'_>, attributes: Attributes, _links: LinkedIds) -> Result<ResourceObject, Error> {
         let owner = cx.caller.require_user()?;
-        let created = api_keys::create_api_key(
+        let created = api_keys::create_api_key_within(
             cx.state,
             owner,
+            cx.caller.scopes(),
             attributes.text("name").flatten(),
             attributes.list("scopes"),
             attributes.time("expires-at").flatten(),
