@@ -5,6 +5,7 @@ mod algorithm;
 pub mod jwt;
 pub mod keyfile;
 mod keyring;
+pub mod legacy_digest;
 pub mod password;
 pub mod secret;
 mod signer;

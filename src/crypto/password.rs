@@ -8,6 +8,8 @@ use std::sync::Arc;
 use argon2::{Argon2, PasswordHash, PasswordHasher as _, PasswordVerifier as _};
 use tokio::sync::{OnceCell, Semaphore};
 
+use super::legacy_digest;
+
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
     #[error("password hashing failed: {0}")]
@@ -56,19 +58,37 @@ impl PasswordHasher {
 
     /// Whether `password` matches `stored`. With `None` (unknown account, or no password set) a dummy
     /// hash is verified instead and the answer is `false`, so timing does not tell the cases apart.
+    /// A legacy authify-api digest is checked too, with the dummy argon2 hash verified beside it for
+    /// the same timing; [`needs_rehash`] then tells the caller to store an argon2id hash.
     pub async fn verify(&self, password: &str, stored: Option<&str>) -> Result<bool, HashError> {
-        let (phc, real) = match stored {
-            Some(phc) => (phc.to_owned(), true),
-            None => (self.dummy_hash().await?.clone(), false),
-        };
+        match stored {
+            Some(legacy) if legacy_digest::is_legacy(legacy) => {
+                let legacy_ok = legacy_digest::verify_legacy(password, legacy);
+                let dummy = self.dummy_hash().await?.clone();
+                self.verify_phc(password, dummy).await?;
+                Ok(legacy_ok)
+            }
+            Some(phc) => self.verify_phc(password, phc.to_owned()).await,
+            None => {
+                let dummy = self.dummy_hash().await?.clone();
+                self.verify_phc(password, dummy).await?;
+                Ok(false)
+            }
+        }
+    }
+
+    async fn verify_phc(&self, password: &str, phc: String) -> Result<bool, HashError> {
         let password = password.to_owned();
-        let matches = self
-            .run(move || {
-                let Ok(parsed) = PasswordHash::new(&phc) else { return Ok(false) };
-                Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-            })
-            .await?;
-        Ok(matches && real)
+        self.run(move || {
+            let Ok(parsed) = PasswordHash::new(&phc) else { return Ok(false) };
+            Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        })
+        .await
+    }
+
+    /// Whether a stored digest should be replaced by a fresh argon2id hash after a successful login.
+    pub fn needs_rehash(stored: &str) -> bool {
+        legacy_digest::is_legacy(stored)
     }
 
     /// Computes the dummy hash ahead of the first unknown-account login.

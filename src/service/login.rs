@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::issue_token::{IssuedToken, issue_for_user};
+use crate::crypto::password::PasswordHasher;
 use crate::domain::Email;
 use crate::error::Error;
 use crate::state::AppState;
@@ -27,6 +28,9 @@ pub async fn password_login(
         return Err(Error::InvalidCredentials);
     };
     check_standing(state, &user)?;
+    if user.password_digest.as_deref().is_some_and(PasswordHasher::needs_rehash) {
+        upgrade_digest(state, &user, password).await;
+    }
     issue_for_user(state, &user, inject).await
 }
 
@@ -41,4 +45,17 @@ pub fn check_standing(state: &AppState, user: &User) -> Result<(), Error> {
         return Err(Error::InvalidCredentials);
     }
     Ok(())
+}
+
+/// Replaces an imported authify-api digest by argon2id now that the password is known; a failure
+/// is logged and the legacy digest keeps working until the next login.
+async fn upgrade_digest(state: &AppState, user: &User, password: &str) {
+    let result = match state.hasher.hash(password).await {
+        Ok(digest) => state.store.set_password_digest(user.id, &digest, state.now()).await.map_err(Error::from),
+        Err(err) => Err(Error::from(err)),
+    };
+    match result {
+        Ok(_) => tracing::info!(user_id = user.id, "replaced a legacy password digest with argon2id"),
+        Err(err) => tracing::warn!(user_id = user.id, error = %err, "could not replace a legacy password digest"),
+    }
 }

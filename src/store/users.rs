@@ -76,6 +76,12 @@ impl Store {
         self.update_user(id, now, |row| row.admin = Set(admin)).await
     }
 
+    /// Stores a new password digest (the password's change time is left alone: same password).
+    pub async fn set_password_digest(&self, id: i64, digest: &str, now: i64) -> Result<Option<User>, StoreError> {
+        let digest = digest.to_owned();
+        self.update_user(id, now, |row| row.password_digest = Set(Some(digest))).await
+    }
+
     /// Sets the disabled flag; `None` when there is no such user.
     pub async fn set_user_disabled(&self, id: i64, disabled: bool, now: i64) -> Result<Option<User>, StoreError> {
         self.update_user(id, now, |row| row.disabled = Set(disabled)).await

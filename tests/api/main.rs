@@ -14,6 +14,7 @@ mod identity_login;
 mod jsonapi_client;
 mod jsonapi_conformance;
 mod jwt;
+mod legacy_digest;
 mod matrix;
 mod openapi;
 mod verify;

@@ -1,0 +1,39 @@
+//! Accounts imported from authify-api keep their salted SHA-512 digests; the first successful login
+//! accepts one and replaces it with argon2id.
+
+use authify::store::users::NewUser;
+
+use crate::backend_tests;
+use crate::helpers::{Backend, spawn};
+
+/// `printf '%s' 'b@d!dea1234567890123456' | sha512sum` followed by the salt, as authify-core stores it.
+const LEGACY: &str = "2811ec9689e8fbfd8769066424209b2143ce7d4839b5d76755cb0c09fc79fa05\
+                      be3af560378b430b2fb4977f872be6475a0e550d53e021104205f262abeb4ed61234567890123456";
+
+backend_tests!(an_imported_digest_logs_in_once_and_is_replaced_by_argon2id);
+
+async fn an_imported_digest_logs_in_once_and_is_replaced_by_argon2id(backend: Backend) {
+    let app = spawn(backend).start().await;
+    let user = app
+        .state
+        .store
+        .insert_user(NewUser {
+            email: "someuser@mycompany.com".into(),
+            handle: "someuser".into(),
+            full_name: None,
+            password_digest: Some(LEGACY.into()),
+            admin: false,
+            verified: true,
+            now: app.clock_now(),
+        })
+        .await
+        .expect("insert");
+    assert_eq!(app.login("someuser@mycompany.com", "b@d!deA").await.0, 401, "a wrong password is still wrong");
+    let (status, body) = app.login("someuser@mycompany.com", "b@d!dea").await;
+    assert_eq!(status, 200, "{body}");
+    let stored = app.state.store.user_by_id(user.id).await.expect("read").expect("user");
+    let digest = stored.password_digest.expect("a digest");
+    assert!(digest.starts_with("$argon2id$"), "replaced: {digest}");
+    assert_eq!(app.login("someuser@mycompany.com", "b@d!dea").await.0, 200, "the new hash works");
+    assert_eq!(app.login("someuser@mycompany.com", "b@d!deA").await.0, 401);
+}
