@@ -1,7 +1,7 @@
 //! The `groups` table and its members (`group_memberships`).
 
 use sea_orm::entity::prelude::*;
-use sea_orm::{ActiveValue::Set, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, QueryFilter, QueryOrder, TransactionTrait};
 
 use super::entity::group::{self, ActiveModel, Column, Entity};
 use super::entity::group_membership as membership;
@@ -93,24 +93,20 @@ impl Store {
     /// Adds members that are not members yet.
     pub async fn add_group_members(&self, group_id: i64, user_ids: &[i64], now: i64) -> Result<(), StoreError> {
         let txn = self.conn().begin().await?;
-        for user_id in user_ids {
-            let exists = membership::Entity::find()
-                .filter(membership::Column::GroupId.eq(group_id))
-                .filter(membership::Column::UserId.eq(*user_id))
-                .count(&txn)
-                .await?
-                > 0;
-            if !exists {
-                membership::ActiveModel {
-                    group_id: Set(group_id),
-                    user_id: Set(*user_id),
-                    created_at: Set(now),
-                    ..Default::default()
-                }
-                .insert(&txn)
-                .await?;
-            }
-        }
+        add_in(&txn, group_id, user_ids, now).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Makes the members exactly `user_ids`, in one transaction.
+    pub async fn replace_group_members(&self, group_id: i64, user_ids: &[i64], now: i64) -> Result<(), StoreError> {
+        let txn = self.conn().begin().await?;
+        membership::Entity::delete_many()
+            .filter(membership::Column::GroupId.eq(group_id))
+            .filter(membership::Column::UserId.is_not_in(user_ids.to_vec()))
+            .exec(&txn)
+            .await?;
+        add_in(&txn, group_id, user_ids, now).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -123,4 +119,26 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+async fn add_in(txn: &impl ConnectionTrait, group_id: i64, user_ids: &[i64], now: i64) -> Result<(), StoreError> {
+    for user_id in user_ids {
+        let exists = membership::Entity::find()
+            .filter(membership::Column::GroupId.eq(group_id))
+            .filter(membership::Column::UserId.eq(*user_id))
+            .count(txn)
+            .await?
+            > 0;
+        if !exists {
+            membership::ActiveModel {
+                group_id: Set(group_id),
+                user_id: Set(*user_id),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+        }
+    }
+    Ok(())
 }

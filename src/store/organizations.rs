@@ -1,7 +1,7 @@
 //! The `organizations` table and its members (`organization_memberships`).
 
 use sea_orm::entity::prelude::*;
-use sea_orm::{ActiveValue::Set, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, QueryFilter, QueryOrder, TransactionTrait};
 
 use super::entity::organization::{self, ActiveModel, Column, Entity};
 use super::entity::organization_membership as membership;
@@ -139,32 +139,36 @@ impl Store {
     /// Makes each user a member (keeping existing memberships), and an admin when `admin`.
     pub async fn add_members(&self, org_id: i64, user_ids: &[i64], admin: bool, now: i64) -> Result<(), StoreError> {
         let txn = self.conn().begin().await?;
-        for user_id in user_ids {
-            let existing = membership::Entity::find()
-                .filter(membership::Column::OrganizationId.eq(org_id))
-                .filter(membership::Column::UserId.eq(*user_id))
-                .one(&txn)
-                .await?;
-            match existing {
-                Some(m) if admin && !m.admin => {
-                    let mut row: membership::ActiveModel = m.into();
-                    row.admin = Set(true);
-                    row.update(&txn).await?;
-                }
-                Some(_) => {}
-                None => {
-                    membership::ActiveModel {
-                        organization_id: Set(org_id),
-                        user_id: Set(*user_id),
-                        admin: Set(admin),
-                        created_at: Set(now),
-                        ..Default::default()
-                    }
-                    .insert(&txn)
-                    .await?;
-                }
-            }
+        add_members_in(&txn, org_id, user_ids, admin, now).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Makes the members (or, with `admins`, the admins) exactly `user_ids`, in one transaction:
+    /// others are removed (or demoted), missing ones added (or promoted, joining when needed).
+    pub async fn replace_members(
+        &self,
+        org_id: i64,
+        user_ids: &[i64],
+        admins: bool,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let txn = self.conn().begin().await?;
+        let others: Vec<i64> = membership::Entity::find()
+            .filter(membership::Column::OrganizationId.eq(org_id))
+            .filter(membership::Column::UserId.is_not_in(user_ids.to_vec()))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .filter(|m| !admins || m.admin)
+            .map(|m| m.user_id)
+            .collect();
+        if admins {
+            demote_in(&txn, org_id, &others).await?;
+        } else {
+            remove_in(&txn, org_id, &others).await?;
         }
+        add_members_in(&txn, org_id, user_ids, admins, now).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -172,35 +176,80 @@ impl Store {
     /// Removes members (and their group memberships in this organization).
     pub async fn remove_members(&self, org_id: i64, user_ids: &[i64]) -> Result<(), StoreError> {
         let txn = self.conn().begin().await?;
-        let group_ids: Vec<i64> = super::entity::group::Entity::find()
-            .filter(super::entity::group::Column::OrganizationId.eq(org_id))
-            .all(&txn)
-            .await?
-            .into_iter()
-            .map(|g| g.id)
-            .collect();
-        super::entity::group_membership::Entity::delete_many()
-            .filter(super::entity::group_membership::Column::GroupId.is_in(group_ids))
-            .filter(super::entity::group_membership::Column::UserId.is_in(user_ids.to_vec()))
-            .exec(&txn)
-            .await?;
-        membership::Entity::delete_many()
-            .filter(membership::Column::OrganizationId.eq(org_id))
-            .filter(membership::Column::UserId.is_in(user_ids.to_vec()))
-            .exec(&txn)
-            .await?;
+        remove_in(&txn, org_id, user_ids).await?;
         txn.commit().await?;
         Ok(())
     }
 
     /// Clears the admin flag of these members (they stay members).
     pub async fn demote_admins(&self, org_id: i64, user_ids: &[i64]) -> Result<(), StoreError> {
-        membership::Entity::update_many()
-            .col_expr(membership::Column::Admin, sea_orm::sea_query::Expr::value(false))
-            .filter(membership::Column::OrganizationId.eq(org_id))
-            .filter(membership::Column::UserId.is_in(user_ids.to_vec()))
-            .exec(self.conn())
-            .await?;
-        Ok(())
+        demote_in(self.conn(), org_id, user_ids).await
     }
+}
+
+async fn add_members_in(
+    txn: &impl ConnectionTrait,
+    org_id: i64,
+    user_ids: &[i64],
+    admin: bool,
+    now: i64,
+) -> Result<(), StoreError> {
+    for user_id in user_ids {
+        let existing = membership::Entity::find()
+            .filter(membership::Column::OrganizationId.eq(org_id))
+            .filter(membership::Column::UserId.eq(*user_id))
+            .one(txn)
+            .await?;
+        match existing {
+            Some(m) if admin && !m.admin => {
+                let mut row: membership::ActiveModel = m.into();
+                row.admin = Set(true);
+                row.update(txn).await?;
+            }
+            Some(_) => {}
+            None => {
+                membership::ActiveModel {
+                    organization_id: Set(org_id),
+                    user_id: Set(*user_id),
+                    admin: Set(admin),
+                    created_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn remove_in(txn: &impl ConnectionTrait, org_id: i64, user_ids: &[i64]) -> Result<(), StoreError> {
+    let group_ids: Vec<i64> = super::entity::group::Entity::find()
+        .filter(super::entity::group::Column::OrganizationId.eq(org_id))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|g| g.id)
+        .collect();
+    super::entity::group_membership::Entity::delete_many()
+        .filter(super::entity::group_membership::Column::GroupId.is_in(group_ids))
+        .filter(super::entity::group_membership::Column::UserId.is_in(user_ids.to_vec()))
+        .exec(txn)
+        .await?;
+    membership::Entity::delete_many()
+        .filter(membership::Column::OrganizationId.eq(org_id))
+        .filter(membership::Column::UserId.is_in(user_ids.to_vec()))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+async fn demote_in(conn: &impl ConnectionTrait, org_id: i64, user_ids: &[i64]) -> Result<(), StoreError> {
+    membership::Entity::update_many()
+        .col_expr(membership::Column::Admin, sea_orm::sea_query::Expr::value(false))
+        .filter(membership::Column::OrganizationId.eq(org_id))
+        .filter(membership::Column::UserId.is_in(user_ids.to_vec()))
+        .exec(conn)
+        .await?;
+    Ok(())
 }

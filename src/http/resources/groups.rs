@@ -186,12 +186,7 @@ impl ResourceKind for Groups {
         match op {
             RelOp::Add => store.add_group_members(id, &ids, now).await?,
             RelOp::Remove => store.remove_group_members(id, &ids).await?,
-            RelOp::Replace => {
-                let gone: Vec<i64> =
-                    store.group_members(id).await?.into_iter().map(|u| u.id).filter(|u| !ids.contains(u)).collect();
-                store.add_group_members(id, &ids, now).await?;
-                store.remove_group_members(id, &gone).await?;
-            }
+            RelOp::Replace => store.replace_group_members(id, &ids, now).await?,
         }
         cx.state.directory_changed();
         Ok(())

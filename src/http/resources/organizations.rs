@@ -227,26 +227,11 @@ impl ResourceKind for Organizations {
             return Err(Error::NotFound);
         }
         let admins = rel.name == "admins";
-        let current: Vec<i64> = store
-            .organization_members(id)
-            .await?
-            .into_iter()
-            .filter(|(_, admin)| !admins || *admin)
-            .map(|(u, _)| u.id)
-            .collect();
         match (op, admins) {
             (RelOp::Add, _) => store.add_members(id, &ids, admins, now).await?,
             (RelOp::Remove, false) => store.remove_members(id, &ids).await?,
             (RelOp::Remove, true) => store.demote_admins(id, &ids).await?,
-            (RelOp::Replace, _) => {
-                let gone: Vec<i64> = current.into_iter().filter(|u| !ids.contains(u)).collect();
-                store.add_members(id, &ids, admins, now).await?;
-                if admins {
-                    store.demote_admins(id, &gone).await?;
-                } else {
-                    store.remove_members(id, &gone).await?;
-                }
-            }
+            (RelOp::Replace, _) => store.replace_members(id, &ids, admins, now).await?,
         }
         cx.state.directory_changed();
         Ok(())
