@@ -24,7 +24,7 @@ pub fn verify_legacy(password: &str, stored: &str) -> bool {
     let mut hasher = Sha512::new();
     hasher.update(password.as_bytes());
     hasher.update(salt.as_bytes());
-    let computed: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let computed = super::secret::hex(&hasher.finalize());
     computed.as_bytes().ct_eq(digest.to_ascii_lowercase().as_bytes()).into()
 }
 

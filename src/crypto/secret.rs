@@ -7,11 +7,7 @@ use subtle::ConstantTimeEq;
 
 /// `bytes` random bytes as lowercase hex.
 pub fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    // getrandom only fails when the OS has no entropy source at all; there is nothing to fall back to.
-    #[allow(clippy::expect_used)]
-    getrandom::fill(&mut buf).expect("the OS random number generator is unavailable");
-    hex(&buf)
+    hex(&super::tokens::random_bytes(bytes))
 }
 
 /// The stored form of a secret: hex SHA-256.
@@ -24,7 +20,15 @@ pub fn secret_matches(secret: &str, stored: &str) -> bool {
     hash_secret(secret).as_bytes().ct_eq(stored.as_bytes()).into()
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Whether `secret` matches the stored hash of a credential that may not exist: with `None` (an
+/// unknown access key) a hash is still computed and compared, so both failures cost the same.
+pub fn secret_matches_stored(secret: &str, stored: Option<&str>) -> bool {
+    const NO_SUCH_SECRET: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+    secret_matches(secret, stored.unwrap_or(NO_SUCH_SECRET)) && stored.is_some()
+}
+
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
         let _ = write!(out, "{b:02x}");

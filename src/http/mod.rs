@@ -9,6 +9,8 @@ mod jwt;
 mod resources;
 mod wellknown;
 
+use std::sync::OnceLock;
+
 use poem::{Endpoint, EndpointExt, Route};
 use poem_openapi::OpenApiService;
 
@@ -35,14 +37,23 @@ pub fn openapi_json() -> String {
 
 /// Every route, with CORS, JSON errors and the state attached.
 pub fn endpoint(state: AppState) -> impl Endpoint {
-    let api = openapi_service();
-    let spec = openapi_json();
-    // Swagger UI with the whole document (poem-openapi's page embeds only its own part).
-    let docs_html = api.swagger_ui_html().replacen(&api.spec(), &spec, 1);
-    let spec_endpoint = poem::endpoint::make_sync(move |_| {
+    // Built on first request, not at start-up: the document and the Swagger page (which embeds the
+    // whole Swagger UI bundle) cost more than the rest of start-up together.
+    static SPEC: OnceLock<String> = OnceLock::new();
+    static DOCS: OnceLock<String> = OnceLock::new();
+    let spec_endpoint = poem::endpoint::make_sync(|_| {
+        let spec = SPEC.get_or_init(openapi_json);
         poem::Response::builder().content_type("application/json; charset=utf-8").body(spec.clone())
     });
-    let docs = poem::endpoint::make_sync(move |_| poem::web::Html(docs_html.clone()));
+    let docs = poem::endpoint::make_sync(|_| {
+        let html = DOCS.get_or_init(|| {
+            // Swagger UI with the whole document (poem-openapi's page embeds only its own part).
+            let api = openapi_service();
+            api.swagger_ui_html().replacen(&api.spec(), SPEC.get_or_init(openapi_json), 1)
+        });
+        poem::web::Html(html.clone())
+    });
+    let api = openapi_service();
     resources::routes(Route::new())
         .at("/openapi.json", spec_endpoint)
         .at("/docs", docs)

@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::delegate_auth::authenticate_delegate;
 use super::issue_token::{ADMIN_ACCESS, scopes_of};
 use super::verify_token;
+use crate::domain::Email;
 use crate::error::Error;
 use crate::state::AppState;
 use crate::store::delegates::Delegate;
@@ -115,8 +116,11 @@ fn subject_id(claims: &serde_json::Map<String, Value>) -> Option<i64> {
 }
 
 async fn user_by_email_or_id(state: &AppState, who: &str) -> Result<Option<User>, Error> {
-    match who.parse::<i64>() {
-        Ok(id) => Ok(state.store.user_by_id(id).await?),
-        Err(_) => Ok(state.store.user_by_email(&who.trim().to_lowercase()).await?),
+    if let Ok(id) = who.parse::<i64>() {
+        return Ok(state.store.user_by_id(id).await?);
+    }
+    match Email::parse(who) {
+        Ok(email) => Ok(state.store.user_by_email(email.as_str()).await?),
+        Err(_) => Ok(None),
     }
 }

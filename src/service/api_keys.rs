@@ -25,9 +25,6 @@ pub const SECRET_PREFIX: &str = "authify_sk_";
 /// Longest key name accepted (the column's size).
 const MAX_NAME_CHARS: usize = 255;
 
-/// Compared against when the access key is unknown, so both failures cost the same.
-const NO_SUCH_SECRET: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
 /// A new key and its secret; the secret is shown once and never stored.
 #[derive(Debug, Clone)]
 pub struct CreatedApiKey {
@@ -141,8 +138,7 @@ pub async fn api_key_login(
 }
 
 fn check_secret(secret: &str, key: Option<&ApiKey>) -> Result<(), Error> {
-    let stored = key.map_or(NO_SUCH_SECRET, |k| k.secret_hash.as_str());
-    match secret::secret_matches(secret, stored) && key.is_some() {
+    match secret::secret_matches_stored(secret, key.map(|k| k.secret_hash.as_str())) {
         true => Ok(()),
         false => Err(Error::InvalidCredentials),
     }

@@ -5,13 +5,9 @@ use crate::error::Error;
 use crate::state::AppState;
 use crate::store::delegates::Delegate;
 
-/// Compared against when the access key is unknown, so both failures cost the same.
-const NO_SUCH_SECRET: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
 /// The delegate owning `access_key` when `secret` is its secret; one error for every failure.
 pub async fn authenticate_delegate(state: &AppState, access_key: &str, secret: &str) -> Result<Delegate, Error> {
     let delegate = state.store.delegate_by_access_key(access_key).await?;
-    let stored = delegate.as_ref().map_or(NO_SUCH_SECRET, |d| d.secret_hash.as_str());
-    let matches = secret::secret_matches(secret, stored);
+    let matches = secret::secret_matches_stored(secret, delegate.as_ref().map(|d| d.secret_hash.as_str()));
     delegate.filter(|_| matches).ok_or(Error::InvalidCredentials)
 }

@@ -124,6 +124,18 @@ impl Store {
             .collect())
     }
 
+    /// Ids of the organizations a user is an admin of.
+    pub async fn administered_organization_ids(&self, user_id: i64) -> Result<Vec<i64>, StoreError> {
+        Ok(membership::Entity::find()
+            .filter(membership::Column::UserId.eq(user_id))
+            .filter(membership::Column::Admin.eq(true))
+            .all(self.conn())
+            .await?
+            .into_iter()
+            .map(|m| m.organization_id)
+            .collect())
+    }
+
     /// Organizations a user belongs to.
     pub async fn organizations_of_user(&self, user_id: i64) -> Result<Vec<Organization>, StoreError> {
         let ids: Vec<i64> = membership::Entity::find()

@@ -38,13 +38,6 @@ impl Linkage {
             Linkage::ToMany(many) => Value::Array(many.iter().map(Identifier::to_json).collect()),
         }
     }
-
-    pub fn identifiers(&self) -> Vec<Identifier> {
-        match self {
-            Linkage::ToOne(one) => one.iter().cloned().collect(),
-            Linkage::ToMany(many) => many.clone(),
-        }
-    }
 }
 
 /// A resource as the caller may see it: only attributes the caller is allowed to read are present.

@@ -18,6 +18,16 @@ pub enum LinkageInput {
     ToMany(Vec<IdentifierInput>),
 }
 
+impl LinkageInput {
+    /// The identifiers named, whether one or many.
+    pub fn identifiers(&self) -> Vec<IdentifierInput> {
+        match self {
+            LinkageInput::ToOne(one) => one.iter().cloned().collect(),
+            LinkageInput::ToMany(many) => many.clone(),
+        }
+    }
+}
+
 /// The primary data of a create or update request.
 #[derive(Debug, Clone, Default)]
 pub struct ResourceInput {

@@ -123,7 +123,8 @@ async fn handle(kind: &'static dyn ResourceKind, shape: Shape, mut req: Request)
     let path = req.uri().path().to_owned();
     let response = match (shape, method) {
         (Shape::Collection, Method::GET) => list(&cx, kind, &query, &path).await?,
-        (Shape::Mine | Shape::Unknown, _) => mine(&cx, &query, &path).await?,
+        (Shape::Mine, _) => mine(&cx, &query, &path).await?,
+        (Shape::Unknown, _) => return Err(Error::NotFound.into()),
         (Shape::Collection, _) => create(&cx, kind, &body, None).await?,
         (Shape::Item, Method::GET) => show(&cx, kind, path_id(&req)?, &query).await?,
         (Shape::Item, Method::PATCH) => update(&cx, kind, path_id(&req)?, &body).await?,
@@ -269,7 +270,7 @@ async fn create(
             .iter()
             .find(|r| r.name == name && kind.creatable_relationships().contains(&r.name))
             .ok_or_else(|| Error::forbidden(format!("{pointer} cannot be set when creating {}", kind.name())))?;
-        links.0.push((rel.name, linked_ids(rel, &linkage_identifiers(linkage), &pointer)?));
+        links.0.push((rel.name, linked_ids(rel, &linkage.identifiers(), &pointer)?));
     }
     if let Some(parent) = parent {
         let rel = kind
@@ -294,13 +295,6 @@ async fn create(
         response.headers_mut().insert(header::LOCATION, value);
     }
     Ok(response)
-}
-
-fn linkage_identifiers(linkage: &LinkageInput) -> Vec<IdentifierInput> {
-    match linkage {
-        LinkageInput::ToOne(one) => one.iter().cloned().collect(),
-        LinkageInput::ToMany(many) => many.clone(),
-    }
 }
 
 async fn update(cx: &Cx<'_>, kind: &dyn ResourceKind, id: i64, body: &[u8]) -> Result<Response, Error> {

@@ -58,17 +58,6 @@ async fn require_org_admin(cx: &Cx<'_>, org_id: i64) -> Result<(), Error> {
     }
 }
 
-fn checked_name(name: Option<Option<String>>) -> Result<Option<String>, Error> {
-    match name {
-        None => Ok(None),
-        Some(name) => Ok(Some(
-            name.map(|n| n.trim().to_owned())
-                .filter(|n| !n.is_empty() && n.len() <= 255)
-                .ok_or_else(|| InvalidValue::new("name", "must be 1 to 255 characters"))?,
-        )),
-    }
-}
-
 #[async_trait]
 impl ResourceKind for Groups {
     fn name(&self) -> &'static str {
@@ -124,7 +113,7 @@ impl ResourceKind for Groups {
         };
         let org = organizations::load(cx, org_id).await?;
         require_org_admin(cx, org.id).await?;
-        let name = checked_name(attributes.text("name"))?.ok_or_else(|| InvalidValue::new("name", "is required"))?;
+        let name = attributes.bounded_text("name", 255)?.ok_or_else(|| InvalidValue::new("name", "is required"))?;
         let description = attributes.text("description").flatten();
         let group = cx.state.store.insert_group(org.id, name, description, cx.state.now()).await?;
         cx.state.directory_changed();
@@ -134,7 +123,7 @@ impl ResourceKind for Groups {
     async fn update(&self, cx: &Cx<'_>, id: i64, attributes: Attributes) -> Result<ResourceObject, Error> {
         let group = load_visible(cx, id).await?;
         require_org_admin(cx, group.organization_id).await?;
-        let name = checked_name(attributes.text("name"))?.unwrap_or_else(|| group.name.clone());
+        let name = attributes.bounded_text("name", 255)?.unwrap_or_else(|| group.name.clone());
         let description = attributes.text("description").unwrap_or_else(|| group.description.clone());
         let group = cx.state.store.update_group(group, name, description, cx.state.now()).await?;
         cx.state.directory_changed();

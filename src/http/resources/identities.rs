@@ -41,13 +41,8 @@ async fn load_visible(cx: &Cx<'_>, id: i64) -> Result<Identity, Error> {
     if may_read(cx, &identity) { Ok(identity) } else { Err(Error::NotFound) }
 }
 
-fn text(attributes: &Attributes, name: &'static str, max: usize) -> Result<String, Error> {
-    attributes
-        .text(name)
-        .flatten()
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty() && v.len() <= max)
-        .ok_or_else(|| InvalidValue::new(name, format!("is required (1 to {max} characters)")).into())
+fn required_text(attributes: &Attributes, name: &'static str, max: usize) -> Result<String, Error> {
+    attributes.bounded_text(name, max)?.ok_or_else(|| InvalidValue::new(name, "is required").into())
 }
 
 #[async_trait]
@@ -99,8 +94,8 @@ impl ResourceKind for Identities {
             _ => return Err(Error::bad_document("/data/relationships/user", "is required: the user to link")),
         };
         cx.state.store.user_by_id(user_id).await?.ok_or(Error::NotFound)?;
-        let provider = text(&attributes, "provider", 64)?;
-        let uid = text(&attributes, "uid", 255)?;
+        let provider = required_text(&attributes, "provider", 64)?;
+        let uid = required_text(&attributes, "uid", 255)?;
         let identity = cx.state.store.insert_identity(user_id, &provider, &uid, cx.state.now()).await?;
         Ok(render(&identity))
     }

@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
+use crate::domain::InvalidValue;
 use crate::error::Error;
 use crate::http::jsonapi::document::ResourceObject;
 use crate::service::access::Caller;
@@ -130,6 +131,18 @@ impl Attributes {
     /// `None` when absent; `Some(None)` when sent as null.
     pub fn text(&self, name: &str) -> Option<Option<String>> {
         self.0.get(name).map(|v| v.as_str().map(str::to_owned))
+    }
+
+    /// A trimmed text of 1 to `max` bytes: `None` when absent; 422 when null, blank or too long.
+    pub fn bounded_text(&self, name: &'static str, max: usize) -> Result<Option<String>, Error> {
+        match self.text(name) {
+            None => Ok(None),
+            Some(value) => value
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty() && v.len() <= max)
+                .map(Some)
+                .ok_or_else(|| InvalidValue::new(name, format!("must be 1 to {max} characters")).into()),
+        }
     }
 
     pub fn flag(&self, name: &str) -> Option<bool> {

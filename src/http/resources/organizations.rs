@@ -58,8 +58,23 @@ pub async fn standing(cx: &Cx<'_>, org_id: i64) -> Result<Standing, Error> {
 
 /// An organization as the caller may see it.
 pub async fn render(cx: &Cx<'_>, org: &Organization) -> Result<ResourceObject, Error> {
-    let owner = standing(cx, org.id).await? == Standing::Admin;
-    Ok(ResourceObject::new("organizations", org.id, RELATIONSHIP_NAMES)
+    Ok(render_as(org, standing(cx, org.id).await? == Standing::Admin))
+}
+
+/// Organizations as the caller may see them, with one query for the caller's admin memberships
+/// rather than one per organization.
+pub async fn render_all(cx: &Cx<'_>, orgs: &[Organization]) -> Result<Vec<ResourceObject>, Error> {
+    let administered = match cx.caller.user_id() {
+        Some(user_id) if !cx.caller.is_admin() => cx.state.store.administered_organization_ids(user_id).await?,
+        _ => Vec::new(),
+    };
+    let admin = cx.caller.is_admin();
+    Ok(orgs.iter().map(|org| render_as(org, admin || administered.contains(&org.id))).collect())
+}
+
+/// `owner`: the caller administers the organization (or everything), so sees its private emails.
+fn render_as(org: &Organization, owner: bool) -> ResourceObject {
+    ResourceObject::new("organizations", org.id, RELATIONSHIP_NAMES)
         .attr("name", org.name.clone())
         .attr("public-email", org.public_email.clone())
         .attr_if(owner, "gravatar-email", org.gravatar_email.clone())
@@ -67,7 +82,7 @@ pub async fn render(cx: &Cx<'_>, org: &Organization) -> Result<ResourceObject, E
         .attr("description", org.description.clone())
         .attr("url", org.url.clone())
         .attr("location", org.location.clone())
-        .attr("created-at", rfc3339(org.created_at)))
+        .attr("created-at", rfc3339(org.created_at))
 }
 
 pub async fn load(cx: &Cx<'_>, id: i64) -> Result<Organization, Error> {
@@ -76,13 +91,7 @@ pub async fn load(cx: &Cx<'_>, id: i64) -> Result<Organization, Error> {
 
 fn fields_from(attributes: &Attributes, current: OrganizationFields) -> Result<OrganizationFields, Error> {
     let pick = |name: &str, old: Option<String>| attributes.text(name).unwrap_or(old);
-    let name = match attributes.text("name") {
-        None => current.name,
-        Some(name) => name
-            .map(|n| n.trim().to_owned())
-            .filter(|n| !n.is_empty() && n.len() <= 255)
-            .ok_or_else(|| InvalidValue::new("name", "must be 1 to 255 characters"))?,
-    };
+    let name = attributes.bounded_text("name", 255)?.unwrap_or(current.name);
     Ok(OrganizationFields {
         name,
         public_email: pick("public-email", current.public_email),
@@ -104,10 +113,7 @@ async fn require_admin(cx: &Cx<'_>, org_id: i64) -> Result<(), Error> {
 /// Organizations the caller belongs to (`GET /organizations/mine`).
 pub async fn mine(cx: &Cx<'_>) -> Result<Listing, Error> {
     let user = cx.caller.require_user()?;
-    let mut items = Vec::new();
-    for org in cx.state.store.organizations_of_user(user.id).await? {
-        items.push(render(cx, &org).await?);
-    }
+    let items = render_all(cx, &cx.state.store.organizations_of_user(user.id).await?).await?;
     Ok(Listing { total: items.len() as u64, items })
 }
 
@@ -141,11 +147,7 @@ impl ResourceKind for Organizations {
 
     async fn list(&self, cx: &Cx<'_>, params: &ListParams) -> Result<Listing, Error> {
         let page = cx.state.store.list_organizations(params).await?;
-        let mut items = Vec::with_capacity(page.rows.len());
-        for org in &page.rows {
-            items.push(render(cx, org).await?);
-        }
-        Ok(Listing { items, total: page.total })
+        Ok(Listing { items: render_all(cx, &page.rows).await?, total: page.total })
     }
 
     async fn show(&self, cx: &Cx<'_>, id: i64) -> Result<ResourceObject, Error> {

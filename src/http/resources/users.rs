@@ -170,13 +170,7 @@ impl ResourceKind for Users {
         let user = load(cx, id).await?;
         let store = &cx.state.store;
         match rel.name {
-            "organizations" => {
-                let mut out = Vec::new();
-                for org in store.organizations_of_user(user.id).await? {
-                    out.push(organizations::render(cx, &org).await?);
-                }
-                Ok(out)
-            }
+            "organizations" => organizations::render_all(cx, &store.organizations_of_user(user.id).await?).await,
             "groups" => {
                 let mut out = Vec::new();
                 for group in store.groups_of_user(user.id).await? {
