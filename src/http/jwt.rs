@@ -1,6 +1,6 @@
 //! Authify's `/jwt/*` routes: the public key, token metadata, token issuance and verification.
 
-use poem::web::Data;
+use poem::web::{Data, RemoteAddr};
 use poem_openapi::param::{Header, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, Tags};
@@ -64,6 +64,12 @@ struct TokenRequest {
     email: Option<String>,
     #[oai(write_only)]
     password: Option<String>,
+    /// With `email` + `password`: the current code of the account's second factor.
+    #[oai(write_only)]
+    totp_code: Option<String>,
+    /// With `email` + `password`: a one-time recovery code instead of `totp_code`.
+    #[oai(write_only)]
+    recovery_code: Option<String>,
     /// A JSON object copied into the token's `custom` claim (at most 4 KiB).
     inject: Option<Value>,
 }
@@ -72,7 +78,7 @@ struct TokenRequest {
 enum Credentials {
     Identity { access: String, secret: String, provider: String, uid: String },
     ApiKey { access: String, secret: String },
-    Password { email: String, password: String },
+    Password { email: String, password: String, totp_code: Option<String>, recovery_code: Option<String> },
 }
 
 /// Picks the kind of credentials by what the body names, in this order, and only that kind is
@@ -95,7 +101,12 @@ fn choose_credentials(
     if let Some(access) = request.access_key.or(request.access_key_dashed) {
         return Some(Credentials::ApiKey { access, secret: request.secret_key.or(request.secret_key_dashed)? });
     }
-    Some(Credentials::Password { email: request.email?, password: request.password? })
+    Some(Credentials::Password {
+        email: request.email?,
+        password: request.password?,
+        totp_code: request.totp_code,
+        recovery_code: request.recovery_code,
+    })
 }
 
 /// A signed token.
@@ -167,6 +178,7 @@ impl JwtApi {
         /// The trusted delegate's secret (identity login only).
         #[oai(name = "X-Authify-Secret")]
         delegate_secret: Header<Option<String>>,
+        remote_addr: &RemoteAddr,
         body: JsonBody<TokenRequest>,
     ) -> Result<Json<TokenResponse>, PlainError> {
         let mut request = body.0;
@@ -178,8 +190,15 @@ impl JwtApi {
                 identity_login::delegate_identity_login(&state, &access, &secret, &provider, &uid, inject).await?
             }
             Credentials::ApiKey { access, secret } => api_keys::api_key_login(&state, &access, &secret, inject).await?,
-            Credentials::Password { email, password } => {
-                login::password_login(&state, &email, &password, inject).await?
+            Credentials::Password { email, password, totp_code, recovery_code } => {
+                let attempt = login::PasswordAttempt {
+                    email: &email,
+                    password: &password,
+                    totp_code: totp_code.as_deref(),
+                    recovery_code: recovery_code.as_deref(),
+                    client_ip: remote_addr.as_socket_addr().map(|a| a.ip()),
+                };
+                login::password_login(&state, &attempt, inject).await?
             }
         };
         Ok(Json(TokenResponse { jwt: issued.jwt }))

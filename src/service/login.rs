@@ -1,6 +1,8 @@
 //! Password login: one answer and one cost for every failure, so neither the text nor the timing
 //! tells an unknown email from a wrong password or an unverified account.
 
+use std::net::IpAddr;
+
 use serde_json::{Map, Value};
 
 use super::issue_token::{IssuedToken, issue_for_user};
@@ -10,28 +12,47 @@ use crate::error::Error;
 use crate::state::AppState;
 use crate::store::users::User;
 
+/// One interactive login attempt as it arrived (`POST /jwt/token`, `POST /session`).
+#[derive(Debug, Clone, Copy)]
+pub struct PasswordAttempt<'a> {
+    pub email: &'a str,
+    pub password: &'a str,
+    /// A current TOTP code, for accounts with a second factor.
+    pub totp_code: Option<&'a str>,
+    /// A one-time recovery code, instead of `totp_code`.
+    pub recovery_code: Option<&'a str>,
+    /// The client's address, for rate limits and the audit trail.
+    pub client_ip: Option<IpAddr>,
+}
+
 /// Checks email and password and signs a token for the user.
 #[tracing::instrument(skip_all)]
 pub async fn password_login(
     state: &AppState,
-    email: &str,
-    password: &str,
+    attempt: &PasswordAttempt<'_>,
     inject: Option<Map<String, Value>>,
 ) -> Result<IssuedToken, Error> {
-    let user = match Email::parse(email) {
+    let user = check_password(state, attempt).await?;
+    issue_for_user(state, &user, inject).await
+}
+
+/// Checks an interactive login and answers the user it is good for (any failure is the same
+/// [`Error::InvalidCredentials`]; a disabled account [`Error::AccountDisabled`]).
+pub async fn check_password(state: &AppState, attempt: &PasswordAttempt<'_>) -> Result<User, Error> {
+    let user = match Email::parse(attempt.email) {
         Ok(email) => state.store.user_by_email(email.as_str()).await?,
         Err(_) => None,
     };
     let stored = user.as_ref().and_then(|u| u.password_digest.as_deref());
-    let password_ok = state.hasher.verify(password, stored).await?;
+    let password_ok = state.hasher.verify(attempt.password, stored).await?;
     let Some(user) = user.filter(|_| password_ok) else {
         return Err(Error::InvalidCredentials);
     };
     check_standing(state, &user)?;
     if user.password_digest.as_deref().is_some_and(PasswordHasher::needs_rehash) {
-        upgrade_digest(state, &user, password).await;
+        upgrade_digest(state, &user, attempt.password).await;
     }
-    issue_for_user(state, &user, inject).await
+    Ok(user)
 }
 
 /// Whether a user whose credentials were correct may get a token: a disabled account gets 403 (only
