@@ -12,6 +12,9 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::password::PasswordHasher;
 use crate::crypto::{Keyring, keyfile};
+use crate::email::sender::OutboxSender;
+use crate::email::templates::TemplateError;
+use crate::email::{Templates, transport};
 use crate::http;
 use crate::service::credential_cache::{self, CredentialCache};
 use crate::state::AppState;
@@ -31,6 +34,11 @@ pub enum StartupError {
     Database(sea_orm::DbErr),
     #[error("AUTHIFY_DB_URL: applying migrations failed: {0}")]
     Migration(sea_orm::DbErr),
+    /// A mail template (built in or from AUTHIFY_TEMPLATES_DIR) that does not parse.
+    #[error("AUTHIFY_TEMPLATES_DIR: template {0}")]
+    Template(#[from] TemplateError),
+    #[error(transparent)]
+    Mail(#[from] transport::TransportError),
     #[error("AUTHIFY_LISTEN: cannot listen on {addr}: {source}")]
     Listen { addr: SocketAddr, source: std::io::Error },
 }
@@ -69,6 +77,8 @@ impl Application {
     /// Builds the state and binds the listener (port 0 picks a free port; see [`Application::addr`]).
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
         let keyring = load_keyring(&settings)?;
+        let templates = Templates::load(settings.templates_dir.as_deref())?;
+        let mailer = transport::from_settings(&settings)?;
         let store = open_store(&settings).await?;
         let listen = settings.listen;
         let acceptor = TcpListener::bind(listen)
@@ -86,6 +96,9 @@ impl Application {
             hasher,
             clock,
             directory_epoch: Default::default(),
+            templates: Arc::new(templates),
+            mailer: Arc::from(mailer),
+            outbox_wake: Default::default(),
         };
         Ok(Self { state, acceptor, addr })
     }
@@ -109,10 +122,18 @@ impl Application {
             }
         });
         let store = state.store.clone();
+        let (stop_sender, stop) = tokio::sync::oneshot::channel();
+        let sender = tokio::spawn(OutboxSender::new(&state).run(stop));
+        let sender_abort = sender.abort_handle();
         tracing::info!(%addr, algorithm = %state.keyring.algorithm(), kid = state.keyring.kid(), "authify is listening");
         let result = Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(http::endpoint(state), shutdown, Some(SHUTDOWN_GRACE))
             .await;
+        let _ = stop_sender.send(());
+        if tokio::time::timeout(SHUTDOWN_GRACE, sender).await.is_err() {
+            sender_abort.abort();
+            tracing::warn!("the outbox sender did not stop in time; mail it held is retried after its lease");
+        }
         if let Err(err) = store.close().await {
             tracing::warn!(error = %err, "closing the database pool failed");
         }

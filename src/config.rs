@@ -59,6 +59,68 @@ pub struct Settings {
     /// reused from memory (0 = always ask the database). Changes made through this instance apply
     /// at once; changes made by other instances sharing the database within this many seconds.
     pub credential_cache_seconds: u32,
+    /// AUTHIFY_MAIL_TLS: `none` (plain SMTP, for port-25 relays on the same host or network),
+    /// `starttls` (upgrade on the port, usually 587) or `tls` (implicit TLS, usually 465).
+    pub mail_tls: MailTls,
+    /// AUTHIFY_MAIL_USERNAME: SMTP login; none means no AUTH.
+    pub mail_username: Option<String>,
+    /// AUTHIFY_MAIL_PASSWORD: SMTP password (never printed).
+    pub mail_password: Option<SecretString>,
+    /// AUTHIFY_MAIL_DIR: where the file transport writes one `.eml` per mail when no SMTP host is set.
+    pub mail_dir: PathBuf,
+    /// AUTHIFY_MAIL_POLL_MS: how often the outbox sender looks for due mail besides being woken
+    /// after each commit (milliseconds).
+    pub mail_poll_ms: u64,
+    /// AUTHIFY_MAIL_RETRY_SECONDS: back-off after the first failed send; doubled after each further
+    /// failure, at most one hour.
+    pub mail_retry_seconds: u32,
+    /// AUTHIFY_MAIL_MAX_ATTEMPTS: sends tried before a mail is given up (kept, marked failed, logged).
+    pub mail_max_attempts: u32,
+    /// AUTHIFY_MAIL_LIMIT_PER_RECIPIENT: mails queued per address per hour (0 = no limit).
+    pub mail_limit_per_recipient: u32,
+    /// AUTHIFY_MAIL_LIMIT_PER_IP: mails queued per client address per hour (0 = no limit).
+    pub mail_limit_per_ip: u32,
+    /// AUTHIFY_EMAIL_TOKEN_MINUTES: how long a verification or reset token is valid.
+    pub email_token_minutes: u32,
+    /// AUTHIFY_EMAIL_TOKEN_ATTEMPTS: wrong tokens tried for an account before its live token of
+    /// that purpose stops working.
+    pub email_token_attempts: u32,
+    /// AUTHIFY_TEMPLATES_DIR: a directory whose template files replace the built-in ones of the same
+    /// name (see README); none means the built-in templates.
+    pub templates_dir: Option<PathBuf>,
+    /// AUTHIFY_REQUEST_TEMPLATES_FOR_ALL: accept per-request `templates` from anyone, not only from
+    /// trusted delegates (lets any caller choose what a mail says: off by default).
+    pub request_templates_for_all: bool,
+}
+
+/// How the SMTP connection is secured (AUTHIFY_MAIL_TLS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTls {
+    None,
+    Starttls,
+    Tls,
+}
+
+/// A secret setting: `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SecretString(String);
+
+impl SecretString {
+    pub fn new(secret: impl Into<String>) -> Self {
+        Self(secret.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"***\"")
+    }
 }
 
 impl Default for Settings {
@@ -83,6 +145,19 @@ impl Default for Settings {
             password_hash_queue: 0,
             db_max_connections: 10,
             credential_cache_seconds: 5,
+            mail_tls: MailTls::None,
+            mail_username: None,
+            mail_password: None,
+            mail_dir: "mail".into(),
+            mail_poll_ms: 5000,
+            mail_retry_seconds: 30,
+            mail_max_attempts: 10,
+            mail_limit_per_recipient: 5,
+            mail_limit_per_ip: 20,
+            email_token_minutes: 60,
+            email_token_attempts: 5,
+            templates_dir: None,
+            request_templates_for_all: false,
         }
     }
 }
@@ -135,7 +210,36 @@ impl Settings {
         if self.db_max_connections == 0 {
             return Err(ConfigError::new("AUTHIFY_DB_MAX_CONNECTIONS", "must be at least 1"));
         }
+        self.validate_mail()?;
         Ok(self)
+    }
+
+    fn validate_mail(&mut self) -> Result<(), ConfigError> {
+        self.mail_address = self.mail_address.take().map(|a| a.trim().to_owned()).filter(|a| !a.is_empty());
+        if crate::domain::Email::parse(&self.mail_from).is_err() && !self.mail_from.contains('<') {
+            return Err(ConfigError::new("AUTHIFY_MAIL_FROM", "must be an email address"));
+        }
+        if self.mail_password.is_some() && self.mail_username.is_none() {
+            return Err(ConfigError::new("AUTHIFY_MAIL_PASSWORD", "needs AUTHIFY_MAIL_USERNAME"));
+        }
+        if self.mail_poll_ms == 0 {
+            return Err(ConfigError::new("AUTHIFY_MAIL_POLL_MS", "must be at least 1"));
+        }
+        if self.mail_max_attempts == 0 {
+            return Err(ConfigError::new("AUTHIFY_MAIL_MAX_ATTEMPTS", "must be at least 1"));
+        }
+        if self.email_token_minutes == 0 {
+            return Err(ConfigError::new("AUTHIFY_EMAIL_TOKEN_MINUTES", "must be at least 1"));
+        }
+        if self.email_token_attempts == 0 {
+            return Err(ConfigError::new("AUTHIFY_EMAIL_TOKEN_ATTEMPTS", "must be at least 1"));
+        }
+        if let Some(dir) = &self.templates_dir
+            && !dir.is_dir()
+        {
+            return Err(ConfigError::new("AUTHIFY_TEMPLATES_DIR", format!("{} is not a directory", dir.display())));
+        }
+        Ok(())
     }
 
     /// Number of argon2 computations allowed at once.

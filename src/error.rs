@@ -42,6 +42,25 @@ pub enum Error {
     /// Too much work queued (for example password checks); retry after `retry_after` seconds.
     #[error("Too many requests at once; retry shortly")]
     Busy { retry_after: u32 },
+    /// A mail template (operator's or per-request) that cannot be parsed or rendered, with Liquid's reason.
+    #[error("Invalid template: {0}")]
+    TemplateInvalid(String),
+    /// Signup with an email that already has an account (Authify's text).
+    #[error("Duplicate User")]
+    DuplicateUser,
+    /// Signup with an email that is not an address (Authify's text).
+    #[error("Failed to save user")]
+    FailedToSaveUser,
+    /// A new password that does not meet the rules (Authify's text).
+    #[error("Invalid password")]
+    InvalidPassword,
+    /// A verification or reset token that is wrong, used, expired or for another purpose, or an
+    /// unknown email: one answer for all (Authify's text).
+    #[error("Verification Failed")]
+    VerificationFailed,
+    /// Too many mails asked for from this address or for this recipient; retry after `retry_after` seconds.
+    #[error("Too many mails requested; retry later")]
+    MailLimit { retry_after: u32 },
     /// Anything that is our fault; logged with its cause chain and never shown to the client.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -63,6 +82,12 @@ impl Error {
             Error::Conflict(_) => "AUTH-0010",
             Error::BadParameter { .. } => "AUTH-0011",
             Error::BadDocument { .. } => "AUTH-0012",
+            Error::TemplateInvalid(_) => "AUTH-0020",
+            Error::DuplicateUser => "AUTH-0021",
+            Error::FailedToSaveUser => "AUTH-0022",
+            Error::InvalidPassword => "AUTH-0023",
+            Error::VerificationFailed => "AUTH-0024",
+            Error::MailLimit { .. } => "AUTH-0025",
             Error::Internal(_) => "AUTH-0500",
         }
     }
@@ -82,6 +107,12 @@ impl Error {
             Error::Conflict(_) => 409,
             Error::BadParameter { .. } => 400,
             Error::BadDocument { .. } => 400,
+            Error::TemplateInvalid(_)
+            | Error::DuplicateUser
+            | Error::FailedToSaveUser
+            | Error::InvalidPassword
+            | Error::VerificationFailed => 422,
+            Error::MailLimit { .. } => 429,
             Error::Internal(_) => 500,
         }
     }

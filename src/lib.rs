@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod domain;
+pub mod email;
 pub mod error;
 pub mod http;
 pub mod service;

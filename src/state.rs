@@ -3,10 +3,13 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use tokio::sync::Notify;
+
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::Keyring;
 use crate::crypto::password::PasswordHasher;
+use crate::email::{Mailer, Templates};
 use crate::service::credential_cache::CredentialCache;
 use crate::store::Store;
 
@@ -22,6 +25,12 @@ pub struct AppState {
     pub directory_epoch: Arc<AtomicU64>,
     /// API keys already checked against the database (see `service::credential_cache`).
     pub credentials: Arc<CredentialCache>,
+    /// Mail templates, parsed at start-up.
+    pub templates: Arc<Templates>,
+    /// Where the outbox sender delivers mail.
+    pub mailer: Arc<dyn Mailer>,
+    /// Wakes this instance's outbox sender after a commit that queued mail.
+    pub outbox_wake: Arc<Notify>,
 }
 
 impl AppState {
@@ -33,6 +42,11 @@ impl AppState {
     /// Tells caches in this process that users, memberships or credentials changed.
     pub fn directory_changed(&self) {
         self.directory_epoch.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Tells the outbox sender that mail was committed (it also polls, so this is only for speed).
+    pub fn mail_queued(&self) {
+        self.outbox_wake.notify_one();
     }
 
     /// The current directory epoch (see [`AppState::directory_changed`]).

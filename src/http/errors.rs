@@ -38,6 +38,9 @@ pub enum PlainError {
     /// A field has a value that does not meet the rules; the message names the field.
     #[oai(status = 422)]
     Unprocessable(Json<ErrorBody>),
+    /// Too many requests of this kind: retry after `Retry-After` seconds.
+    #[oai(status = 429)]
+    TooManyRequests(Json<ErrorBody>, #[oai(header = "Retry-After")] String),
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
     /// Overloaded (too many password checks waiting): retry after `Retry-After` seconds.
@@ -54,6 +57,9 @@ impl From<Error> for PlainError {
         let message = err.to_string();
         if let Error::Busy { retry_after } = err {
             return PlainError::Unavailable(body(message), retry_after.to_string());
+        }
+        if let Error::MailLimit { retry_after } = err {
+            return PlainError::TooManyRequests(body(message), retry_after.to_string());
         }
         match err.status() {
             400 => PlainError::BadRequest(body(message)),

@@ -6,6 +6,7 @@ mod health;
 mod json_body;
 pub mod jsonapi;
 mod jwt;
+mod registration;
 mod resources;
 mod wellknown;
 
@@ -16,10 +17,14 @@ use poem_openapi::OpenApiService;
 
 use crate::state::AppState;
 
-type Apis = (jwt::JwtApi, wellknown::WellKnownApi, health::HealthApi);
+type Apis = (jwt::JwtApi, registration::RegistrationApi, wellknown::WellKnownApi, health::HealthApi);
 
 fn openapi_service() -> OpenApiService<Apis, ()> {
-    OpenApiService::new((jwt::JwtApi, wellknown::WellKnownApi, health::HealthApi), "Authify", env!("CARGO_PKG_VERSION"))
+    OpenApiService::new(
+        (jwt::JwtApi, registration::RegistrationApi, wellknown::WellKnownApi, health::HealthApi),
+        "Authify",
+        env!("CARGO_PKG_VERSION"),
+    )
         .description(
             "Authentication service: ECDSA-signed JWTs (ES256/ES384/ES512), published public keys, \
              users, organizations and API keys. Drop-in for authify-api 0.5.",

@@ -87,7 +87,7 @@ pub async fn set_disabled_by_email(store: &Store, now: i64, email: &str, disable
 }
 
 /// `base`, or `base` with the first numeric suffix that is free.
-async fn free_handle(store: &Store, base: &Handle) -> Result<Handle, Error> {
+pub(crate) async fn free_handle(store: &Store, base: &Handle) -> Result<Handle, Error> {
     if !store.handle_taken(base.as_str()).await? {
         return Ok(base.clone());
     }

@@ -4,11 +4,14 @@
 pub mod api_keys;
 pub mod claims;
 pub mod delegates;
+pub mod email_tokens;
 pub mod entity;
 pub mod groups;
 pub mod identities;
 pub mod listing;
 pub mod organizations;
+pub mod outbox;
+pub mod registration;
 pub mod users;
 
 use std::time::Duration;

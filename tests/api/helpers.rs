@@ -134,6 +134,9 @@ pub fn test_settings(dir: &std::path::Path, db_url: &str, algorithm: Algorithm) 
         pubkey_path: dir.join("keys/public.pem"),
         jwt_algorithm: algorithm,
         db_max_connections: 4,
+        mail_dir: dir.join("mail"),
+        mail_poll_ms: 50,
+        mail_retry_seconds: 1,
         ..Settings::default()
     }
 }

@@ -3,9 +3,11 @@
 //! a high-entropy secret (see `crypto::secret`).
 
 pub mod api_key;
+pub mod email_token;
 pub mod group;
 pub mod group_membership;
 pub mod identity;
 pub mod organization;
 pub mod organization_membership;
+pub mod outbox_mail;
 pub mod trusted_delegate;

@@ -1,0 +1,223 @@
+//! Authify's `/registration/*` routes: signup, email verification and password reset.
+
+use poem::web::{Data, RemoteAddr};
+use poem_openapi::param::Header;
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi, Tags};
+use serde::Deserialize;
+
+use super::errors::PlainError;
+use super::json_body::JsonBody;
+use crate::email::RequestTemplates;
+use crate::error::Error;
+use crate::service::delegate_auth::authenticate_delegate;
+use crate::service::{reset_password, signup, verify_email};
+use crate::state::AppState;
+use crate::store::users::User;
+
+#[derive(Tags)]
+enum RegistrationTags {
+    /// Signup, email verification and password reset (Authify-compatible).
+    Registration,
+}
+
+/// An external identity a trusted delegate vouches for.
+#[derive(Debug, Clone, Object, Deserialize)]
+struct Via {
+    provider: String,
+    uid: String,
+}
+
+/// Per-request mail templates (Liquid); a value starting with `{base64}` is decoded first.
+#[derive(Debug, Clone, Default, Object, Deserialize)]
+#[serde(default)]
+struct EmailTemplates {
+    subject: Option<String>,
+    /// The plain-text body.
+    body: Option<String>,
+    /// The HTML body (variables are HTML-escaped).
+    html_body: Option<String>,
+}
+
+/// `templates`: accepted from trusted delegates only (403 otherwise).
+#[derive(Debug, Clone, Default, Object, Deserialize)]
+#[serde(default)]
+struct Templates {
+    email: Option<EmailTemplates>,
+}
+
+impl Templates {
+    fn into_request(self) -> RequestTemplates {
+        let email = self.email.unwrap_or_default();
+        RequestTemplates { subject: email.subject, body: email.body, html_body: email.html_body }
+    }
+}
+
+#[derive(Debug, Default, Object, Deserialize)]
+#[serde(default)]
+struct SignupRequest {
+    email: Option<String>,
+    /// At least 8 characters; optional from a trusted delegate.
+    #[oai(write_only)]
+    password: Option<String>,
+    /// Display name.
+    name: Option<String>,
+    /// Wanted handle; derived from the email (or the name) when absent.
+    handle: Option<String>,
+    /// From trusted delegates only (ignored otherwise): the user is created verified with this identity.
+    via: Option<Via>,
+    templates: Option<Templates>,
+}
+
+#[derive(Debug, Default, Object, Deserialize)]
+#[serde(default)]
+struct VerifyRequest {
+    email: Option<String>,
+    #[oai(write_only)]
+    password: Option<String>,
+    /// The token from the verification mail.
+    #[oai(write_only)]
+    token: Option<String>,
+}
+
+#[derive(Debug, Default, Object, Deserialize)]
+#[serde(default)]
+struct ForgotPasswordRequest {
+    email: Option<String>,
+    /// With `password`: the token from the reset mail.
+    #[oai(write_only)]
+    token: Option<String>,
+    /// With `token`: the new password.
+    #[oai(write_only)]
+    password: Option<String>,
+    templates: Option<Templates>,
+}
+
+/// The account, and a token when it may log in at once.
+#[derive(Object)]
+struct UserDocument {
+    id: i64,
+    email: String,
+    handle: String,
+    verified: bool,
+    #[oai(skip_serializing_if_is_none)]
+    jwt: Option<String>,
+}
+
+/// `{}` after asking for a reset mail; the account and a token after a reset.
+#[derive(Object, Default)]
+struct ForgotPasswordResponse {
+    #[oai(skip_serializing_if_is_none)]
+    id: Option<i64>,
+    #[oai(skip_serializing_if_is_none)]
+    email: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    handle: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    verified: Option<bool>,
+    #[oai(skip_serializing_if_is_none)]
+    jwt: Option<String>,
+}
+
+fn document(user: User, jwt: Option<String>) -> UserDocument {
+    UserDocument { id: user.id, email: user.email, handle: user.handle, verified: user.verified, jwt }
+}
+
+pub struct RegistrationApi;
+
+#[OpenApi(prefix_path = "/registration", tag = "RegistrationTags::Registration")]
+impl RegistrationApi {
+    /// Creates an account and mails a verification token.
+    ///
+    /// With a trusted delegate's headers the password may be omitted, `via` creates the user
+    /// verified with that identity (the answer then carries `jwt`, naming the delegate in `act`),
+    /// and `templates` may shape the mail. With verification off (AUTHIFY_VERIFICATIONS_REQUIRED)
+    /// the user is verified at once and gets `jwt`. 422: `Duplicate User`, `Failed to save user`
+    /// (bad email), `Invalid password`, or a bad handle or template naming its field.
+    #[oai(path = "/signup", method = "post")]
+    async fn signup(
+        &self,
+        state: Data<&AppState>,
+        /// A trusted delegate's access key.
+        #[oai(name = "X-Authify-Access")]
+        delegate_access: Header<Option<String>>,
+        /// The trusted delegate's secret.
+        #[oai(name = "X-Authify-Secret")]
+        delegate_secret: Header<Option<String>>,
+        remote_addr: &RemoteAddr,
+        body: JsonBody<SignupRequest>,
+    ) -> Result<Json<UserDocument>, PlainError> {
+        let body = body.0;
+        let request = signup::SignupRequest {
+            email: body.email.unwrap_or_default(),
+            password: body.password,
+            name: body.name,
+            handle: body.handle,
+            via: body.via.map(|v| (v.provider, v.uid)),
+            templates: body.templates.map(Templates::into_request),
+            delegate: delegate_access.0.zip(delegate_secret.0),
+            client_ip: remote_addr.as_socket_addr().map(|a| a.ip()),
+        };
+        let signed = signup::signup(&state, request).await?;
+        Ok(Json(document(signed.user, signed.jwt)))
+    }
+
+    /// Verifies an account's email with the mailed token; answers a token.
+    ///
+    /// Any failure (unknown email, wrong password, wrong, used or expired token) is 422
+    /// `Verification Failed`.
+    #[oai(path = "/verify", method = "post")]
+    async fn verify(&self, state: Data<&AppState>, body: JsonBody<VerifyRequest>) -> Result<Json<UserDocument>, PlainError> {
+        let VerifyRequest { email, password, token } = body.0;
+        let (Some(email), Some(token)) = (email, token) else { return Err(Error::VerificationFailed.into()) };
+        let password = password.unwrap_or_default();
+        let (user, jwt) = verify_email::verify_email(&state, &email, &password, &token).await?;
+        Ok(Json(document(user, Some(jwt))))
+    }
+
+    /// With `email` alone: mails a reset token when the account exists, and answers `{}` either way.
+    /// With `email`, `token` and `password`: sets the new password and answers the account and a
+    /// token (422 `Verification Failed` or `Invalid password` otherwise).
+    #[oai(path = "/forgot_password", method = "post")]
+    async fn forgot_password(
+        &self,
+        state: Data<&AppState>,
+        /// A trusted delegate's access key (needed for `templates`).
+        #[oai(name = "X-Authify-Access")]
+        delegate_access: Header<Option<String>>,
+        /// The trusted delegate's secret.
+        #[oai(name = "X-Authify-Secret")]
+        delegate_secret: Header<Option<String>>,
+        remote_addr: &RemoteAddr,
+        body: JsonBody<ForgotPasswordRequest>,
+    ) -> Result<Json<ForgotPasswordResponse>, PlainError> {
+        let ForgotPasswordRequest { email, token, password, templates } = body.0;
+        let email = email.unwrap_or_default();
+        if token.is_some() || password.is_some() {
+            let (token, password) = (token.unwrap_or_default(), password.unwrap_or_default());
+            let (user, jwt) = reset_password::reset_password(&state, &email, &token, &password).await?;
+            let doc = document(user, Some(jwt));
+            return Ok(Json(ForgotPasswordResponse {
+                id: Some(doc.id),
+                email: Some(doc.email),
+                handle: Some(doc.handle),
+                verified: Some(doc.verified),
+                jwt: doc.jwt,
+            }));
+        }
+        let delegate = match delegate_access.0.zip(delegate_secret.0) {
+            Some((access, secret)) => Some(authenticate_delegate(&state, &access, &secret).await?),
+            None => None,
+        };
+        let templates = templates.map(Templates::into_request);
+        let overrides = signup::request_overrides(&state, delegate.as_ref(), templates.as_ref())?;
+        let client_ip = remote_addr.as_socket_addr().map(|a| a.ip());
+        let state = state.0.clone();
+        tokio::spawn(async move {
+            if let Err(err) = reset_password::request_reset(&state, &email, overrides.as_ref(), client_ip).await {
+                tracing::error!(code = err.code(), error = ?err, "could not queue a reset mail");
+            }
+        });
+        Ok(Json(ForgotPasswordResponse::default()))
+    }
+}

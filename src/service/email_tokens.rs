@@ -1,0 +1,85 @@
+//! Email tokens and the mails that carry them: a token of 256 bits from the OS CSPRNG (stored only
+//! as its SHA-256), rendered into the mail at enqueue time (so a template change or a restart does
+//! not alter mail in flight), and the per-recipient / per-client-address limits on queued mail,
+//! counted in the database so they hold across instances.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, SecondsFormat};
+
+use crate::crypto::{secret, tokens};
+use crate::email::templates::{self, ParsedOverrides};
+use crate::email::{MailKind, MailVars};
+use crate::error::Error;
+use crate::state::AppState;
+use crate::store::email_tokens::{NewEmailToken, Purpose};
+use crate::store::outbox::NewOutboxMail;
+
+/// Random bytes in a token.
+pub const TOKEN_BYTES: usize = 32;
+/// The window of the mail limits.
+pub const LIMIT_WINDOW_SECONDS: i64 = 3600;
+
+/// Who a mail is for and how it should look.
+#[derive(Clone, Copy)]
+pub struct MailRequest<'a> {
+    pub kind: MailKind,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub handle: &'a str,
+    pub overrides: Option<&'a ParsedOverrides>,
+    pub client_ip: Option<IpAddr>,
+}
+
+/// A token and its rendered mail, ready to be stored in one transaction.
+#[derive(Debug, Clone)]
+pub struct PreparedMail {
+    pub token: NewEmailToken,
+    pub mail: NewOutboxMail,
+}
+
+/// Whether another mail may be queued for `recipient` from `client_ip` (AUTHIFY_MAIL_LIMIT_*).
+pub async fn mail_allowed(state: &AppState, recipient: &str, client_ip: Option<IpAddr>) -> Result<bool, Error> {
+    let settings = &state.settings;
+    let ip = client_ip.map(|ip| ip.to_string());
+    let since = state.now() - LIMIT_WINDOW_SECONDS;
+    let (by_recipient, by_ip) = state.store.recent_mail_counts(recipient, ip.as_deref(), since).await?;
+    let over = |count: u64, limit: u32| limit > 0 && count >= u64::from(limit);
+    Ok(!over(by_recipient, settings.mail_limit_per_recipient) && !over(by_ip, settings.mail_limit_per_ip))
+}
+
+/// Makes a token and renders its mail (422 when a template fails to render).
+pub async fn prepare_mail(state: &AppState, request: MailRequest<'_>) -> Result<PreparedMail, Error> {
+    let token = tokens::random_token(TOKEN_BYTES);
+    let expires_at = state.now() + i64::from(state.settings.email_token_minutes) * 60;
+    let valid_until = DateTime::from_timestamp(expires_at, 0)
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+        .unwrap_or_default();
+    let base = state.templates.for_kind(request.kind);
+    let chosen = match request.overrides {
+        Some(overrides) => base.with_overrides(overrides),
+        None => base.clone(),
+    };
+    let vars = MailVars {
+        token: token.clone(),
+        valid_until,
+        email: request.email.to_owned(),
+        name: request.name.to_owned(),
+        handle: request.handle.to_owned(),
+    };
+    let rendered = templates::render(chosen, vars).await?;
+    let purpose = match request.kind {
+        MailKind::Verify => Purpose::Verify,
+        MailKind::Reset => Purpose::Reset,
+    };
+    Ok(PreparedMail {
+        token: NewEmailToken { purpose, token_hash: secret::hash_secret(&token), expires_at },
+        mail: NewOutboxMail {
+            recipient: request.email.to_owned(),
+            client_ip: request.client_ip.map(|ip| ip.to_string()),
+            subject: rendered.subject,
+            text_body: rendered.text,
+            html_body: rendered.html,
+        },
+    })
+}

@@ -1,0 +1,178 @@
+//! Signup (`POST /registration/signup`): a new account, verified by mail, or at once when a trusted
+//! delegate vouches for it with an external identity (`via`) or when verification is off.
+//! Everything is checked (including request templates) before the one transaction that writes
+//! the user, its identity, its token and its mail.
+
+use std::net::IpAddr;
+
+use super::delegate_auth::authenticate_delegate;
+use super::email_tokens::{LIMIT_WINDOW_SECONDS, MailRequest, PreparedMail, mail_allowed, prepare_mail};
+use super::issue_token::{TokenSubject, issue_for_user, scopes_of, sign_token};
+use super::users::free_handle;
+use crate::domain::{Email, Handle, InvalidValue, Password};
+use crate::email::templates::ParsedOverrides;
+use crate::email::{MailKind, RequestTemplates};
+use crate::error::Error;
+use crate::state::AppState;
+use crate::store::StoreError;
+use crate::store::delegates::Delegate;
+use crate::store::registration::Registration;
+use crate::store::users::{NewUser, User};
+
+/// The longest display name accepted.
+pub const MAX_NAME_CHARS: usize = 255;
+
+/// A signup as it arrived.
+#[derive(Debug, Clone, Default)]
+pub struct SignupRequest {
+    pub email: String,
+    pub password: Option<String>,
+    pub name: Option<String>,
+    pub handle: Option<String>,
+    /// `(provider, uid)`: honoured from trusted delegates only, ignored otherwise (as in Authify).
+    pub via: Option<(String, String)>,
+    pub templates: Option<RequestTemplates>,
+    /// The `X-Authify-Access` / `X-Authify-Secret` pair, when given.
+    pub delegate: Option<(String, String)>,
+    pub client_ip: Option<IpAddr>,
+}
+
+/// The new user, and a token when it was verified at once.
+#[derive(Debug, Clone)]
+pub struct SignedUp {
+    pub user: User,
+    pub jwt: Option<String>,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn signup(state: &AppState, request: SignupRequest) -> Result<SignedUp, Error> {
+    let delegate = match &request.delegate {
+        Some((access, secret)) => Some(authenticate_delegate(state, access, secret).await?),
+        None => None,
+    };
+    let overrides = request_overrides(state, delegate.as_ref(), request.templates.as_ref())?;
+    let email = Email::parse(&request.email).map_err(|_| Error::FailedToSaveUser)?;
+    let password = match (&request.password, &delegate) {
+        (Some(password), _) => Some(Password::parse(password).map_err(|_| Error::InvalidPassword)?),
+        (None, Some(_)) => None,
+        (None, None) => return Err(Error::InvalidPassword),
+    };
+    let name = clean_name(request.name.as_deref())?;
+    if state.store.user_by_email(email.as_str()).await?.is_some() {
+        return Err(Error::DuplicateUser);
+    }
+    let handle = choose_handle(state, request.handle.as_deref(), &email, name.as_deref()).await?;
+    let via = if delegate.is_some() { request.via.clone() } else { None };
+    let verified = via.is_some() || !state.settings.verifications_required;
+    let prepared = match verified {
+        true => None,
+        false => {
+            if !mail_allowed(state, email.as_str(), request.client_ip).await? {
+                return Err(Error::MailLimit { retry_after: LIMIT_WINDOW_SECONDS as u32 });
+            }
+            let mail = MailRequest {
+                kind: MailKind::Verify,
+                email: email.as_str(),
+                name: name.as_deref().unwrap_or_default(),
+                handle: handle.as_str(),
+                overrides: overrides.as_ref(),
+                client_ip: request.client_ip,
+            };
+            Some(prepare_mail(state, mail).await?)
+        }
+    };
+    let password_digest = match &password {
+        Some(password) => Some(state.hasher.hash(password.expose()).await?),
+        None => None,
+    };
+    let queued = prepared.is_some();
+    let (token, mail) = prepared.map(|PreparedMail { token, mail }| (Some(token), Some(mail))).unwrap_or_default();
+    let user = NewUser {
+        email: email.as_str().to_owned(),
+        handle: handle.as_str().to_owned(),
+        full_name: name,
+        password_digest,
+        admin: false,
+        verified,
+        now: state.now(),
+    };
+    let user = state.store.register_user(Registration { user, identity: via, token, mail }).await.map_err(taken)?;
+    if queued {
+        state.mail_queued();
+    }
+    let jwt = match verified {
+        true => Some(token_for_new_user(state, &user, delegate.as_ref()).await?),
+        false => None,
+    };
+    Ok(SignedUp { user, jwt })
+}
+
+/// Parses request templates, which only trusted delegates may send (unless
+/// AUTHIFY_REQUEST_TEMPLATES_FOR_ALL): they let the caller choose what a mail from us says.
+pub fn request_overrides(
+    state: &AppState,
+    delegate: Option<&Delegate>,
+    templates: Option<&RequestTemplates>,
+) -> Result<Option<ParsedOverrides>, Error> {
+    let Some(templates) = templates else { return Ok(None) };
+    if delegate.is_none() && !state.settings.request_templates_for_all {
+        return Err(Error::forbidden("Request templates are accepted from trusted delegates only"));
+    }
+    templates.parse().map(Some)
+}
+
+fn clean_name(name: Option<&str>) -> Result<Option<String>, Error> {
+    let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) else { return Ok(None) };
+    if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(InvalidValue::new("name", format!("must be at most {MAX_NAME_CHARS} printable characters")).into());
+    }
+    Ok(Some(name.to_owned()))
+}
+
+/// The requested handle (422 naming `handle` when invalid or taken), else one derived from the
+/// email's local part, else from the name, else the email's with the first free numeric suffix.
+async fn choose_handle(
+    state: &AppState,
+    requested: Option<&str>,
+    email: &Email,
+    name: Option<&str>,
+) -> Result<Handle, Error> {
+    if let Some(requested) = requested {
+        let handle = Handle::parse(requested)?;
+        if state.store.handle_taken(handle.as_str()).await? {
+            return Err(InvalidValue::new("handle", "is already taken").into());
+        }
+        return Ok(handle);
+    }
+    let from_email = Handle::derive_from(email);
+    if !state.store.handle_taken(from_email.as_str()).await? {
+        return Ok(from_email);
+    }
+    let from_name: String =
+        name.unwrap_or_default().chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
+    if let Ok(handle) = Handle::parse(&from_name.chars().take(Handle::MAX_LEN - 8).collect::<String>())
+        && !state.store.handle_taken(handle.as_str()).await?
+    {
+        return Ok(handle);
+    }
+    free_handle(&state.store, &from_email).await
+}
+
+/// A unique violation at insert time (a concurrent signup won the race) in the words of signup.
+fn taken(err: StoreError) -> Error {
+    match err {
+        StoreError::Taken { field: "email" } => Error::DuplicateUser,
+        StoreError::Taken { field: "handle" } => InvalidValue::new("handle", "is already taken").into(),
+        StoreError::Taken { .. } => InvalidValue::new("via", "this identity is already linked to a user").into(),
+        other => other.into(),
+    }
+}
+
+/// A token for a user verified at signup; minted by a delegate, it names the delegate in `act`.
+async fn token_for_new_user(state: &AppState, user: &User, delegate: Option<&Delegate>) -> Result<String, Error> {
+    let Some(delegate) = delegate else { return Ok(issue_for_user(state, user, None).await?.jwt) };
+    let actor = format!("delegate:{}", delegate.name);
+    let scopes = scopes_of(user);
+    let subject = TokenSubject { user, organizations: &[], scopes: &scopes, actor: Some(actor.as_str()) };
+    Ok(sign_token(state, &subject, None)?.jwt)
+}

@@ -1,0 +1,100 @@
+//! The `email_tokens` table: single-use tokens mailed to a user, stored only as SHA-256, bound to
+//! one purpose. Consuming one is a conditional UPDATE (`used_at IS NULL AND expires_at > now AND
+//! failed_attempts < limit`), so two concurrent uses cannot both succeed on any backend.
+
+use sea_orm::entity::prelude::*;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, QueryFilter};
+
+use super::entity::email_token::{ActiveModel, Column, Entity};
+use super::{Store, StoreError};
+
+/// What a token may be used for; a token of one purpose never works for the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Verify,
+    Reset,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Verify => "verify",
+            Purpose::Reset => "reset",
+        }
+    }
+}
+
+/// A token to store: only its hash is kept.
+#[derive(Debug, Clone)]
+pub struct NewEmailToken {
+    pub purpose: Purpose,
+    pub token_hash: String,
+    pub expires_at: i64,
+}
+
+/// Retires the user's live tokens of this purpose (only the newest mail works) and stores `token`.
+pub(crate) async fn insert_token(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    token: &NewEmailToken,
+    now: i64,
+) -> Result<(), StoreError> {
+    Entity::update_many()
+        .col_expr(Column::UsedAt, Expr::value(now))
+        .filter(Column::UserId.eq(user_id))
+        .filter(Column::Purpose.eq(token.purpose.as_str()))
+        .filter(Column::UsedAt.is_null())
+        .exec(conn)
+        .await?;
+    let row = ActiveModel {
+        user_id: Set(user_id),
+        purpose: Set(token.purpose.as_str().to_owned()),
+        token_hash: Set(token.token_hash.clone()),
+        expires_at: Set(token.expires_at),
+        used_at: Set(None),
+        failed_attempts: Set(0),
+        created_at: Set(now),
+        ..Default::default()
+    };
+    row.insert(conn).await?;
+    Ok(())
+}
+
+/// Marks the matching live token used; `false` when there is none (wrong, used, expired, other
+/// purpose, or too many failed attempts).
+pub(crate) async fn consume_token(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    purpose: Purpose,
+    token_hash: &str,
+    now: i64,
+    max_failed: u32,
+) -> Result<bool, StoreError> {
+    let result = Entity::update_many()
+        .col_expr(Column::UsedAt, Expr::value(now))
+        .filter(Column::UserId.eq(user_id))
+        .filter(Column::Purpose.eq(purpose.as_str()))
+        .filter(Column::TokenHash.eq(token_hash))
+        .filter(Column::UsedAt.is_null())
+        .filter(Column::ExpiresAt.gt(now))
+        .filter(Column::FailedAttempts.lt(i64::from(max_failed)))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+impl Store {
+    /// Counts a wrong token against the user's live tokens of this purpose; after the limit they
+    /// stop working (see [`consume_token`]).
+    pub async fn record_failed_token(&self, user_id: i64, purpose: Purpose) -> Result<(), StoreError> {
+        Entity::update_many()
+            .col_expr(Column::FailedAttempts, Expr::col(Column::FailedAttempts).add(1))
+            .filter(Column::UserId.eq(user_id))
+            .filter(Column::Purpose.eq(purpose.as_str()))
+            .filter(Column::UsedAt.is_null())
+            .exec(self.conn())
+            .await?;
+        Ok(())
+    }
+}

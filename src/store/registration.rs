@@ -1,0 +1,133 @@
+//! The writes of the registration flows, each in one transaction: a new user with its identity,
+//! email token and outbox mail; a new token with its mail; a token consumed with its effect.
+
+use sea_orm::entity::prelude::*;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveValue::Set, QueryFilter, TransactionTrait};
+
+use super::email_tokens::{NewEmailToken, Purpose, consume_token, insert_token};
+use super::entity::identity;
+use super::outbox::{NewOutboxMail, insert_mail};
+use super::users::{self, NewUser, User};
+use super::{Store, StoreError, classify};
+
+/// A signup to store: the user, and optionally an external identity, a token and its mail.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    pub user: NewUser,
+    /// `(provider, uid)` of an identity vouched for by a trusted delegate.
+    pub identity: Option<(String, String)>,
+    pub token: Option<NewEmailToken>,
+    pub mail: Option<NewOutboxMail>,
+}
+
+impl Store {
+    /// Stores a registration atomically; a taken email, handle or identity gives
+    /// [`StoreError::Taken`] naming the field, and nothing is written.
+    pub async fn register_user(&self, registration: Registration) -> Result<User, StoreError> {
+        let now = registration.user.now;
+        let txn = self.conn().begin().await?;
+        let user = users::ActiveModel {
+            email: Set(registration.user.email),
+            handle: Set(registration.user.handle),
+            full_name: Set(registration.user.full_name),
+            password_digest: Set(registration.user.password_digest),
+            admin: Set(registration.user.admin),
+            verified: Set(registration.user.verified),
+            disabled: Set(false),
+            password_changed_at: Set(now),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| classify(e, &["email", "handle"]))?;
+        if let Some((provider, uid)) = registration.identity {
+            identity::ActiveModel {
+                user_id: Set(user.id),
+                provider: Set(provider),
+                uid: Set(uid),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await
+            .map_err(|e| classify(e, &["provider", "uid"]))?;
+        }
+        if let Some(token) = &registration.token {
+            insert_token(&txn, user.id, token, now).await?;
+        }
+        if let Some(mail) = &registration.mail {
+            insert_mail(&txn, mail, now).await?;
+        }
+        txn.commit().await?;
+        Ok(user)
+    }
+
+    /// Stores a new token (retiring older ones of its purpose) and its mail together.
+    pub async fn issue_email_token(
+        &self,
+        user_id: i64,
+        token: &NewEmailToken,
+        mail: &NewOutboxMail,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let txn = self.conn().begin().await?;
+        insert_token(&txn, user_id, token, now).await?;
+        insert_mail(&txn, mail, now).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Consumes a verify token and marks the user verified; `None` when the token is not good.
+    pub async fn verify_with_token(
+        &self,
+        user_id: i64,
+        token_hash: &str,
+        now: i64,
+        max_failed: u32,
+    ) -> Result<Option<User>, StoreError> {
+        let txn = self.conn().begin().await?;
+        if !consume_token(&txn, user_id, Purpose::Verify, token_hash, now, max_failed).await? {
+            return Ok(None);
+        }
+        users::Entity::update_many()
+            .col_expr(users::Column::Verified, Expr::value(true))
+            .col_expr(users::Column::UpdatedAt, Expr::value(now))
+            .filter(users::Column::Id.eq(user_id))
+            .exec(&txn)
+            .await?;
+        let user = users::Entity::find_by_id(user_id).one(&txn).await?;
+        txn.commit().await?;
+        Ok(user)
+    }
+
+    /// Consumes a reset token and sets the new password digest (`password_changed_at = now`, which
+    /// ends the user's other sessions). A completed reset proves control of the mailbox, so it also
+    /// marks the email verified. `None` when the token is not good.
+    pub async fn reset_with_token(
+        &self,
+        user_id: i64,
+        token_hash: &str,
+        digest: &str,
+        now: i64,
+        max_failed: u32,
+    ) -> Result<Option<User>, StoreError> {
+        let txn = self.conn().begin().await?;
+        if !consume_token(&txn, user_id, Purpose::Reset, token_hash, now, max_failed).await? {
+            return Ok(None);
+        }
+        users::Entity::update_many()
+            .col_expr(users::Column::PasswordDigest, Expr::value(digest))
+            .col_expr(users::Column::PasswordChangedAt, Expr::value(now))
+            .col_expr(users::Column::Verified, Expr::value(true))
+            .col_expr(users::Column::UpdatedAt, Expr::value(now))
+            .filter(users::Column::Id.eq(user_id))
+            .exec(&txn)
+            .await?;
+        let user = users::Entity::find_by_id(user_id).one(&txn).await?;
+        txn.commit().await?;
+        Ok(user)
+    }
+}
