@@ -59,14 +59,14 @@ pub enum Delivery {
 }
 
 impl Store {
-    /// Mails queued since `since` for this recipient and from this client address.
+    /// Mails queued after `since` for this recipient and from this client address.
     pub async fn recent_mail_counts(
         &self,
         recipient: &str,
         client_ip: Option<&str>,
         since: i64,
     ) -> Result<(u64, u64), StoreError> {
-        let recent = || Entity::find().filter(Column::CreatedAt.gte(since));
+        let recent = || Entity::find().filter(Column::CreatedAt.gt(since));
         let by_recipient = recent().filter(Column::Recipient.eq(recipient)).count(self.conn()).await?;
         let by_ip = match client_ip {
             Some(ip) => recent().filter(Column::ClientIp.eq(ip)).count(self.conn()).await?,
