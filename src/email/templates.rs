@@ -29,7 +29,6 @@ pub enum MailKind {
     Reset,
 }
 
-
 /// The three parts of one mail. `html` is absent when a request template gave a text body only.
 #[derive(Clone)]
 pub struct MailTemplates {
@@ -75,10 +74,41 @@ fn parser() -> Result<Parser, liquid::Error> {
         ($($f:ident),*) => { $(builder = builder.filter(stdlib::$f);)* };
     }
     filters!(
-        Abs, Append, AtLeast, AtMost, Capitalize, Ceil, Date, Default, DividedBy, Downcase, Escape, EscapeOnce,
-        Floor, Lstrip, Minus, Modulo, NewlineToBr, Plus, Prepend, Remove, RemoveFirst, ReplaceFirst,
-        Round, Rstrip, Size, Slice, Strip, StripHtml, StripNewlines, Times, Truncate, TruncateWords, Upcase,
-        UrlDecode, UrlEncode
+        Abs,
+        Append,
+        AtLeast,
+        AtMost,
+        Capitalize,
+        Ceil,
+        Date,
+        Default,
+        DividedBy,
+        Downcase,
+        Escape,
+        EscapeOnce,
+        Floor,
+        Lstrip,
+        Minus,
+        Modulo,
+        NewlineToBr,
+        Plus,
+        Prepend,
+        Remove,
+        RemoveFirst,
+        ReplaceFirst,
+        Round,
+        Rstrip,
+        Size,
+        Slice,
+        Strip,
+        StripHtml,
+        StripNewlines,
+        Times,
+        Truncate,
+        TruncateWords,
+        Upcase,
+        UrlDecode,
+        UrlEncode
     );
     builder.build()
 }
@@ -114,7 +144,8 @@ impl Templates {
             parsed.push(Arc::new(template));
         }
         let mut parts = parsed.into_iter();
-        let mut next = || parts.next().ok_or_else(|| TemplateError { file: "(internal)".into(), reason: "missing".into() });
+        let mut next =
+            || parts.next().ok_or_else(|| TemplateError { file: "(internal)".into(), reason: "missing".into() });
         let verify = MailTemplates { subject: next()?, text: next()?, html: Some(next()?) };
         let reset = MailTemplates { subject: next()?, text: next()?, html: Some(next()?) };
         Ok(Self { verify, reset })

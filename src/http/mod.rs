@@ -25,10 +25,10 @@ fn openapi_service() -> OpenApiService<Apis, ()> {
         "Authify",
         env!("CARGO_PKG_VERSION"),
     )
-        .description(
-            "Authentication service: ECDSA-signed JWTs (ES256/ES384/ES512), published public keys, \
+    .description(
+        "Authentication service: ECDSA-signed JWTs (ES256/ES384/ES512), published public keys, \
              users, organizations and API keys. Drop-in for authify-api 0.5.",
-        )
+    )
 }
 
 /// The OpenAPI document (JSON), exactly as served at `/openapi.json` and checked in under `openapi/`:

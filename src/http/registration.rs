@@ -31,7 +31,7 @@ struct Via {
 /// Per-request mail templates (Liquid); a value starting with `{base64}` is decoded first.
 #[derive(Debug, Clone, Default, Object, Deserialize)]
 #[serde(default)]
-struct EmailTemplates {
+struct EmailTemplatesBody {
     subject: Option<String>,
     /// The plain-text body.
     body: Option<String>,
@@ -42,11 +42,11 @@ struct EmailTemplates {
 /// `templates`: accepted from trusted delegates only (403 otherwise).
 #[derive(Debug, Clone, Default, Object, Deserialize)]
 #[serde(default)]
-struct Templates {
-    email: Option<EmailTemplates>,
+struct RequestTemplatesBody {
+    email: Option<EmailTemplatesBody>,
 }
 
-impl Templates {
+impl RequestTemplatesBody {
     fn into_request(self) -> RequestTemplates {
         let email = self.email.unwrap_or_default();
         RequestTemplates { subject: email.subject, body: email.body, html_body: email.html_body }
@@ -66,12 +66,12 @@ struct SignupRequest {
     handle: Option<String>,
     /// From trusted delegates only (ignored otherwise): the user is created verified with this identity.
     via: Option<Via>,
-    templates: Option<Templates>,
+    templates: Option<RequestTemplatesBody>,
 }
 
 #[derive(Debug, Default, Object, Deserialize)]
 #[serde(default)]
-struct VerifyRequest {
+struct EmailVerificationRequest {
     email: Option<String>,
     #[oai(write_only)]
     password: Option<String>,
@@ -90,12 +90,12 @@ struct ForgotPasswordRequest {
     /// With `token`: the new password.
     #[oai(write_only)]
     password: Option<String>,
-    templates: Option<Templates>,
+    templates: Option<RequestTemplatesBody>,
 }
 
 /// The account, and a token when it may log in at once.
 #[derive(Object)]
-struct UserDocument {
+struct RegisteredUser {
     id: i64,
     email: String,
     handle: String,
@@ -119,8 +119,8 @@ struct ForgotPasswordResponse {
     jwt: Option<String>,
 }
 
-fn document(user: User, jwt: Option<String>) -> UserDocument {
-    UserDocument { id: user.id, email: user.email, handle: user.handle, verified: user.verified, jwt }
+fn document(user: User, jwt: Option<String>) -> RegisteredUser {
+    RegisteredUser { id: user.id, email: user.email, handle: user.handle, verified: user.verified, jwt }
 }
 
 pub struct RegistrationApi;
@@ -146,7 +146,7 @@ impl RegistrationApi {
         delegate_secret: Header<Option<String>>,
         remote_addr: &RemoteAddr,
         body: JsonBody<SignupRequest>,
-    ) -> Result<Json<UserDocument>, PlainError> {
+    ) -> Result<Json<RegisteredUser>, PlainError> {
         let body = body.0;
         let request = signup::SignupRequest {
             email: body.email.unwrap_or_default(),
@@ -154,7 +154,7 @@ impl RegistrationApi {
             name: body.name,
             handle: body.handle,
             via: body.via.map(|v| (v.provider, v.uid)),
-            templates: body.templates.map(Templates::into_request),
+            templates: body.templates.map(RequestTemplatesBody::into_request),
             delegate: delegate_access.0.zip(delegate_secret.0),
             client_ip: remote_addr.as_socket_addr().map(|a| a.ip()),
         };
@@ -167,8 +167,12 @@ impl RegistrationApi {
     /// Any failure (unknown email, wrong password, wrong, used or expired token) is 422
     /// `Verification Failed`.
     #[oai(path = "/verify", method = "post")]
-    async fn verify(&self, state: Data<&AppState>, body: JsonBody<VerifyRequest>) -> Result<Json<UserDocument>, PlainError> {
-        let VerifyRequest { email, password, token } = body.0;
+    async fn verify(
+        &self,
+        state: Data<&AppState>,
+        body: JsonBody<EmailVerificationRequest>,
+    ) -> Result<Json<RegisteredUser>, PlainError> {
+        let EmailVerificationRequest { email, password, token } = body.0;
         let (Some(email), Some(token)) = (email, token) else { return Err(Error::VerificationFailed.into()) };
         let password = password.unwrap_or_default();
         let (user, jwt) = verify_email::verify_email(&state, &email, &password, &token).await?;
@@ -209,7 +213,7 @@ impl RegistrationApi {
             Some((access, secret)) => Some(authenticate_delegate(&state, &access, &secret).await?),
             None => None,
         };
-        let templates = templates.map(Templates::into_request);
+        let templates = templates.map(RequestTemplatesBody::into_request);
         let overrides = signup::request_overrides(&state, delegate.as_ref(), templates.as_ref())?;
         let client_ip = remote_addr.as_socket_addr().map(|a| a.ip());
         let state = state.0.clone();

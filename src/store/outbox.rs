@@ -53,9 +53,14 @@ pub(crate) async fn insert_mail(conn: &impl ConnectionTrait, mail: &NewOutboxMai
 pub enum Delivery {
     Sent,
     /// Try again at `next_attempt_at`.
-    Retry { next_attempt_at: i64, error: String },
+    Retry {
+        next_attempt_at: i64,
+        error: String,
+    },
     /// Given up: the row stays, marked failed.
-    GiveUp { error: String },
+    GiveUp {
+        error: String,
+    },
 }
 
 impl Store {
@@ -114,7 +119,14 @@ impl Store {
     }
 
     /// Records the outcome of a send by the sender that holds the claim.
-    pub async fn finish_mail(&self, id: i64, owner: &str, attempts: i32, now: i64, outcome: &Delivery) -> Result<(), StoreError> {
+    pub async fn finish_mail(
+        &self,
+        id: i64,
+        owner: &str,
+        attempts: i32,
+        now: i64,
+        outcome: &Delivery,
+    ) -> Result<(), StoreError> {
         let mut update = Entity::update_many()
             .col_expr(Column::Attempts, Expr::value(attempts))
             .col_expr(Column::LeaseUntil, Expr::value(Option::<i64>::None))
@@ -126,9 +138,9 @@ impl Store {
             Delivery::Retry { next_attempt_at, error } => update
                 .col_expr(Column::NextAttemptAt, Expr::value(*next_attempt_at))
                 .col_expr(Column::LastError, Expr::value(error.clone())),
-            Delivery::GiveUp { error } => {
-                update.col_expr(Column::Status, Expr::value(FAILED)).col_expr(Column::LastError, Expr::value(error.clone()))
-            }
+            Delivery::GiveUp { error } => update
+                .col_expr(Column::Status, Expr::value(FAILED))
+                .col_expr(Column::LastError, Expr::value(error.clone())),
         };
         update.filter(Column::Id.eq(id)).filter(Column::ClaimedBy.eq(owner)).exec(self.conn()).await?;
         Ok(())

@@ -133,12 +133,15 @@ async fn signup_refuses_duplicates_bad_emails_short_passwords_and_bad_handles(ba
     for (body, message) in cases {
         assert_eq!(signup(&app, body.clone()).await, (422, json!({"error": message})), "{body}");
     }
-    let (status, body) = signup(&app, json!({"email": "a@example.com", "password": "long enough", "handle": "taken"})).await;
+    let (status, body) =
+        signup(&app, json!({"email": "a@example.com", "password": "long enough", "handle": "taken"})).await;
     assert_eq!((status, &body), (422, &json!({"error": "handle: is already taken"})));
-    let (status, body) = signup(&app, json!({"email": "a@example.com", "password": "long enough", "handle": "no spaces"})).await;
+    let (status, body) =
+        signup(&app, json!({"email": "a@example.com", "password": "long enough", "handle": "no spaces"})).await;
     assert_eq!(status, 422);
     assert!(body["error"].as_str().expect("error").starts_with("handle: "), "{body}");
-    let (status, body) = signup(&app, json!({"email": "a@example.com", "password": "long enough", "handle": "Chosen"})).await;
+    let (status, body) =
+        signup(&app, json!({"email": "a@example.com", "password": "long enough", "handle": "Chosen"})).await;
     assert_eq!((status, body["handle"].clone()), (200, json!("chosen")));
     assert!(app.state.store.user_by_email("short@example.com").await.expect("lookup").is_none());
 }

@@ -9,7 +9,12 @@ use crate::registration::{NEW_PASSWORD, post, signup_and_mail, start_with_sink, 
 use crate::smtp_sink::SmtpSink;
 
 async fn forgot(app: &TestApp, email: &str) -> reqwest::Response {
-    app.client.post(app.url("/registration/forgot_password")).json(&json!({"email": email})).send().await.expect("request")
+    app.client
+        .post(app.url("/registration/forgot_password"))
+        .json(&json!({"email": email}))
+        .send()
+        .await
+        .expect("request")
 }
 
 async fn reset(app: &TestApp, email: &str, token: &str, password: &str) -> (u16, serde_json::Value) {
@@ -42,7 +47,10 @@ async fn a_reset_mail_sets_a_new_password_and_the_old_one_stops_working(backend:
     let unchanged = app.state.store.user_by_id(user.id).await.expect("lookup").expect("user");
     assert_eq!(unchanged, user, "asking for a reset changes nothing");
 
-    assert_eq!(reset(&app, "forgetful@example.com", &token, "short").await, (422, json!({"error": "Invalid password"})));
+    assert_eq!(
+        reset(&app, "forgetful@example.com", &token, "short").await,
+        (422, json!({"error": "Invalid password"}))
+    );
     app.clock.advance(5);
     let (status, body) = reset(&app, "forgetful@example.com", &token, NEW_PASSWORD).await;
     assert_eq!(status, 200, "{body}");
@@ -86,7 +94,8 @@ async fn forgot_password_answers_the_same_for_unknown_emails_and_changes_nothing
         assert_eq!(known.headers().get("content-type"), other.headers().get("content-type"));
         assert_eq!(known.headers().get("content-length"), other.headers().get("content-length"));
     }
-    let bodies = [known.text().await.expect("body"), unknown.text().await.expect("body"), invalid.text().await.expect("body")];
+    let bodies =
+        [known.text().await.expect("body"), unknown.text().await.expect("body"), invalid.text().await.expect("body")];
     assert!(bodies.iter().all(|b| b == "{}"), "{bodies:?}");
     sink.wait_for("known@example.com", 1).await;
     assert_eq!(app.state.store.user_by_id(user.id).await.expect("lookup"), Some(user));

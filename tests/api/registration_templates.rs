@@ -57,11 +57,14 @@ async fn a_delegates_base64_template_is_rendered_with_escaped_html(backend: Back
     assert!(token.len() >= 43, "{text}");
     assert!(text.ends_with('.') && text.contains("valid until 20"), "{text}");
     let html = mail.html.expect("HTML part");
-    assert!(
-        html.contains("Hi &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co, your code is <b>"),
-        "{html}"
-    );
-    let verified = post(&app, "/registration/verify", &[], &json!({"email": "shop@example.com", "password": "long enough", "token": token})).await;
+    assert!(html.contains("Hi &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co, your code is <b>"), "{html}");
+    let verified = post(
+        &app,
+        "/registration/verify",
+        &[],
+        &json!({"email": "shop@example.com", "password": "long enough", "token": token}),
+    )
+    .await;
     assert_eq!(verified.0, 200, "{}", verified.1);
 }
 
@@ -84,7 +87,8 @@ async fn a_request_template_that_does_not_parse_is_422_and_creates_no_user(backe
 
 async fn operator_templates_replace_the_built_in_ones_and_unknown_variables_render_empty(backend: Backend) {
     let templates = tempfile::tempdir().expect("tempdir");
-    std::fs::write(templates.path().join("verify.subject.liquid"), "Welcome {{ handle }}{{ company }}!").expect("write");
+    std::fs::write(templates.path().join("verify.subject.liquid"), "Welcome {{ handle }}{{ company }}!")
+        .expect("write");
     std::fs::write(templates.path().join("verify.text.liquid"), "Code: {{ token }}").expect("write");
     let dir = templates.path().to_path_buf();
     let (app, sink) = start_with_sink(backend, move |s| s.templates_dir = Some(dir)).await;
@@ -120,7 +124,8 @@ async fn a_delegate_signup_with_via_is_verified_with_the_identity_and_an_act_tok
     assert_eq!(answer["verified"], json!(true));
     let claims = app.verify(answer["jwt"].as_str().expect("jwt")).await;
     assert_eq!(claims["payload"]["act"], json!({"sub": "delegate:portal"}));
-    let identity = app.state.store.identity_by_provider_uid("github", "583231").await.expect("lookup").expect("identity");
+    let identity =
+        app.state.store.identity_by_provider_uid("github", "583231").await.expect("lookup").expect("identity");
     assert_eq!(json!(identity.user_id), answer["id"]);
     assert!(app.state.store.outbox_for("octo@example.com").await.expect("outbox").is_empty());
 
@@ -129,12 +134,19 @@ async fn a_delegate_signup_with_via_is_verified_with_the_identity_and_an_act_tok
     assert_eq!(status, 422, "an identity links one user");
     assert!(app.state.store.user_by_email("other@example.com").await.expect("lookup").is_none(), "one transaction");
 
-    let anonymous = json!({"email": "anon@example.com", "password": "long enough", "via": {"provider": "github", "uid": "1"}});
+    let anonymous =
+        json!({"email": "anon@example.com", "password": "long enough", "via": {"provider": "github", "uid": "1"}});
     let (status, answer) = signup(&app, anonymous).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["verified"], json!(false), "anonymous via is ignored");
     assert!(answer.get("jwt").is_none());
     assert!(app.state.store.identity_by_provider_uid("github", "1").await.expect("lookup").is_none());
-    let (status, _) = post(&app, "/registration/signup", &[("X-Authify-Access", access.as_str()), ("X-Authify-Secret", "bad")], &json!({"email": "x@example.com"})).await;
+    let (status, _) = post(
+        &app,
+        "/registration/signup",
+        &[("X-Authify-Access", access.as_str()), ("X-Authify-Secret", "bad")],
+        &json!({"email": "x@example.com"}),
+    )
+    .await;
     assert_eq!(status, 401, "bad delegate credentials");
 }
