@@ -1,4 +1,5 @@
-//! Registration: single-use email tokens (verify / reset, stored as SHA-256) and the mail outbox
+//! Registration: single-use email tokens (verify / reset / email change, stored as SHA-256; an
+//! email-change token carries the address it confirms) and the mail outbox
 //! (written in the same transaction as the change that causes a mail, sent after commit by a
 //! background sender that claims rows with a conditional UPDATE).
 
@@ -21,6 +22,7 @@ enum EmailTokens {
     UserId,
     Purpose,
     TokenHash,
+    NewEmail,
     ExpiresAt,
     UsedAt,
     FailedAttempts,
@@ -57,6 +59,7 @@ impl MigrationTrait for Migration {
                     .col(big_integer(EmailTokens::UserId))
                     .col(string_len(EmailTokens::Purpose, 16))
                     .col(string_len(EmailTokens::TokenHash, 64))
+                    .col(string_len_null(EmailTokens::NewEmail, 254))
                     .col(big_integer(EmailTokens::ExpiresAt))
                     .col(big_integer_null(EmailTokens::UsedAt))
                     .col(integer(EmailTokens::FailedAttempts).default(0))

@@ -29,6 +29,8 @@ pub struct MailRequest<'a> {
     pub handle: &'a str,
     pub overrides: Option<&'a ParsedOverrides>,
     pub client_ip: Option<IpAddr>,
+    /// The mail confirms `email` as an existing account's new address (not a signup).
+    pub new_email: bool,
 }
 
 /// A token and its rendered mail, ready to be stored in one transaction.
@@ -68,12 +70,14 @@ pub async fn prepare_mail(state: &AppState, request: MailRequest<'_>) -> Result<
         handle: request.handle.to_owned(),
     };
     let rendered = templates::render(chosen, vars).await?;
-    let purpose = match request.kind {
-        MailKind::Verify => Purpose::Verify,
-        MailKind::Reset => Purpose::Reset,
+    let purpose = match (request.kind, request.new_email) {
+        (MailKind::Verify, true) => Purpose::EmailChange,
+        (MailKind::Verify, false) => Purpose::Verify,
+        (MailKind::Reset, _) => Purpose::Reset,
     };
+    let new_email = request.new_email.then(|| request.email.to_owned());
     Ok(PreparedMail {
-        token: NewEmailToken { purpose, token_hash: secret::hash_secret(&token), expires_at },
+        token: NewEmailToken { purpose, token_hash: secret::hash_secret(&token), expires_at, new_email },
         mail: NewOutboxMail {
             recipient: request.email.to_owned(),
             client_ip: request.client_ip.map(|ip| ip.to_string()),

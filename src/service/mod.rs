@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod credential_cache;
 pub mod delegate_auth;
 pub mod delegates;
+pub mod email_change;
 pub mod email_tokens;
 pub mod identity_login;
 pub mod issue_token;

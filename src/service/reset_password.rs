@@ -41,6 +41,7 @@ pub async fn request_reset(
         handle: &user.handle,
         overrides,
         client_ip,
+        new_email: false,
     };
     let prepared = prepare_mail(state, request).await?;
     state.store.issue_email_token(user.id, &prepared.token, &prepared.mail, state.now()).await?;

@@ -77,6 +77,7 @@ pub async fn signup(state: &AppState, request: SignupRequest) -> Result<SignedUp
                 handle: handle.as_str(),
                 overrides: overrides.as_ref(),
                 client_ip: request.client_ip,
+                new_email: false,
             };
             Some(prepare_mail(state, mail).await?)
         }

@@ -14,6 +14,8 @@ use super::{Store, StoreError};
 pub enum Purpose {
     Verify,
     Reset,
+    /// Confirms a new address for an existing account (`new_email`).
+    EmailChange,
 }
 
 impl Purpose {
@@ -21,6 +23,7 @@ impl Purpose {
         match self {
             Purpose::Verify => "verify",
             Purpose::Reset => "reset",
+            Purpose::EmailChange => "email_change",
         }
     }
 }
@@ -31,6 +34,8 @@ pub struct NewEmailToken {
     pub purpose: Purpose,
     pub token_hash: String,
     pub expires_at: i64,
+    /// For [`Purpose::EmailChange`]: the address being confirmed.
+    pub new_email: Option<String>,
 }
 
 /// Retires the user's live tokens of this purpose (only the newest mail works) and stores `token`.
@@ -51,6 +56,7 @@ pub(crate) async fn insert_token(
         user_id: Set(user_id),
         purpose: Set(token.purpose.as_str().to_owned()),
         token_hash: Set(token.token_hash.clone()),
+        new_email: Set(token.new_email.clone()),
         expires_at: Set(token.expires_at),
         used_at: Set(None),
         failed_attempts: Set(0),
@@ -85,6 +91,24 @@ pub(crate) async fn consume_token(
 }
 
 impl Store {
+    /// The live email-change token with this hash confirming `new_email`: `(user id, new email)`.
+    pub async fn pending_email_change(
+        &self,
+        new_email: &str,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<(i64, String)>, StoreError> {
+        let row = Entity::find()
+            .filter(Column::Purpose.eq(Purpose::EmailChange.as_str()))
+            .filter(Column::NewEmail.eq(new_email))
+            .filter(Column::TokenHash.eq(token_hash))
+            .filter(Column::UsedAt.is_null())
+            .filter(Column::ExpiresAt.gt(now))
+            .one(self.conn())
+            .await?;
+        Ok(row.and_then(|r| r.new_email.map(|email| (r.user_id, email))))
+    }
+
     /// Counts a wrong token against the user's live tokens of this purpose; after the limit they
     /// stop working (see [`consume_token`]).
     pub async fn record_failed_token(&self, user_id: i64, purpose: Purpose) -> Result<(), StoreError> {

@@ -6,7 +6,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, QueryFilter, TransactionTrait};
 
 use super::email_tokens::{NewEmailToken, Purpose, consume_token, insert_token};
-use super::entity::identity;
+use super::entity::{email_token, identity};
 use super::outbox::{NewOutboxMail, insert_mail};
 use super::users::{self, NewUser, User};
 use super::{Store, StoreError, classify};
@@ -98,6 +98,34 @@ impl Store {
             .filter(users::Column::Id.eq(user_id))
             .exec(&txn)
             .await?;
+        let user = users::Entity::find_by_id(user_id).one(&txn).await?;
+        txn.commit().await?;
+        Ok(user)
+    }
+
+    /// Consumes an email-change token and makes its address the user's (verified) email; `None`
+    /// when the token is not good, [`StoreError::Taken`] when the address was taken meanwhile.
+    pub async fn confirm_email_change(
+        &self,
+        user_id: i64,
+        token_hash: &str,
+        now: i64,
+        max_failed: u32,
+    ) -> Result<Option<User>, StoreError> {
+        let txn = self.conn().begin().await?;
+        if !consume_token(&txn, user_id, Purpose::EmailChange, token_hash, now, max_failed).await? {
+            return Ok(None);
+        }
+        let token = email_token::Entity::find().filter(email_token::Column::TokenHash.eq(token_hash)).one(&txn).await?;
+        let Some(new_email) = token.and_then(|t| t.new_email) else { return Ok(None) };
+        users::Entity::update_many()
+            .col_expr(users::Column::Email, Expr::value(new_email))
+            .col_expr(users::Column::Verified, Expr::value(true))
+            .col_expr(users::Column::UpdatedAt, Expr::value(now))
+            .filter(users::Column::Id.eq(user_id))
+            .exec(&txn)
+            .await
+            .map_err(|e| classify(e, &["email"]))?;
         let user = users::Entity::find_by_id(user_id).one(&txn).await?;
         txn.commit().await?;
         Ok(user)

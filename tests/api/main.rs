@@ -19,6 +19,7 @@ mod matrix;
 mod openapi;
 mod registration;
 mod registration_delivery;
+mod registration_email_change;
 mod registration_reset;
 mod registration_templates;
 mod smtp_sink;

@@ -13,6 +13,7 @@ use crate::domain::{Email, Handle};
 use crate::error::Error;
 use crate::http::jsonapi::document::ResourceObject;
 use crate::service::access::Caller;
+use crate::service::email_change;
 use crate::service::users as user_service;
 use crate::store::listing::ListParams;
 use crate::store::users::User;
@@ -124,15 +125,16 @@ impl ResourceKind for Users {
                 return Err(Error::forbidden(format!("Only admins change {restricted}")));
             }
         }
+        let mut pending_email = None;
         if let Some(email) = attributes.text("email").flatten() {
             let email = Email::parse(&email)?;
             if email.as_str() != user.email {
-                if !admin {
-                    return Err(Error::forbidden(
-                        "Changing your email needs a verification mail, which this version cannot send yet; ask an admin",
-                    ));
+                if admin {
+                    user.email = email.as_str().to_owned();
+                } else {
+                    // Stays pending until confirmed through the mail (POST /registration/verify).
+                    pending_email = Some(email);
                 }
-                user.email = email.as_str().to_owned();
             }
         }
         if let Some(handle) = attributes.text("handle") {
@@ -151,8 +153,16 @@ impl ResourceKind for Users {
         if let Some(flag) = attributes.flag("disabled") {
             user.disabled = flag;
         }
+        if let Some(email) = &pending_email
+            && cx.state.store.user_by_email(email.as_str()).await?.is_some()
+        {
+            return Err(Error::Taken { field: "email" });
+        }
         let saved = cx.state.store.save_user(user, cx.state.now()).await?;
         cx.state.directory_changed();
+        if let Some(email) = pending_email {
+            email_change::request_email_change(cx.state, &saved, &email).await?;
+        }
         Ok(render(cx.caller, &saved))
     }
 

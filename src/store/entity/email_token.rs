@@ -6,10 +6,12 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub user_id: i64,
-    /// `verify` or `reset`.
+    /// `verify`, `reset` or `email_change`.
     pub purpose: String,
     /// Hex SHA-256 of the token mailed to the user.
     pub token_hash: String,
+    /// For `email_change`: the address that becomes the user's email once the token is used.
+    pub new_email: Option<String>,
     pub expires_at: i64,
     pub used_at: Option<i64>,
     pub failed_attempts: i32,
