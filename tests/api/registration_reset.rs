@@ -38,6 +38,7 @@ backend_tests!(
     reset_tokens_are_single_use_and_bound_to_their_purpose,
     forgot_password_answers_the_same_for_unknown_emails_and_changes_nothing,
     reset_mails_are_limited_per_recipient,
+    mails_are_limited_per_client_address_and_signup_answers_429,
 );
 
 async fn a_reset_mail_sets_a_new_password_and_the_old_one_stops_working(backend: Backend) {
@@ -116,4 +117,34 @@ async fn reset_mails_are_limited_per_recipient(backend: Backend) {
     assert!(request_reset(&app.state, "limited@example.com", None, ip).await.expect("request_reset"), "window over");
     let response = forgot(&app, "limited@example.com").await;
     assert_eq!((response.status().as_u16(), response.text().await.expect("body")), (200, "{}".to_owned()));
+}
+
+async fn mails_are_limited_per_client_address_and_signup_answers_429(backend: Backend) {
+    let app = spawn(backend)
+        .settings(|s| {
+            s.mail_limit_per_ip = 1;
+            s.mail_limit_per_recipient = 0;
+        })
+        .start()
+        .await;
+    app.insert_user("a@example.com", true, false).await;
+    app.insert_user("b@example.com", true, false).await;
+    let (x, y) = (Some("192.0.2.1".parse().expect("ip")), Some("192.0.2.2".parse().expect("ip")));
+    assert!(request_reset(&app.state, "a@example.com", None, x).await.expect("reset"));
+    assert!(!request_reset(&app.state, "b@example.com", None, x).await.expect("reset"), "same address");
+    assert!(request_reset(&app.state, "b@example.com", None, y).await.expect("reset"), "another address");
+
+    let first =
+        post(&app, "/registration/signup", &[], &json!({"email": "c@example.com", "password": "long enough"})).await;
+    assert_eq!(first.0, 200, "{}", first.1);
+    let response = app
+        .client
+        .post(app.url("/registration/signup"))
+        .json(&json!({"email": "d@example.com", "password": "long enough"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 429);
+    assert!(response.headers().get("retry-after").is_some());
+    assert!(app.state.store.user_by_email("d@example.com").await.expect("lookup").is_none(), "nothing created");
 }
