@@ -118,7 +118,18 @@ fn parse(parser: &Parser, source: &str) -> Result<Template, String> {
     if source.len() > MAX_TEMPLATE_BYTES {
         return Err(format!("longer than {MAX_TEMPLATE_BYTES} bytes"));
     }
-    parser.parse(source).map_err(|e| one_line(&e.to_string()))
+    parser.parse(source).map_err(|e| liquid_reason(&e.to_string()))
+}
+
+/// Liquid's multi-line parse report (`--> 1:19`, the source line, `= Unclosed block. …`) as
+/// `line 1, column 19: Unclosed block. …`; anything else collapsed onto one line.
+fn liquid_reason(report: &str) -> String {
+    let position = report.split("-->").nth(1).and_then(|rest| rest.split_whitespace().next());
+    let message = report.lines().find_map(|l| l.trim_start().strip_prefix("= "));
+    match (position.and_then(|p| p.split_once(':')), message) {
+        (Some((line, column)), Some(message)) => format!("line {line}, column {column}: {}", one_line(message)),
+        _ => one_line(report),
+    }
 }
 
 fn one_line(text: &str) -> String {
@@ -356,6 +367,9 @@ mod tests {
             let request = RequestTemplates { body: Some(bad.into()), ..Default::default() };
             assert!(matches!(request.parse(), Err(Error::TemplateInvalid(_))), "{bad}");
         }
+        let broken = RequestTemplates { body: Some("{% if token %}oops".into()), ..Default::default() };
+        let Err(Error::TemplateInvalid(reason)) = broken.parse() else { panic!("an unclosed block parses") };
+        assert_eq!(reason, "body: line 1, column 19: Unclosed block. {% endif %} tag expected.");
         let huge = RequestTemplates { body: Some("x".repeat(MAX_TEMPLATE_BYTES + 1)), ..Default::default() };
         assert!(huge.parse().is_err());
     }

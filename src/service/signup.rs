@@ -67,9 +67,6 @@ pub async fn signup(state: &AppState, request: SignupRequest) -> Result<SignedUp
     let prepared = match verified {
         true => None,
         false => {
-            if !mail_allowed(state, email.as_str(), request.client_ip).await? {
-                return Err(Error::MailLimit { retry_after: LIMIT_WINDOW_SECONDS as u32 });
-            }
             let mail = MailRequest {
                 kind: MailKind::Verify,
                 email: email.as_str(),
@@ -79,7 +76,7 @@ pub async fn signup(state: &AppState, request: SignupRequest) -> Result<SignedUp
                 client_ip: request.client_ip,
                 new_email: false,
             };
-            Some(prepare_mail(state, mail).await?)
+            Some(verification_mail(state, mail).await?)
         }
     };
     let password_digest = match &password {
@@ -106,6 +103,14 @@ pub async fn signup(state: &AppState, request: SignupRequest) -> Result<SignedUp
         false => None,
     };
     Ok(SignedUp { user, jwt })
+}
+
+/// The verification mail, unless the mail limits are reached (429: nothing is created).
+async fn verification_mail(state: &AppState, mail: MailRequest<'_>) -> Result<PreparedMail, Error> {
+    if !mail_allowed(state, mail.email, mail.client_ip).await? {
+        return Err(Error::MailLimit { retry_after: LIMIT_WINDOW_SECONDS as u32 });
+    }
+    prepare_mail(state, mail).await
 }
 
 /// Parses request templates, which only trusted delegates may send (unless
