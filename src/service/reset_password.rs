@@ -19,8 +19,8 @@ use crate::state::AppState;
 use crate::store::email_tokens::Purpose;
 use crate::store::users::User;
 
-/// Queues a reset mail when `email` has an account and the mail limits allow it; otherwise does
-/// nothing. Errors are logged, never answered (the caller has already been told `{}`).
+/// Queues a reset mail when `email` has an enabled account and the mail limits allow it; otherwise
+/// does nothing. Errors are logged, never answered (the caller has already been told `{}`).
 #[tracing::instrument(skip_all)]
 pub async fn request_reset(
     state: &AppState,
@@ -30,6 +30,10 @@ pub async fn request_reset(
 ) -> Result<bool, Error> {
     let Ok(email) = Email::parse(email) else { return Ok(false) };
     let Some(user) = state.store.user_by_email(email.as_str()).await? else { return Ok(false) };
+    if user.disabled {
+        tracing::info!(user_id = user.id, "reset mail not queued: the account is disabled");
+        return Ok(false);
+    }
     if !mail_allowed(state, email.as_str(), client_ip).await? {
         tracing::info!(user_id = user.id, "reset mail not queued: mail limit reached");
         return Ok(false);
