@@ -7,7 +7,9 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::Keyring;
 use crate::crypto::password::PasswordHasher;
+use crate::crypto::sealed::SealingKey;
 use crate::service::credential_cache::CredentialCache;
+use crate::service::rate_limit::RateLimiter;
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -22,6 +24,10 @@ pub struct AppState {
     pub directory_epoch: Arc<AtomicU64>,
     /// API keys already checked against the database (see `service::credential_cache`).
     pub credentials: Arc<CredentialCache>,
+    /// Request counters for rate limits (Redis when configured, else this process).
+    pub limiter: Arc<RateLimiter>,
+    /// Encrypts TOTP secrets at rest.
+    pub sealing: Arc<SealingKey>,
 }
 
 impl AppState {

@@ -4,6 +4,9 @@ mod cors;
 pub mod errors;
 mod health;
 mod json_body;
+pub mod rate_limit;
+mod security_admin;
+mod totp;
 pub mod jsonapi;
 mod jwt;
 mod resources;
@@ -16,10 +19,12 @@ use poem_openapi::OpenApiService;
 
 use crate::state::AppState;
 
-type Apis = (jwt::JwtApi, wellknown::WellKnownApi, health::HealthApi);
+type Apis = (jwt::JwtApi, wellknown::WellKnownApi, health::HealthApi, totp::TotpApi, security_admin::SecurityAdminApi);
 
 fn openapi_service() -> OpenApiService<Apis, ()> {
-    OpenApiService::new((jwt::JwtApi, wellknown::WellKnownApi, health::HealthApi), "Authify", env!("CARGO_PKG_VERSION"))
+    OpenApiService::new(
+        (jwt::JwtApi, wellknown::WellKnownApi, health::HealthApi, totp::TotpApi, security_admin::SecurityAdminApi),
+        "Authify", env!("CARGO_PKG_VERSION"))
         .description(
             "Authentication service: ECDSA-signed JWTs (ES256/ES384/ES512), published public keys, \
              users, organizations and API keys. Drop-in for authify-api 0.5.",
@@ -59,6 +64,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint {
         .at("/docs", docs)
         .nest("/", api)
         .catch_all_error(errors::poem_error_to_json)
+        .with(rate_limit::RateLimit::new(state.clone()))
         .with(cors::Cors::new(state.settings.cors_allow_list()))
         .data(state)
 }

@@ -8,7 +8,9 @@ pub mod entity;
 pub mod groups;
 pub mod identities;
 pub mod listing;
+pub mod lockouts;
 pub mod organizations;
+pub mod second_factor;
 pub mod users;
 
 use std::time::Duration;

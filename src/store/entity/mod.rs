@@ -9,3 +9,6 @@ pub mod identity;
 pub mod organization;
 pub mod organization_membership;
 pub mod trusted_delegate;
+pub mod login_lockout;
+pub mod recovery_code;
+pub mod totp_factor;
