@@ -203,16 +203,17 @@ impl Settings {
     /// The parsed AUTHIFY_TRUSTED_PROXIES (a bare IP is a one-address network).
     pub fn trusted_proxy_nets(&self) -> Result<Vec<ipnet::IpNet>, ConfigError> {
         let parse = |item: &str| {
-            item.parse::<ipnet::IpNet>()
-                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                .map_err(|_| ConfigError::new("AUTHIFY_TRUSTED_PROXIES", format!("`{item}` is not an IP address or CIDR")))
+            item.parse::<ipnet::IpNet>().or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from)).map_err(
+                |_| ConfigError::new("AUTHIFY_TRUSTED_PROXIES", format!("`{item}` is not an IP address or CIDR")),
+            )
         };
         self.trusted_proxies.split(',').map(str::trim).filter(|s| !s.is_empty()).map(parse).collect()
     }
 
     /// The parsed AUTHIFY_LOCKOUT_MINUTES, in seconds.
     pub fn lockout_intervals(&self) -> Result<Vec<i64>, ConfigError> {
-        let problem = || ConfigError::new("AUTHIFY_LOCKOUT_MINUTES", "must be comma-separated whole minutes, at least one");
+        let problem =
+            || ConfigError::new("AUTHIFY_LOCKOUT_MINUTES", "must be comma-separated whole minutes, at least one");
         let minutes: Vec<i64> = self
             .lockout_minutes
             .split(',')

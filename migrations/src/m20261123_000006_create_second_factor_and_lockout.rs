@@ -112,7 +112,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [LoginLockouts::Table.into_iden(), RecoveryCodes::Table.into_iden(), TotpFactors::Table.into_iden()] {
+        for table in
+            [LoginLockouts::Table.into_iden(), RecoveryCodes::Table.into_iden(), TotpFactors::Table.into_iden()]
+        {
             manager.drop_table(Table::drop().table(table).to_owned()).await?;
         }
         Ok(())

@@ -4,12 +4,12 @@ mod cors;
 pub mod errors;
 mod health;
 mod json_body;
-pub mod rate_limit;
-mod security_admin;
-mod totp;
 pub mod jsonapi;
 mod jwt;
+pub mod rate_limit;
 mod resources;
+mod security_admin;
+mod totp;
 mod wellknown;
 
 use std::sync::OnceLock;
@@ -24,11 +24,13 @@ type Apis = (jwt::JwtApi, wellknown::WellKnownApi, health::HealthApi, totp::Totp
 fn openapi_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (jwt::JwtApi, wellknown::WellKnownApi, health::HealthApi, totp::TotpApi, security_admin::SecurityAdminApi),
-        "Authify", env!("CARGO_PKG_VERSION"))
-        .description(
-            "Authentication service: ECDSA-signed JWTs (ES256/ES384/ES512), published public keys, \
+        "Authify",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Authentication service: ECDSA-signed JWTs (ES256/ES384/ES512), published public keys, \
              users, organizations and API keys. Drop-in for authify-api 0.5.",
-        )
+    )
 }
 
 /// The OpenAPI document (JSON), exactly as served at `/openapi.json` and checked in under `openapi/`:

@@ -30,8 +30,8 @@ pub async fn reserve(state: &AppState, key: &str) -> Result<(), Error> {
     match state.store.reserve_login_attempt(key, threshold, now).await? {
         Reservation::Reserved => Ok(()),
         Reservation::Locked { until } => {
-            // `None`: attempts in flight reached the threshold and the lock is being set now.
-            let retry_after = until.map_or_else(|| interval(state, 0), |until| until - now);
+            // `None`: attempts still being checked fill the threshold; they settle within moments.
+            let retry_after = until.map_or(1, |until| until - now);
             Err(Error::AccountLocked { retry_after: retry_after.clamp(1, i64::from(u32::MAX)) as u32 })
         }
     }

@@ -159,6 +159,7 @@ async fn authify_user_unlock_and_reset_totp_work_from_the_command_line(backend: 
     assert!(reset.status.success(), "{}", String::from_utf8_lossy(&reset.stderr));
     assert_eq!(String::from_utf8_lossy(&reset.stdout).trim(), "gus@example.com: second factor removed");
     assert_eq!(login(&app, "gus@example.com", PASSWORD).await.0, 200);
-    let unknown = crate::cli::failure_line(&crate::cli::run(dir.path(), &env, &["user", "reset-totp", "x@example.com"], ""));
+    let unknown =
+        crate::cli::failure_line(&crate::cli::run(dir.path(), &env, &["user", "reset-totp", "x@example.com"], ""));
     assert_eq!(unknown, "error: no user with email x@example.com");
 }

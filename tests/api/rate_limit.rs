@@ -19,7 +19,8 @@ async fn attempt(app: &TestApp, email: &str, xff: Option<&str>) -> (u16, Option<
         request = request.header("X-Forwarded-For", xff);
     }
     let response = request.send().await.expect("request");
-    let retry_after = response.headers().get("retry-after").map(|v| v.to_str().expect("ascii").parse().expect("seconds"));
+    let retry_after =
+        response.headers().get("retry-after").map(|v| v.to_str().expect("ascii").parse().expect("seconds"));
     (response.status().as_u16(), retry_after, response.json().await.expect("a JSON body"))
 }
 

@@ -12,7 +12,13 @@ pub fn code_at(secret_b32: &str, at: i64) -> String {
 }
 
 /// `method path` with a Bearer token and an optional JSON body: status and body (`null` if empty).
-pub async fn call(app: &TestApp, method: reqwest::Method, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
+pub async fn call(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
     let mut request = app.client.request(method, app.url(path)).bearer_auth(token);
     if let Some(body) = body {
         request = request.json(&body);
@@ -31,7 +37,8 @@ pub async fn enable_totp(app: &TestApp, email: &str) -> (String, Vec<String>) {
     assert_eq!(status, 200, "{enrolment}");
     let secret = enrolment["secret"].as_str().expect("secret").to_owned();
     let code = code_at(&secret, app.clock_now());
-    let (status, body) = call(app, reqwest::Method::POST, "/me/totp/confirm", &token, Some(json!({ "code": code }))).await;
+    let (status, body) =
+        call(app, reqwest::Method::POST, "/me/totp/confirm", &token, Some(json!({ "code": code }))).await;
     assert_eq!(status, 200, "{body}");
     let codes = body["recovery_codes"].as_array().expect("codes").iter().map(|c| c.as_str().expect("code").to_owned());
     app.clock.advance(30);
