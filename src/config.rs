@@ -320,6 +320,21 @@ mod tests {
     }
 
     #[test]
+    fn protection_settings_are_checked_at_start_up() {
+        let mut s = Settings { trusted_proxies: "10.0.0.0/8, 192.0.2.1".into(), ..Settings::default() };
+        assert_eq!(s.trusted_proxy_nets().map(|n| n.len()).ok(), Some(2));
+        assert_eq!(s.lockout_intervals().ok(), Some(vec![60, 300, 900, 3600]));
+        s.trusted_proxies = "proxy.example".into();
+        assert!(s.clone().validated().is_err_and(|e| e.setting == "AUTHIFY_TRUSTED_PROXIES"));
+        s.trusted_proxies.clear();
+        s.lockout_minutes = "1,soon".into();
+        assert!(s.clone().validated().is_err_and(|e| e.setting == "AUTHIFY_LOCKOUT_MINUTES"));
+        s.lockout_minutes = "1".into();
+        s.redis_url = Some("http://redis".into());
+        assert!(s.validated().is_err_and(|e| e.setting == "AUTHIFY_REDIS_URL"));
+    }
+
+    #[test]
     fn cors_star_means_any_origin() {
         let mut s = Settings::default();
         assert_eq!(s.cors_allow_list(), None);

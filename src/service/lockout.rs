@@ -56,9 +56,7 @@ pub async fn settle(state: &AppState, key: &str, outcome: Outcome) -> Result<(),
     }
     let now = state.now();
     match outcome {
-        Outcome::Success => {
-            state.store.clear_lockout(key).await?;
-        }
+        Outcome::Success => state.store.reset_lockout(key, now).await?,
         Outcome::Neutral => state.store.release_login_attempt(key, now).await?,
         Outcome::Failure => {
             if let Some(until) = state.store.lock_if_exhausted(key, threshold, now, |n| interval(state, n)).await? {

@@ -13,7 +13,8 @@ pub type Lockout = Model;
 /// The answer to "may this account try a password now?".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reservation {
-    /// An attempt was counted; verify, then [`Store::clear_lockout`] or [`Store::lock_if_exhausted`].
+    /// An attempt was counted; verify, then [`Store::reset_lockout`], [`Store::lock_if_exhausted`] or
+    /// [`Store::release_login_attempt`].
     Reserved,
     /// No attempt may be made; `until` is when the current lock ends (`None`: the threshold is
     /// reached by attempts still being checked and the lock is about to be set).
@@ -110,7 +111,22 @@ impl Store {
         Ok(())
     }
 
-    /// Forgets the account's failures and locks (a successful login, `authify user unlock`).
+    /// After a successful login: the failures and the growth of the lock intervals start afresh.
+    /// The row stays, so the next login's reservation is one UPDATE.
+    pub async fn reset_lockout(&self, key: &str, now: i64) -> Result<(), StoreError> {
+        Entity::update_many()
+            .col_expr(Column::Failures, Expr::value(0))
+            .col_expr(Column::Lockouts, Expr::value(0))
+            .col_expr(Column::LockedUntil, Expr::value(0))
+            .col_expr(Column::UpdatedAt, Expr::value(now))
+            .filter(Column::AccountKey.eq(key))
+            .exec(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Forgets the account's failures and locks (`authify user unlock`, the admin route); whether
+    /// there was anything to forget.
     pub async fn clear_lockout(&self, key: &str) -> Result<bool, StoreError> {
         Ok(Entity::delete_by_id(key.to_owned()).exec(self.conn()).await?.rows_affected > 0)
     }
