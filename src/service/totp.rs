@@ -36,7 +36,14 @@ pub async fn begin_enrolment(state: &AppState, user: &User) -> Result<Enrolment,
     let totp = build(state, secret.clone(), &user.email)?;
     let otpauth_uri = totp.to_url().map_err(|e| Error::internal(anyhow::anyhow!("otpauth URI: {e:?}")))?;
     let sealed = state.sealing.seal(&secret, &context(user.id)).map_err(Error::internal)?;
-    if !state.store.put_pending_totp(user.id, &sealed, state.now()).await? {
+    // Refused when a factor is enabled. A pending one that a concurrent enrolment stored between our
+    // delete and insert also refuses the insert; then it is replaced once more.
+    let now = state.now();
+    let mut stored = state.store.put_pending_totp(user.id, &sealed, now).await?;
+    if !stored && !state.store.totp_factor(user.id).await?.is_some_and(|f| f.enabled) {
+        stored = state.store.put_pending_totp(user.id, &sealed, now).await?;
+    }
+    if !stored {
         return Err(Error::TotpAlreadyEnabled);
     }
     Ok(Enrolment { secret: totp.secret().to_base32(), otpauth_uri })

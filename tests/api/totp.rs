@@ -104,6 +104,14 @@ async fn a_new_enrolment_replaces_a_pending_one_and_is_refused_once_enabled(back
     let first = call(&app, Method::POST, "/me/totp", &token, None).await.1["secret"].as_str().expect("s").to_owned();
     let second = call(&app, Method::POST, "/me/totp", &token, None).await.1["secret"].as_str().expect("s").to_owned();
     assert_ne!(first, second);
+    // Stored encrypted: neither the base32 secret nor its bytes are in the row.
+    let user = app.state.store.user_by_email("di@example.com").await.expect("db").expect("user");
+    let row = app.state.store.totp_factor(user.id).await.expect("db").expect("a pending factor");
+    let raw = data_encoding::BASE32_NOPAD.decode(second.as_bytes()).expect("base32");
+    let stored =
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &row.secret_ciphertext).expect("base64");
+    assert!(!row.secret_ciphertext.contains(&second));
+    assert!(!stored.windows(raw.len()).any(|w| w == raw.as_slice()), "the secret is not stored in clear");
     let stale = json!({ "code": code_at(&first, app.clock_now()) });
     assert_eq!(call(&app, Method::POST, "/me/totp/confirm", &token, Some(stale)).await.0, 401);
     let fresh = json!({ "code": code_at(&second, app.clock_now()) });
