@@ -11,12 +11,14 @@ use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::password::PasswordHasher;
+use crate::crypto::sealed::SealingKey;
 use crate::crypto::{Keyring, keyfile};
 use crate::email::sender::OutboxSender;
 use crate::email::templates::TemplateError;
 use crate::email::{Templates, transport};
 use crate::http;
 use crate::service::credential_cache::{self, CredentialCache};
+use crate::service::rate_limit::RateLimiter;
 use crate::state::AppState;
 use crate::store::Store;
 
@@ -39,6 +41,10 @@ pub enum StartupError {
     Template(#[from] TemplateError),
     #[error(transparent)]
     Mail(#[from] transport::TransportError),
+    #[error(transparent)]
+    SealingKey(#[from] crate::crypto::sealed::SealingKeyError),
+    #[error("AUTHIFY_REDIS_URL: {0}")]
+    Redis(redis::RedisError),
     #[error("AUTHIFY_LISTEN: cannot listen on {addr}: {source}")]
     Listen { addr: SocketAddr, source: std::io::Error },
 }
@@ -66,6 +72,16 @@ pub fn load_keyring(settings: &Settings) -> Result<Keyring, StartupError> {
     Keyring::new(&pair).map_err(StartupError::KeyUnusable)
 }
 
+/// Loads the key that seals TOTP secrets, generating it first when missing.
+pub fn load_sealing_key(settings: &Settings) -> Result<SealingKey, StartupError> {
+    let path = settings.totp_key_file();
+    let (key, generated) = SealingKey::load_or_generate(&path)?;
+    if generated {
+        tracing::info!(path = %path.display(), "no TOTP encryption key found: generated one (mode 0600)");
+    }
+    Ok(key)
+}
+
 /// A service that is bound to its port and ready to run.
 pub struct Application {
     state: AppState,
@@ -79,6 +95,11 @@ impl Application {
         let keyring = load_keyring(&settings)?;
         let templates = Templates::load(settings.templates_dir.as_deref())?;
         let mailer = transport::from_settings(&settings)?;
+        let sealing = load_sealing_key(&settings)?;
+        let limiter = match &settings.redis_url {
+            Some(url) => RateLimiter::redis(url, &settings.redis_key_prefix).map_err(StartupError::Redis)?,
+            None => RateLimiter::local(),
+        };
         let store = open_store(&settings).await?;
         let listen = settings.listen;
         let acceptor = TcpListener::bind(listen)
@@ -99,6 +120,8 @@ impl Application {
             templates: Arc::new(templates),
             mailer: Arc::from(mailer),
             outbox_wake: Default::default(),
+            limiter: Arc::new(limiter),
+            sealing: Arc::new(sealing),
         };
         Ok(Self { state, acceptor, addr })
     }

@@ -59,6 +59,34 @@ pub struct Settings {
     /// reused from memory (0 = always ask the database). Changes made through this instance apply
     /// at once; changes made by other instances sharing the database within this many seconds.
     pub credential_cache_seconds: u32,
+    /// AUTHIFY_TOTP_KEY_PATH: the 256-bit key (base64, mode 0600) that encrypts TOTP secrets at
+    /// rest; generated at first start when missing. Default: `totp.key` beside AUTHIFY_PRIVKEY_PATH.
+    pub totp_key_path: Option<PathBuf>,
+    /// AUTHIFY_RATE_LIMIT_WINDOW: length in seconds of the rate-limit window (default 60).
+    pub rate_limit_window: u32,
+    /// AUTHIFY_RATE_LIMIT_PER_IP: requests one client IP may make to the rate-limited paths per
+    /// window (default 120; 0 = no limit).
+    pub rate_limit_per_ip: u32,
+    /// AUTHIFY_RATE_LIMIT_PER_ACCOUNT: password logins per (client IP, account) per window
+    /// (default 20; 0 = no limit).
+    pub rate_limit_per_account: u32,
+    /// AUTHIFY_RATE_LIMIT_PATHS: comma-separated paths limited per IP; a trailing `*` matches a
+    /// prefix (default `/jwt/token,/jwt/refresh,/session,/registration/*,/me/password`).
+    pub rate_limit_paths: String,
+    /// AUTHIFY_TRUSTED_PROXIES: comma-separated IPs or CIDRs of reverse proxies whose
+    /// `X-Forwarded-For` is believed (default none: the socket address is the client).
+    pub trusted_proxies: String,
+    /// AUTHIFY_REDIS_URL: `redis://…`; when set, rate-limit counters live there and are shared by
+    /// every instance (default none: per-instance counters in memory).
+    pub redis_url: Option<String>,
+    /// AUTHIFY_REDIS_KEY_PREFIX: prefix of the rate-limit keys in Redis (default `authify`).
+    pub redis_key_prefix: String,
+    /// AUTHIFY_LOCKOUT_THRESHOLD: consecutive failed logins that lock an account (default 5;
+    /// 0 = no lockout).
+    pub lockout_threshold: u32,
+    /// AUTHIFY_LOCKOUT_MINUTES: comma-separated lock durations in minutes, one per successive lock;
+    /// the last repeats (default `1,5,15,60`).
+    pub lockout_minutes: String,
     /// AUTHIFY_MAIL_TLS: `none` (plain SMTP, for port-25 relays on the same host or network),
     /// `starttls` (upgrade on the port, usually 587) or `tls` (implicit TLS, usually 465).
     pub mail_tls: MailTls,
@@ -158,6 +186,16 @@ impl Default for Settings {
             email_token_attempts: 5,
             templates_dir: None,
             request_templates_for_all: false,
+            totp_key_path: None,
+            rate_limit_window: 60,
+            rate_limit_per_ip: 120,
+            rate_limit_per_account: 20,
+            rate_limit_paths: "/jwt/token,/jwt/refresh,/session,/registration/*,/me/password".into(),
+            trusted_proxies: String::new(),
+            redis_url: None,
+            redis_key_prefix: "authify".into(),
+            lockout_threshold: 5,
+            lockout_minutes: "1,5,15,60".into(),
         }
     }
 }
@@ -211,7 +249,23 @@ impl Settings {
             return Err(ConfigError::new("AUTHIFY_DB_MAX_CONNECTIONS", "must be at least 1"));
         }
         self.validate_mail()?;
+        self.validate_protection()?;
         Ok(self)
+    }
+
+    /// Checks the rate-limit, proxy, Redis and lockout settings.
+    fn validate_protection(&self) -> Result<(), ConfigError> {
+        if self.rate_limit_window == 0 {
+            return Err(ConfigError::new("AUTHIFY_RATE_LIMIT_WINDOW", "must be at least 1 second"));
+        }
+        self.trusted_proxy_nets()?;
+        self.lockout_intervals()?;
+        if let Some(url) = &self.redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("unix://"))
+        {
+            return Err(ConfigError::new("AUTHIFY_REDIS_URL", "must start with redis://, rediss:// or unix://"));
+        }
+        Ok(())
     }
 
     fn validate_mail(&mut self) -> Result<(), ConfigError> {
@@ -240,6 +294,43 @@ impl Settings {
             return Err(ConfigError::new("AUTHIFY_TEMPLATES_DIR", format!("{} is not a directory", dir.display())));
         }
         Ok(())
+    }
+
+    /// Where the TOTP encryption key lives.
+    pub fn totp_key_file(&self) -> PathBuf {
+        match &self.totp_key_path {
+            Some(path) => path.clone(),
+            None => self.privkey_path.parent().unwrap_or(Path::new(".")).join("totp.key"),
+        }
+    }
+
+    /// The parsed AUTHIFY_TRUSTED_PROXIES (a bare IP is a one-address network).
+    pub fn trusted_proxy_nets(&self) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+        let parse = |item: &str| {
+            item.parse::<ipnet::IpNet>().or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from)).map_err(
+                |_| ConfigError::new("AUTHIFY_TRUSTED_PROXIES", format!("`{item}` is not an IP address or CIDR")),
+            )
+        };
+        self.trusted_proxies.split(',').map(str::trim).filter(|s| !s.is_empty()).map(parse).collect()
+    }
+
+    /// The parsed AUTHIFY_LOCKOUT_MINUTES, in seconds.
+    pub fn lockout_intervals(&self) -> Result<Vec<i64>, ConfigError> {
+        let problem =
+            || ConfigError::new("AUTHIFY_LOCKOUT_MINUTES", "must be comma-separated whole minutes, at least one");
+        let minutes: Vec<i64> = self
+            .lockout_minutes
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|m| m.parse::<u32>().map(|m| i64::from(m) * 60).map_err(|_| problem()))
+            .collect::<Result<_, _>>()?;
+        if minutes.is_empty() { Err(problem()) } else { Ok(minutes) }
+    }
+
+    /// The paths AUTHIFY_RATE_LIMIT_PATHS names.
+    pub fn rate_limited_paths(&self) -> Vec<String> {
+        self.rate_limit_paths.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
     }
 
     /// Number of argon2 computations allowed at once.
@@ -330,6 +421,21 @@ mod tests {
         assert_eq!(normalize_db_url("sqlite://x.db?mode=ro").ok().as_deref(), Some("sqlite://x.db?mode=ro"));
         assert!(normalize_db_url("redis://x").is_err());
         assert!(normalize_db_url("nonsense").is_err());
+    }
+
+    #[test]
+    fn protection_settings_are_checked_at_start_up() {
+        let mut s = Settings { trusted_proxies: "10.0.0.0/8, 192.0.2.1".into(), ..Settings::default() };
+        assert_eq!(s.trusted_proxy_nets().map(|n| n.len()).ok(), Some(2));
+        assert_eq!(s.lockout_intervals().ok(), Some(vec![60, 300, 900, 3600]));
+        s.trusted_proxies = "proxy.example".into();
+        assert!(s.clone().validated().is_err_and(|e| e.setting == "AUTHIFY_TRUSTED_PROXIES"));
+        s.trusted_proxies.clear();
+        s.lockout_minutes = "1,soon".into();
+        assert!(s.clone().validated().is_err_and(|e| e.setting == "AUTHIFY_LOCKOUT_MINUTES"));
+        s.lockout_minutes = "1".into();
+        s.redis_url = Some("http://redis".into());
+        assert!(s.validated().is_err_and(|e| e.setting == "AUTHIFY_REDIS_URL"));
     }
 
     #[test]

@@ -61,6 +61,25 @@ pub enum Error {
     /// Too many mails asked for from this address or for this recipient; retry after `retry_after` seconds.
     #[error("Too many mails requested; retry later")]
     MailLimit { retry_after: u32 },
+    /// The account has a second factor and the login named no code (only after a correct password).
+    #[error("totp_required")]
+    TotpRequired,
+    /// A wrong, reused or expired TOTP code, or an unknown or used recovery code.
+    #[error("Invalid second factor code")]
+    InvalidSecondFactor,
+    /// Too many consecutive failed logins: the account is locked for `retry_after` seconds.
+    #[error("Account temporarily locked after repeated failed logins; retry later")]
+    AccountLocked { retry_after: u32 },
+    /// Too many requests from this client (or for this account from it) in the current window.
+    #[error("Too many requests; retry later")]
+    RateLimited { retry_after: u32 },
+    #[error("A second factor is already enabled")]
+    TotpAlreadyEnabled,
+    /// `POST /me/totp/confirm` without a pending enrolment.
+    #[error("No second factor enrolment to confirm; POST /me/totp first")]
+    TotpNotPending,
+    #[error("No second factor is enabled")]
+    TotpNotEnabled,
     /// Anything that is our fault; logged with its cause chain and never shown to the client.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -88,6 +107,13 @@ impl Error {
             Error::InvalidPassword => "AUTH-0023",
             Error::VerificationFailed => "AUTH-0024",
             Error::MailLimit { .. } => "AUTH-0025",
+            Error::TotpRequired => "AUTH-0050",
+            Error::InvalidSecondFactor => "AUTH-0051",
+            Error::AccountLocked { .. } => "AUTH-0052",
+            Error::RateLimited { .. } => "AUTH-0053",
+            Error::TotpAlreadyEnabled => "AUTH-0054",
+            Error::TotpNotPending => "AUTH-0055",
+            Error::TotpNotEnabled => "AUTH-0056",
             Error::Internal(_) => "AUTH-0500",
         }
     }
@@ -113,7 +139,21 @@ impl Error {
             | Error::InvalidPassword
             | Error::VerificationFailed => 422,
             Error::MailLimit { .. } => 429,
+            Error::TotpRequired | Error::InvalidSecondFactor => 401,
+            Error::AccountLocked { .. } | Error::RateLimited { .. } => 429,
+            Error::TotpAlreadyEnabled | Error::TotpNotPending | Error::TotpNotEnabled => 409,
             Error::Internal(_) => 500,
+        }
+    }
+
+    /// Seconds after which a retry may succeed (the `Retry-After` header), for 429 and 503.
+    pub fn retry_after(&self) -> Option<u32> {
+        match self {
+            Error::Busy { retry_after }
+            | Error::AccountLocked { retry_after }
+            | Error::RateLimited { retry_after }
+            | Error::MailLimit { retry_after } => Some(*retry_after),
+            _ => None,
         }
     }
 

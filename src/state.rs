@@ -9,8 +9,10 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::Keyring;
 use crate::crypto::password::PasswordHasher;
+use crate::crypto::sealed::SealingKey;
 use crate::email::{Mailer, Templates};
 use crate::service::credential_cache::CredentialCache;
+use crate::service::rate_limit::RateLimiter;
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -31,6 +33,10 @@ pub struct AppState {
     pub mailer: Arc<dyn Mailer>,
     /// Wakes this instance's outbox sender after a commit that queued mail.
     pub outbox_wake: Arc<Notify>,
+    /// Request counters for rate limits (Redis when configured, else this process).
+    pub limiter: Arc<RateLimiter>,
+    /// Encrypts TOTP secrets at rest.
+    pub sealing: Arc<SealingKey>,
 }
 
 impl AppState {

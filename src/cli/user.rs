@@ -1,4 +1,4 @@
-//! `authify user create|grant-admin|disable|enable`.
+//! `authify user create|grant-admin|disable|enable|unlock|reset-totp`.
 
 use std::io::{BufRead, IsTerminal};
 
@@ -8,7 +8,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::crypto::password::PasswordHasher;
 use crate::error::Error;
-use crate::service::users;
+use crate::service::{lockout, totp, users};
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -32,6 +32,16 @@ pub enum UserCommand {
     },
     /// Enable a disabled user's account again.
     Enable {
+        /// The user's email address.
+        email: String,
+    },
+    /// Lift a lockout after repeated failed logins and forget the failures.
+    Unlock {
+        /// The login email (also works for an email that has no account).
+        email: String,
+    },
+    /// Remove a user's TOTP second factor and recovery codes (a lost device); they can enrol again.
+    ResetTotp {
         /// The user's email address.
         email: String,
     },
@@ -62,6 +72,16 @@ pub async fn run(settings: &Settings, command: UserCommand) -> Result<(), String
             let user =
                 users::set_disabled_by_email(&store, now, &email, false).await.map_err(|e| unknown_user(e, &email))?;
             println!("{} is now enabled", user.email);
+        }
+        UserCommand::Unlock { email } => {
+            let had = lockout::unlock(&store, &email).await.map_err(|e| e.to_string())?;
+            let what = if had { "unlocked" } else { "was not locked" };
+            println!("{} {what}", email.trim());
+        }
+        UserCommand::ResetTotp { email } => {
+            let (user, had) = totp::reset_by_email(&store, &email).await.map_err(|e| unknown_user(e, &email))?;
+            let what = if had { "second factor removed" } else { "had no second factor" };
+            println!("{}: {what}", user.email);
         }
     }
     Ok(())

@@ -7,6 +7,7 @@ pub mod keyfile;
 mod keyring;
 pub mod legacy_digest;
 pub mod password;
+pub mod sealed;
 pub mod secret;
 mod signer;
 pub mod tokens;

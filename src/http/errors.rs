@@ -38,7 +38,7 @@ pub enum PlainError {
     /// A field has a value that does not meet the rules; the message names the field.
     #[oai(status = 422)]
     Unprocessable(Json<ErrorBody>),
-    /// Too many requests of this kind: retry after `Retry-After` seconds.
+    /// Throttled or locked out: retry after `Retry-After` seconds.
     #[oai(status = 429)]
     TooManyRequests(Json<ErrorBody>, #[oai(header = "Retry-After")] String),
     #[oai(status = 500)]
@@ -58,7 +58,7 @@ impl From<Error> for PlainError {
         if let Error::Busy { retry_after } = err {
             return PlainError::Unavailable(body(message), retry_after.to_string());
         }
-        if let Error::MailLimit { retry_after } = err {
+        if let Some(retry_after) = err.retry_after().filter(|_| err.status() == 429) {
             return PlainError::TooManyRequests(body(message), retry_after.to_string());
         }
         match err.status() {
@@ -82,6 +82,15 @@ pub fn json_error(status: StatusCode, message: impl Into<String>) -> Response {
     response.set_status(status);
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert("WWW-Authenticate", poem::http::HeaderValue::from_static(WWW_AUTHENTICATE));
+    }
+    response
+}
+
+/// A 429 with `Retry-After` and Authify's JSON body (the rate-limit middleware's answer).
+pub fn too_many_requests(err: &Error) -> Response {
+    let mut response = json_error(StatusCode::TOO_MANY_REQUESTS, err.to_string());
+    if let Some(seconds) = err.retry_after() {
+        response.headers_mut().insert("Retry-After", poem::http::HeaderValue::from(seconds));
     }
     response
 }

@@ -1,6 +1,6 @@
 //! Authify's `/jwt/*` routes: the public key, token metadata, token issuance and verification.
 
-use poem::web::{Data, RemoteAddr};
+use poem::web::Data;
 use poem_openapi::param::{Header, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, Tags};
@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::errors::PlainError;
 use super::json_body::JsonBody;
+use super::rate_limit::ClientIp;
 use crate::error::Error;
 use crate::service::{api_keys, identity_login, issue_token, login, verify_token};
 use crate::state::AppState;
@@ -178,7 +179,7 @@ impl JwtApi {
         /// The trusted delegate's secret (identity login only).
         #[oai(name = "X-Authify-Secret")]
         delegate_secret: Header<Option<String>>,
-        remote_addr: &RemoteAddr,
+        client_ip: ClientIp,
         body: JsonBody<TokenRequest>,
     ) -> Result<Json<TokenResponse>, PlainError> {
         let mut request = body.0;
@@ -196,7 +197,7 @@ impl JwtApi {
                     password: &password,
                     totp_code: totp_code.as_deref(),
                     recovery_code: recovery_code.as_deref(),
-                    client_ip: remote_addr.as_socket_addr().map(|a| a.ip()),
+                    client_ip: client_ip.0,
                 };
                 login::password_login(&state, &attempt, inject).await?
             }

@@ -6,8 +6,11 @@ mod health;
 mod json_body;
 pub mod jsonapi;
 mod jwt;
+pub mod rate_limit;
 mod registration;
 mod resources;
+mod security_admin;
+mod totp;
 mod wellknown;
 
 use std::sync::OnceLock;
@@ -17,11 +20,25 @@ use poem_openapi::OpenApiService;
 
 use crate::state::AppState;
 
-type Apis = (jwt::JwtApi, registration::RegistrationApi, wellknown::WellKnownApi, health::HealthApi);
+type Apis = (
+    jwt::JwtApi,
+    registration::RegistrationApi,
+    wellknown::WellKnownApi,
+    health::HealthApi,
+    totp::TotpApi,
+    security_admin::SecurityAdminApi,
+);
 
 fn openapi_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (jwt::JwtApi, registration::RegistrationApi, wellknown::WellKnownApi, health::HealthApi),
+        (
+            jwt::JwtApi,
+            registration::RegistrationApi,
+            wellknown::WellKnownApi,
+            health::HealthApi,
+            totp::TotpApi,
+            security_admin::SecurityAdminApi,
+        ),
         "Authify",
         env!("CARGO_PKG_VERSION"),
     )
@@ -64,6 +81,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint {
         .at("/docs", docs)
         .nest("/", api)
         .catch_all_error(errors::poem_error_to_json)
+        .with(rate_limit::RateLimit::new(state.clone()))
         .with(cors::Cors::new(state.settings.cors_allow_list()))
         .data(state)
 }

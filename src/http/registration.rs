@@ -1,6 +1,6 @@
 //! Authify's `/registration/*` routes: signup, email verification and password reset.
 
-use poem::web::{Data, RemoteAddr};
+use poem::web::Data;
 use poem_openapi::param::Header;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, Tags};
@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::errors::PlainError;
 use super::json_body::JsonBody;
+use super::rate_limit::ClientIp;
 use crate::email::RequestTemplates;
 use crate::error::Error;
 use crate::service::delegate_auth::authenticate_delegate;
@@ -144,7 +145,7 @@ impl RegistrationApi {
         /// The trusted delegate's secret.
         #[oai(name = "X-Authify-Secret")]
         delegate_secret: Header<Option<String>>,
-        remote_addr: &RemoteAddr,
+        client_ip: ClientIp,
         body: JsonBody<SignupRequest>,
     ) -> Result<Json<RegisteredUser>, PlainError> {
         let body = body.0;
@@ -156,7 +157,7 @@ impl RegistrationApi {
             via: body.via.map(|v| (v.provider, v.uid)),
             templates: body.templates.map(RequestTemplatesBody::into_request),
             delegate: delegate_access.0.zip(delegate_secret.0),
-            client_ip: remote_addr.as_socket_addr().map(|a| a.ip()),
+            client_ip: client_ip.0,
         };
         let signed = signup::signup(&state, request).await?;
         Ok(Json(document(signed.user, signed.jwt)))
@@ -192,7 +193,7 @@ impl RegistrationApi {
         /// The trusted delegate's secret.
         #[oai(name = "X-Authify-Secret")]
         delegate_secret: Header<Option<String>>,
-        remote_addr: &RemoteAddr,
+        client_ip: ClientIp,
         body: JsonBody<ForgotPasswordRequest>,
     ) -> Result<Json<ForgotPasswordResponse>, PlainError> {
         let ForgotPasswordRequest { email, token, password, templates } = body.0;
@@ -215,7 +216,7 @@ impl RegistrationApi {
         };
         let templates = templates.map(RequestTemplatesBody::into_request);
         let overrides = signup::request_overrides(&state, delegate.as_ref(), templates.as_ref())?;
-        let client_ip = remote_addr.as_socket_addr().map(|a| a.ip());
+        let client_ip = client_ip.0;
         let state = state.0.clone();
         tokio::spawn(async move {
             if let Err(err) = reset_password::request_reset(&state, &email, overrides.as_ref(), client_ip).await {

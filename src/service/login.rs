@@ -6,6 +6,9 @@ use std::net::IpAddr;
 use serde_json::{Map, Value};
 
 use super::issue_token::{IssuedToken, issue_for_user};
+use super::lockout::{self, Outcome};
+use super::rate_limit::Limit;
+use super::totp;
 use crate::crypto::password::PasswordHasher;
 use crate::domain::Email;
 use crate::error::Error;
@@ -36,9 +39,34 @@ pub async fn password_login(
     issue_for_user(state, &user, inject).await
 }
 
-/// Checks an interactive login and answers the user it is good for (any failure is the same
-/// [`Error::InvalidCredentials`]; a disabled account [`Error::AccountDisabled`]).
+/// Checks an interactive login and answers the user it is good for: the per-(IP, account) rate
+/// limit and the account lockout first (no password is hashed when either refuses), then the
+/// password, the account's standing and its second factor. Failures: the same
+/// [`Error::InvalidCredentials`] for any wrong credential; [`Error::AccountDisabled`] (403),
+/// [`Error::TotpRequired`] and [`Error::InvalidSecondFactor`] only after a correct password;
+/// [`Error::RateLimited`] / [`Error::AccountLocked`] (429) before anything is checked.
 pub async fn check_password(state: &AppState, attempt: &PasswordAttempt<'_>) -> Result<User, Error> {
+    let account = lockout::account_key(attempt.email);
+    let client = attempt.client_ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    let limit = Limit { limit: state.settings.rate_limit_per_account, window: state.settings.rate_limit_window };
+    state.limiter.hit(&format!("login:{client}:{account}"), limit, state.now()).await?;
+    lockout::reserve(state, &account).await?;
+    let result = check_reserved(state, attempt).await;
+    let outcome = match &result {
+        Ok(_) | Err(Error::AccountDisabled) => Outcome::Success,
+        Err(Error::InvalidCredentials | Error::InvalidSecondFactor) => Outcome::Failure,
+        Err(_) => Outcome::Neutral,
+    };
+    lockout::settle(state, &account, outcome).await?;
+    let user = result?;
+    if user.password_digest.as_deref().is_some_and(PasswordHasher::needs_rehash) {
+        upgrade_digest(state, &user, attempt.password).await;
+    }
+    Ok(user)
+}
+
+/// The checks behind a reserved attempt: password, standing, second factor.
+async fn check_reserved(state: &AppState, attempt: &PasswordAttempt<'_>) -> Result<User, Error> {
     let user = match Email::parse(attempt.email) {
         Ok(email) => state.store.user_by_email(email.as_str()).await?,
         Err(_) => None,
@@ -49,9 +77,7 @@ pub async fn check_password(state: &AppState, attempt: &PasswordAttempt<'_>) -> 
         return Err(Error::InvalidCredentials);
     };
     check_standing(state, &user)?;
-    if user.password_digest.as_deref().is_some_and(PasswordHasher::needs_rehash) {
-        upgrade_digest(state, &user, attempt.password).await;
-    }
+    totp::check_login(state, &user, attempt.totp_code, attempt.recovery_code).await?;
     Ok(user)
 }
 

@@ -9,9 +9,11 @@ pub mod entity;
 pub mod groups;
 pub mod identities;
 pub mod listing;
+pub mod lockouts;
 pub mod organizations;
 pub mod outbox;
 pub mod registration;
+pub mod second_factor;
 pub mod users;
 
 use std::time::Duration;

@@ -104,10 +104,7 @@ impl From<Error> for JsonApiError {
 
 impl IntoResponse for JsonApiError {
     fn into_response(self) -> Response {
-        let retry_after = match self.0 {
-            Error::Busy { retry_after } => Some(retry_after),
-            _ => None,
-        };
+        let retry_after = self.0.retry_after();
         ErrorObject::from(&self.0).into_response_with(retry_after)
     }
 }
