@@ -13,7 +13,9 @@ use crate::config::Settings;
 use crate::crypto::password::PasswordHasher;
 use crate::crypto::{Keyring, keyfile};
 use crate::http;
+use crate::service::audit::{self, Actor, AuditEvent, AuditLog};
 use crate::service::credential_cache::{self, CredentialCache};
+use crate::service::monitoring::Monitor;
 use crate::state::AppState;
 use crate::store::Store;
 
@@ -42,10 +44,11 @@ pub async fn open_store(settings: &Settings) -> Result<Store, StartupError> {
     Ok(store)
 }
 
-/// Loads the key pair, generating it first when neither file exists.
-pub fn load_keyring(settings: &Settings) -> Result<Keyring, StartupError> {
+/// Loads the key pair, generating it first when neither file exists; says whether it generated.
+pub fn load_keyring(settings: &Settings) -> Result<(Keyring, bool), StartupError> {
     let (private, public) = (&settings.privkey_path, &settings.pubkey_path);
-    if keyfile::needs_generation(private, public)? {
+    let generate = keyfile::needs_generation(private, public)?;
+    if generate {
         keyfile::generate_files(settings.jwt_algorithm, private, public)?;
         tracing::info!(
             algorithm = %settings.jwt_algorithm,
@@ -55,7 +58,7 @@ pub fn load_keyring(settings: &Settings) -> Result<Keyring, StartupError> {
         );
     }
     let pair = keyfile::load(settings.jwt_algorithm, private, public)?;
-    Keyring::new(&pair).map_err(StartupError::KeyUnusable)
+    Ok((Keyring::new(&pair).map_err(StartupError::KeyUnusable)?, generate))
 }
 
 /// A service that is bound to its port and ready to run.
@@ -68,7 +71,7 @@ pub struct Application {
 impl Application {
     /// Builds the state and binds the listener (port 0 picks a free port; see [`Application::addr`]).
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
-        let keyring = load_keyring(&settings)?;
+        let (keyring, generated) = load_keyring(&settings)?;
         let store = open_store(&settings).await?;
         let listen = settings.listen;
         let acceptor = TcpListener::bind(listen)
@@ -81,12 +84,20 @@ impl Application {
         let state = AppState {
             credentials: Arc::new(credentials),
             settings: Arc::new(settings),
-            store,
             keyring: Arc::new(keyring),
             hasher,
             clock,
             directory_epoch: Default::default(),
+            audit: AuditLog::start(store.clone()),
+            monitor: Monitor::new(http::route_templates()),
+            store,
         };
+        if generated {
+            let event = AuditEvent::new(Actor::System, "keys.generate")
+                .target(format!("kid:{}", state.keyring.kid()))
+                .detail(serde_json::json!({"algorithm": state.keyring.algorithm().name(), "at": "first start"}));
+            audit::record(&state, event).await;
+        }
         Ok(Self { state, acceptor, addr })
     }
 
@@ -110,9 +121,12 @@ impl Application {
         });
         let store = state.store.clone();
         tracing::info!(%addr, algorithm = %state.keyring.algorithm(), kid = state.keyring.kid(), "authify is listening");
+        let audit = state.audit.clone();
         let result = Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(http::endpoint(state), shutdown, Some(SHUTDOWN_GRACE))
             .await;
+        // Requests are done: write what they queued on the audit trail before the pool closes.
+        audit.flush().await;
         if let Err(err) = store.close().await {
             tracing::warn!(error = %err, "closing the database pool failed");
         }

@@ -59,6 +59,9 @@ pub struct Settings {
     /// reused from memory (0 = always ask the database). Changes made through this instance apply
     /// at once; changes made by other instances sharing the database within this many seconds.
     pub credential_cache_seconds: u32,
+    /// AUTHIFY_METRICS_TOKEN: a bearer secret Prometheus scrapers send to read `/metrics`; unset
+    /// (the default), `/metrics` is open to loopback clients only (and to admins' tokens always).
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Settings {
@@ -83,6 +86,7 @@ impl Default for Settings {
             password_hash_queue: 0,
             db_max_connections: 10,
             credential_cache_seconds: 5,
+            metrics_token: None,
         }
     }
 }
@@ -134,6 +138,10 @@ impl Settings {
         self.public_url = self.public_url.trim_end_matches('/').to_string();
         if self.db_max_connections == 0 {
             return Err(ConfigError::new("AUTHIFY_DB_MAX_CONNECTIONS", "must be at least 1"));
+        }
+        self.metrics_token = self.metrics_token.take().filter(|t| !t.trim().is_empty());
+        if self.metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err(ConfigError::new("AUTHIFY_METRICS_TOKEN", "must be at least 16 characters"));
         }
         Ok(self)
     }

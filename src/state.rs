@@ -7,7 +7,9 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::Keyring;
 use crate::crypto::password::PasswordHasher;
+use crate::service::audit::AuditLog;
 use crate::service::credential_cache::CredentialCache;
+use crate::service::monitoring::Monitor;
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -22,6 +24,10 @@ pub struct AppState {
     pub directory_epoch: Arc<AtomicU64>,
     /// API keys already checked against the database (see `service::credential_cache`).
     pub credentials: Arc<CredentialCache>,
+    /// The queue of the audit trail's background writer (see `service::audit`).
+    pub audit: AuditLog,
+    /// Request, token and per-route counters of this process (see `service::monitoring`).
+    pub monitor: Arc<Monitor>,
 }
 
 impl AppState {

@@ -5,12 +5,17 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_create_users;
 mod m20261123_000002_create_directory;
+mod m20261123_000005_create_audit_events;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_create_users::Migration), Box::new(m20261123_000002_create_directory::Migration)]
+        vec![
+            Box::new(m20261123_000001_create_users::Migration),
+            Box::new(m20261123_000002_create_directory::Migration),
+            Box::new(m20261123_000005_create_audit_events::Migration),
+        ]
     }
 }

@@ -3,11 +3,14 @@
 
 pub mod access;
 pub mod api_keys;
+pub mod audit;
 pub mod credential_cache;
 pub mod delegate_auth;
 pub mod delegates;
 pub mod identity_login;
 pub mod issue_token;
 pub mod login;
+pub mod monitoring;
+pub mod request_context;
 pub mod users;
 pub mod verify_token;

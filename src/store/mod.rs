@@ -2,6 +2,7 @@
 //! sea-orm, so the rest of the service sees plain structs and [`StoreError`].
 
 pub mod api_keys;
+pub mod audit_events;
 pub mod claims;
 pub mod delegates;
 pub mod entity;

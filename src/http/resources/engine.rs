@@ -95,6 +95,7 @@ async fn handle(kind: &'static dyn ResourceKind, shape: Shape, mut req: Request)
     let state = req.data::<AppState>().cloned().ok_or_else(|| Error::internal(anyhow::anyhow!("no state")))?;
     let method = req.method().clone();
     let allowed: &[Method] = match shape {
+        _ if kind.read_only() => &[Method::GET],
         Shape::Collection => &[Method::GET, Method::POST],
         Shape::Item => &[Method::GET, Method::PATCH, Method::DELETE],
         Shape::Related => &[Method::GET, Method::POST],
