@@ -22,11 +22,10 @@ type Apis = (jwt::JwtApi, wellknown::WellKnownApi, health::HealthApi, monitoring
 
 fn openapi_service() -> OpenApiService<Apis, ()> {
     let apis = (jwt::JwtApi, wellknown::WellKnownApi, health::HealthApi, monitoring::MonitoringApi);
-    OpenApiService::new(apis, "Authify", env!("CARGO_PKG_VERSION"))
-        .description(
-            "Authentication service: ECDSA-signed JWTs (ES256/ES384/ES512), published public keys, \
+    OpenApiService::new(apis, "Authify", env!("CARGO_PKG_VERSION")).description(
+        "Authentication service: ECDSA-signed JWTs (ES256/ES384/ES512), published public keys, \
              users, organizations and API keys. Drop-in for authify-api 0.5.",
-        )
+    )
 }
 
 /// The OpenAPI document (JSON), exactly as served at `/openapi.json` and checked in under `openapi/`:

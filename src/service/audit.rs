@@ -68,14 +68,14 @@ impl fmt::Display for Actor {
 #[derive(Debug, Clone)]
 pub struct AuditEvent {
     pub actor: Actor,
-    pub action: &'static str,
+    pub action: String,
     pub target: Option<String>,
     pub detail: Option<Value>,
 }
 
 impl AuditEvent {
-    pub fn new(actor: Actor, action: &'static str) -> Self {
-        Self { actor, action, target: None, detail: None }
+    pub fn new(actor: Actor, action: impl Into<String>) -> Self {
+        Self { actor, action: action.into(), target: None, detail: None }
     }
 
     pub fn target(mut self, target: impl fmt::Display) -> Self {
@@ -94,7 +94,7 @@ impl AuditEvent {
         NewAuditEvent {
             occurred_at: now,
             actor: cut(self.actor.to_string(), 255),
-            action: self.action.to_owned(),
+            action: cut(self.action, 64),
             target: self.target.map(|t| cut(t, 255)),
             detail: self.detail.map(|d| cut(d.to_string(), 4096)),
             client_ip: context.as_ref().and_then(|c| c.client_ip).map(|ip| ip.to_string()),
@@ -113,6 +113,14 @@ fn cut(mut text: String, max: usize) -> String {
         text.truncate(end);
     }
     text
+}
+
+/// `outcome: success`, or `outcome: failure` with the error's public message.
+pub fn outcome<T>(result: &Result<T, crate::error::Error>) -> Value {
+    match result {
+        Ok(_) => serde_json::json!({"outcome": "success"}),
+        Err(err) => serde_json::json!({"outcome": "failure", "reason": err.to_string()}),
+    }
 }
 
 /// Records `event` on the audit trail (see the module documentation for what may be lost).

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use serde_json::{Map, Value};
 
+use super::audit::{self, Actor, AuditEvent};
 use super::issue_token::{IssuedToken, issue_for_user};
 use crate::crypto::password::PasswordHasher;
 use crate::domain::Email;
@@ -37,8 +38,24 @@ pub async fn password_login(
 }
 
 /// Checks an interactive login and answers the user it is good for (any failure is the same
-/// [`Error::InvalidCredentials`]; a disabled account [`Error::AccountDisabled`]).
+/// [`Error::InvalidCredentials`]; a disabled account [`Error::AccountDisabled`]). Every attempt is
+/// audited (`login.password`), so callers do not record it again.
 pub async fn check_password(state: &AppState, attempt: &PasswordAttempt<'_>) -> Result<User, Error> {
+    let result = verify_password(state, attempt).await;
+    if matches!(result, Err(Error::Busy { .. })) {
+        return result;
+    }
+    let event = match &result {
+        Ok(user) => AuditEvent::new(Actor::User(user.id), "login.password").target(format!("users:{}", user.id)),
+        Err(_) => AuditEvent::new(Actor::Anonymous, "login.password"),
+    };
+    let mut detail = audit::outcome(&result);
+    detail["email"] = attempt.email.chars().take(254).collect::<String>().into();
+    audit::record(state, event.detail(detail)).await;
+    result
+}
+
+async fn verify_password(state: &AppState, attempt: &PasswordAttempt<'_>) -> Result<User, Error> {
     let user = match Email::parse(attempt.email) {
         Ok(email) => state.store.user_by_email(email.as_str()).await?,
         Err(_) => None,

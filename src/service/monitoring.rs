@@ -25,7 +25,8 @@ const BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 
 const METHODS: &[Method] =
     &[Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::HEAD, Method::OPTIONS];
 /// Status codes with a label of their own; any other is labelled `other`.
-const STATUSES: &[u16] = &[200, 201, 204, 301, 302, 304, 400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 429, 500, 503];
+const STATUSES: &[u16] =
+    &[200, 201, 204, 301, 302, 304, 400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 429, 500, 503];
 const METADATA: Metadata<'static> = Metadata::new("authify", metrics::Level::INFO, None);
 
 /// Counts and time of one method on one route.
@@ -65,7 +66,11 @@ impl Monitor {
             .set_buckets_for_metric(Matcher::Full(LATENCY.to_owned()), BUCKETS)
             .map(PrometheusBuilder::build_recorder)
             .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
-        recorder.describe_histogram(LATENCY.into(), Some(metrics::Unit::Seconds), "Request latency by route template, method and status".into());
+        recorder.describe_histogram(
+            LATENCY.into(),
+            Some(metrics::Unit::Seconds),
+            "Request latency by route template, method and status".into(),
+        );
         let counter = |name: &'static str| recorder.register_counter(&Key::from_static_name(name), &METADATA);
         let exported = [counter(REQUESTS), counter(TOKENS), counter(RESETS), counter(AUDIT_DROPPED)];
         let monitor = Arc::new(Self {
@@ -96,8 +101,11 @@ impl Monitor {
         let histogram = stats.latency[status_index].get_or_init(|| {
             let status = STATUSES.get(status_index).map_or_else(|| "other".to_owned(), u16::to_string);
             let method = METHODS.get(method_index).map_or("other", Method::as_str);
-            let labels =
-                vec![Label::new("route", slot.template.clone()), Label::new("method", method), Label::new("status", status)];
+            let labels = vec![
+                Label::new("route", slot.template.clone()),
+                Label::new("method", method),
+                Label::new("status", status),
+            ];
             self.recorder.register_histogram(&Key::from_parts(LATENCY, labels), &METADATA)
         });
         histogram.record(elapsed.as_secs_f64());

@@ -1,8 +1,8 @@
 //! The `audit_events` table: inserted in batches by the audit writer, read by `/audit-events`.
 //! Nothing here updates or deletes a row.
 
-use sea_orm::entity::prelude::*;
 use sea_orm::ActiveValue::Set;
+use sea_orm::entity::prelude::*;
 
 use super::entity::audit_event::{ActiveModel, Column, Entity, Model};
 use super::listing::{ListParams, Page};

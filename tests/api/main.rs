@@ -2,6 +2,8 @@
 //! `authify` binary.
 
 mod api_key_login;
+mod audit;
+mod audit_cli;
 mod cli;
 mod cli_delegates;
 mod credentials;
@@ -16,5 +18,6 @@ mod jsonapi_conformance;
 mod jwt;
 mod legacy_digest;
 mod matrix;
+mod monitoring;
 mod openapi;
 mod verify;

@@ -15,11 +15,18 @@ use crate::store::listing::ListParams;
 pub struct AuditEvents;
 
 const ATTRIBUTES: &[AttrDef] = &[
-    AttrDef::read_only("actor", AttrType::String, "Who acted: user:<id>, delegate:<name>, apikey:<access key>, cli[:<os user>], system or anonymous."),
+    AttrDef::read_only(
+        "actor",
+        AttrType::String,
+        "Who acted: user:<id>, delegate:<name>, apikey:<access key>, cli[:<os user>], system or anonymous.",
+    ),
     AttrDef::read_only("action", AttrType::String, "What happened, for example login.password or user.disable."),
-    AttrDef::read_only("target", AttrType::String, "What it happened to, for example user:17 (may be null).").optional(),
-    AttrDef::read_only("detail", AttrType::Object, "A small JSON object with the particulars (never secrets).").optional(),
-    AttrDef::read_only("client-ip", AttrType::String, "The client's address, for events caused by a request.").optional(),
+    AttrDef::read_only("target", AttrType::String, "What it happened to, for example user:17 (may be null).")
+        .optional(),
+    AttrDef::read_only("detail", AttrType::Object, "A small JSON object with the particulars (never secrets).")
+        .optional(),
+    AttrDef::read_only("client-ip", AttrType::String, "The client's address, for events caused by a request.")
+        .optional(),
     AttrDef::read_only("request-id", AttrType::String, "The X-Request-Id of the request that caused it.").optional(),
     AttrDef::read_only("occurred-at", AttrType::DateTime, "When it happened."),
 ];
@@ -35,7 +42,8 @@ const FILTERS: &[FilterDef] = &[
 
 fn render(event: &StoredAuditEvent) -> ResourceObject {
     // Stored as JSON text; anything else (never written by this service) is shown as a string.
-    let detail = event.detail.as_deref().map(|d| serde_json::from_str::<serde_json::Value>(d).unwrap_or_else(|_| d.into()));
+    let detail =
+        event.detail.as_deref().map(|d| serde_json::from_str::<serde_json::Value>(d).unwrap_or_else(|_| d.into()));
     ResourceObject::new("audit-events", event.id, &[])
         .attr("actor", event.actor.clone())
         .attr("action", event.action.clone())

@@ -18,6 +18,7 @@ mod openapi;
 mod organizations;
 mod pagination;
 mod params;
+mod trail;
 mod users;
 
 use poem::Route;

@@ -55,10 +55,9 @@ pub fn list_params(kind: &dyn ResourceKind, query: &ReadQuery) -> Result<ListPar
             .iter()
             .map(|raw| {
                 filter_value(filter.ty, raw).ok_or_else(|| match filter.ty {
-                    FilterType::Since | FilterType::Until => Error::bad_parameter(
-                        &parameter,
-                        "must be an RFC 3339 date-time such as 2026-11-23T16:50:44Z",
-                    ),
+                    FilterType::Since | FilterType::Until => {
+                        Error::bad_parameter(&parameter, "must be an RFC 3339 date-time such as 2026-11-23T16:50:44Z")
+                    }
                     _ => Error::bad_parameter(&parameter, "has a value of the wrong type"),
                 })
             })
