@@ -125,8 +125,11 @@ impl Application {
         let result = Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(http::endpoint(state), shutdown, Some(SHUTDOWN_GRACE))
             .await;
-        // Requests are done: write what they queued on the audit trail before the pool closes.
-        audit.flush().await;
+        // Requests are done: write what they queued on the audit trail before the pool closes
+        // (bounded, in case the database is what failed).
+        if tokio::time::timeout(SHUTDOWN_GRACE, audit.flush()).await.is_err() {
+            tracing::error!("audit events still queued at shutdown were lost");
+        }
         if let Err(err) = store.close().await {
             tracing::warn!(error = %err, "closing the database pool failed");
         }

@@ -161,7 +161,7 @@ impl AuditLog {
             Err(mpsc::error::TrySendError::Full(message)) => message,
             Err(mpsc::error::TrySendError::Closed(_)) => return self.lost(1, "the audit writer has stopped"),
         };
-        if tokio::time::timeout(ENQUEUE_WAIT, self.queue.send(message)).await.map_or(true, |sent| sent.is_err()) {
+        if !matches!(tokio::time::timeout(ENQUEUE_WAIT, self.queue.send(message)).await, Ok(Ok(()))) {
             self.lost(1, "the audit queue stayed full");
         }
     }

@@ -200,3 +200,36 @@ fn spawn_upkeep(monitor: Weak<Monitor>) {
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_are_canonical() {
+        assert_eq!(canonical("/users/{id}/relationships/{rel}"), "/users/:id/relationships/:rel");
+        assert_eq!(canonical("//jwt/token/"), "/jwt/token");
+        assert_eq!(canonical(""), "/");
+    }
+
+    #[test]
+    fn counters_and_unknown_routes_show_in_info() {
+        let monitor = Monitor::new(["/users/{id}".to_owned()]);
+        monitor.password_reset();
+        monitor.token_provided();
+        monitor.observe(Some("/users/:id"), &Method::GET, 200, Duration::from_millis(2));
+        monitor.observe(Some("/not/a/template"), &Method::GET, 404, Duration::from_millis(1));
+        monitor.observe(None, &Method::from_bytes(b"PURGE").expect("method"), 405, Duration::from_millis(1));
+        let info = monitor.info(7);
+        assert_eq!(info["registration.password.resets"], 1);
+        assert_eq!(info["jwt.tokens.provided"], 1);
+        assert_eq!(info["rack.request.count"], 3);
+        assert_eq!(info["audit.events.dropped"], 7);
+        assert_eq!(info["routes"]["GET /users/:id"]["count"], 1);
+        assert_eq!(info["routes"]["GET unmatched"]["count"], 1);
+        assert_eq!(info["routes"]["OTHER unmatched"]["count"], 1);
+        let text = monitor.prometheus(7);
+        assert!(text.contains("authify_registration_password_resets_total 1"), "{text}");
+        assert!(text.contains(r#"method="other",status="405""#), "{text}");
+    }
+}

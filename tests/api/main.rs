@@ -20,4 +20,5 @@ mod legacy_digest;
 mod matrix;
 mod monitoring;
 mod openapi;
+mod shutdown;
 mod verify;
