@@ -15,7 +15,10 @@ pub mod users;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 
 /// A failed storage operation.
 #[derive(Debug, thiserror::Error)]
@@ -79,5 +82,17 @@ impl Store {
 
     pub(crate) fn conn(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// Begins a transaction that will write. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`, waiting for it like any write): a deferred transaction that reads first fails with
+    /// "database is locked" instead of waiting when another connection (for example the audit
+    /// writer) commits between its read and its write. Other backends ignore the mode.
+    pub(crate) async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        };
+        self.db.begin_with_options(options).await
     }
 }
