@@ -17,7 +17,9 @@ use crate::email::sender::OutboxSender;
 use crate::email::templates::TemplateError;
 use crate::email::{Templates, transport};
 use crate::http;
+use crate::service::audit::{self, Actor, AuditEvent, AuditLog};
 use crate::service::credential_cache::{self, CredentialCache};
+use crate::service::monitoring::Monitor;
 use crate::service::rate_limit::RateLimiter;
 use crate::state::AppState;
 use crate::store::Store;
@@ -56,10 +58,11 @@ pub async fn open_store(settings: &Settings) -> Result<Store, StartupError> {
     Ok(store)
 }
 
-/// Loads the key pair, generating it first when neither file exists.
-pub fn load_keyring(settings: &Settings) -> Result<Keyring, StartupError> {
+/// Loads the key pair, generating it first when neither file exists; says whether it generated.
+pub fn load_keyring(settings: &Settings) -> Result<(Keyring, bool), StartupError> {
     let (private, public) = (&settings.privkey_path, &settings.pubkey_path);
-    if keyfile::needs_generation(private, public)? {
+    let generate = keyfile::needs_generation(private, public)?;
+    if generate {
         keyfile::generate_files(settings.jwt_algorithm, private, public)?;
         tracing::info!(
             algorithm = %settings.jwt_algorithm,
@@ -69,7 +72,7 @@ pub fn load_keyring(settings: &Settings) -> Result<Keyring, StartupError> {
         );
     }
     let pair = keyfile::load(settings.jwt_algorithm, private, public)?;
-    Keyring::new(&pair).map_err(StartupError::KeyUnusable)
+    Ok((Keyring::new(&pair).map_err(StartupError::KeyUnusable)?, generate))
 }
 
 /// Loads the key that seals TOTP secrets, generating it first when missing.
@@ -92,7 +95,7 @@ pub struct Application {
 impl Application {
     /// Builds the state and binds the listener (port 0 picks a free port; see [`Application::addr`]).
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
-        let keyring = load_keyring(&settings)?;
+        let (keyring, generated) = load_keyring(&settings)?;
         let templates = Templates::load(settings.templates_dir.as_deref())?;
         let mailer = transport::from_settings(&settings)?;
         let sealing = load_sealing_key(&settings)?;
@@ -112,7 +115,6 @@ impl Application {
         let state = AppState {
             credentials: Arc::new(credentials),
             settings: Arc::new(settings),
-            store,
             keyring: Arc::new(keyring),
             hasher,
             clock,
@@ -122,7 +124,16 @@ impl Application {
             outbox_wake: Default::default(),
             limiter: Arc::new(limiter),
             sealing: Arc::new(sealing),
+            audit: AuditLog::start(store.clone()),
+            monitor: Monitor::new(http::route_templates()),
+            store,
         };
+        if generated {
+            let event = AuditEvent::new(Actor::System, "keys.generate")
+                .target(format!("kid:{}", state.keyring.kid()))
+                .detail(serde_json::json!({"algorithm": state.keyring.algorithm().name(), "at": "first start"}));
+            audit::record(&state, event).await;
+        }
         Ok(Self { state, acceptor, addr })
     }
 
@@ -149,6 +160,7 @@ impl Application {
         let sender = tokio::spawn(OutboxSender::new(&state).run(stop));
         let sender_abort = sender.abort_handle();
         tracing::info!(%addr, algorithm = %state.keyring.algorithm(), kid = state.keyring.kid(), "authify is listening");
+        let audit = state.audit.clone();
         let result = Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(http::endpoint(state), shutdown, Some(SHUTDOWN_GRACE))
             .await;
@@ -156,6 +168,11 @@ impl Application {
         if tokio::time::timeout(SHUTDOWN_GRACE, sender).await.is_err() {
             sender_abort.abort();
             tracing::warn!("the outbox sender did not stop in time; mail it held is retried after its lease");
+        }
+        // Requests are done: write what they queued on the audit trail before the pool closes
+        // (bounded, in case the database is what failed).
+        if tokio::time::timeout(SHUTDOWN_GRACE, audit.flush()).await.is_err() {
+            tracing::error!("audit events still queued at shutdown were lost");
         }
         if let Err(err) = store.close().await {
             tracing::warn!(error = %err, "closing the database pool failed");

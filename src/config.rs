@@ -59,6 +59,9 @@ pub struct Settings {
     /// reused from memory (0 = always ask the database). Changes made through this instance apply
     /// at once; changes made by other instances sharing the database within this many seconds.
     pub credential_cache_seconds: u32,
+    /// AUTHIFY_METRICS_TOKEN: a bearer secret Prometheus scrapers send to read `/metrics`; unset
+    /// (the default), `/metrics` is open to loopback clients only (and to admins' tokens always).
+    pub metrics_token: Option<String>,
     /// AUTHIFY_TOTP_KEY_PATH: the 256-bit key (base64, mode 0600) that encrypts TOTP secrets at
     /// rest; generated at first start when missing. Default: `totp.key` beside AUTHIFY_PRIVKEY_PATH.
     pub totp_key_path: Option<PathBuf>,
@@ -196,6 +199,7 @@ impl Default for Settings {
             redis_key_prefix: "authify".into(),
             lockout_threshold: 5,
             lockout_minutes: "1,5,15,60".into(),
+            metrics_token: None,
         }
     }
 }
@@ -247,6 +251,10 @@ impl Settings {
         self.public_url = self.public_url.trim_end_matches('/').to_string();
         if self.db_max_connections == 0 {
             return Err(ConfigError::new("AUTHIFY_DB_MAX_CONNECTIONS", "must be at least 1"));
+        }
+        self.metrics_token = self.metrics_token.take().filter(|t| !t.trim().is_empty());
+        if self.metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err(ConfigError::new("AUTHIFY_METRICS_TOKEN", "must be at least 16 characters"));
         }
         self.validate_mail()?;
         self.validate_protection()?;

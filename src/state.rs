@@ -11,7 +11,9 @@ use crate::crypto::Keyring;
 use crate::crypto::password::PasswordHasher;
 use crate::crypto::sealed::SealingKey;
 use crate::email::{Mailer, Templates};
+use crate::service::audit::AuditLog;
 use crate::service::credential_cache::CredentialCache;
+use crate::service::monitoring::Monitor;
 use crate::service::rate_limit::RateLimiter;
 use crate::store::Store;
 
@@ -37,6 +39,10 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// Encrypts TOTP secrets at rest.
     pub sealing: Arc<SealingKey>,
+    /// The queue of the audit trail's background writer (see `service::audit`).
+    pub audit: AuditLog,
+    /// Request, token and per-route counters of this process (see `service::monitoring`).
+    pub monitor: Arc<Monitor>,
 }
 
 impl AppState {

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_create_users;
 mod m20261123_000002_create_directory;
 mod m20261123_000003_create_registration;
+mod m20261123_000005_create_audit_events;
 mod m20261123_000006_create_second_factor_and_lockout;
 
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_create_directory::Migration),
             Box::new(m20261123_000003_create_registration::Migration),
             Box::new(m20261123_000006_create_second_factor_and_lockout::Migration),
+            Box::new(m20261123_000005_create_audit_events::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::error::Error;
+use crate::service::audit::{Actor, AuditEvent};
 use crate::service::delegates;
 use crate::store::delegates::Delegate;
 
@@ -43,6 +44,11 @@ pub async fn run(settings: &Settings, command: DelegateCommand) -> Result<(), St
             let created = delegates::create_delegate(&store, SystemClock.now(), &name, description, None)
                 .await
                 .map_err(|e| describe(e, &name))?;
+            let delegate = &created.delegate;
+            let event = AuditEvent::new(Actor::cli(), "trusted-delegates.create")
+                .target(format!("trusted-delegates:{}", delegate.id))
+                .detail(json!({"attributes": {"name": delegate.name, "description": delegate.description}}));
+            super::audit(&store, event).await;
             let access = &created.delegate.access_key;
             if json {
                 println!("{}", json!({ "access": access, "secret": created.secret }));
@@ -61,7 +67,11 @@ pub async fn run(settings: &Settings, command: DelegateCommand) -> Result<(), St
             }
         }
         DelegateCommand::Remove { name } => {
-            delegates::remove_delegate(&store, &name).await.map_err(|e| describe(e, &name))?;
+            let removed = delegates::remove_delegate(&store, &name).await.map_err(|e| describe(e, &name))?;
+            let event = AuditEvent::new(Actor::cli(), "trusted-delegates.delete")
+                .target(format!("trusted-delegates:{}", removed.id))
+                .detail(json!({"name": removed.name}));
+            super::audit(&store, event).await;
             println!("removed delegate {name}");
         }
     }

@@ -4,6 +4,7 @@ use clap::Subcommand;
 
 use crate::config::Settings;
 use crate::crypto::{Algorithm, keyfile};
+use crate::service::audit::{Actor, AuditEvent};
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
@@ -28,6 +29,7 @@ pub fn run(settings: &Settings, command: KeysCommand) -> Result<(), String> {
                 ));
             }
             keyfile::generate_files(algorithm, private, public).map_err(|e| e.to_string())?;
+            audit_generation(settings, algorithm);
             println!("generated an {algorithm} key pair: {} (mode 0600) and {}", private.display(), public.display());
             if algorithm != settings.jwt_algorithm {
                 println!("set AUTHIFY_JWT_ALGORITHM={algorithm} to use it");
@@ -35,4 +37,24 @@ pub fn run(settings: &Settings, command: KeysCommand) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// Records the generation on the audit trail when the database can be reached (keys may be made
+/// before there is one, so a failure is only a warning).
+fn audit_generation(settings: &Settings, algorithm: Algorithm) {
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+        eprintln!("warning: could not write the audit trail: no async runtime");
+        return;
+    };
+    runtime.block_on(async {
+        match crate::app::open_store(settings).await {
+            Ok(store) => {
+                let event = AuditEvent::new(Actor::cli(), "keys.generate")
+                    .detail(serde_json::json!({"algorithm": algorithm.name(), "private_key": settings.privkey_path}));
+                super::audit(&store, event).await;
+                let _ = store.close().await;
+            }
+            Err(err) => eprintln!("warning: could not write the audit trail: {err}"),
+        }
+    });
 }

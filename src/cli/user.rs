@@ -3,12 +3,15 @@
 use std::io::{BufRead, IsTerminal};
 
 use clap::Subcommand;
+use serde_json::json;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::crypto::password::PasswordHasher;
 use crate::error::Error;
+use crate::service::audit::{Actor, AuditEvent};
 use crate::service::{lockout, totp, users};
+use crate::store::users::User;
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -56,21 +59,26 @@ pub async fn run(settings: &Settings, command: UserCommand) -> Result<(), String
             let hasher = PasswordHasher::new(1, 0);
             let user =
                 users::create_user(&store, &hasher, now, &email, &password, admin).await.map_err(|e| e.to_string())?;
+            let detail = json!({"attributes": {"email": user.email, "admin": user.admin}});
+            super::audit(&store, cli_event("users.create", &user).detail(detail)).await;
             let role = if user.admin { "admin" } else { "user" };
             println!("created {role} {} (id {}, handle {})", user.email, user.id, user.handle);
         }
         UserCommand::GrantAdmin { email } => {
             let user = users::grant_admin(&store, now, &email).await.map_err(|e| unknown_user(e, &email))?;
+            super::audit(&store, cli_event("users.grant-admin", &user)).await;
             println!("{} is now an admin", user.email);
         }
         UserCommand::Disable { email } => {
             let user =
                 users::set_disabled_by_email(&store, now, &email, true).await.map_err(|e| unknown_user(e, &email))?;
+            super::audit(&store, cli_event("users.disable", &user)).await;
             println!("{} is now disabled", user.email);
         }
         UserCommand::Enable { email } => {
             let user =
                 users::set_disabled_by_email(&store, now, &email, false).await.map_err(|e| unknown_user(e, &email))?;
+            super::audit(&store, cli_event("users.enable", &user)).await;
             println!("{} is now enabled", user.email);
         }
         UserCommand::Unlock { email } => {
@@ -85,6 +93,10 @@ pub async fn run(settings: &Settings, command: UserCommand) -> Result<(), String
         }
     }
     Ok(())
+}
+
+fn cli_event(action: &str, user: &User) -> AuditEvent {
+    AuditEvent::new(Actor::cli(), action).target(format!("users:{}", user.id)).detail(json!({"email": user.email}))
 }
 
 fn unknown_user(err: Error, email: &str) -> String {

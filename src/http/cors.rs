@@ -6,8 +6,7 @@ use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
 
 const ALLOW_METHODS: &str = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
-const ALLOW_HEADERS: &str =
-    "Authorization, Content-Type, Accept, X-Requested-With, X-Authify-Access, X-Authify-Secret, X-Authify-On-Behalf-Of";
+const ALLOW_HEADERS: &str = "Authorization, Content-Type, Accept, X-Requested-With, X-Authify-Access, X-Authify-Secret, X-Authify-On-Behalf-Of, X-Request-Id";
 
 #[derive(Clone)]
 pub struct Cors {

@@ -6,6 +6,8 @@ mod health;
 mod json_body;
 pub mod jsonapi;
 mod jwt;
+mod monitoring;
+mod observe;
 pub mod rate_limit;
 mod registration;
 mod resources;
@@ -16,7 +18,7 @@ mod wellknown;
 use std::sync::OnceLock;
 
 use poem::{Endpoint, EndpointExt, Route};
-use poem_openapi::OpenApiService;
+use poem_openapi::{OpenApi, OpenApiService};
 
 use crate::state::AppState;
 
@@ -27,22 +29,20 @@ type Apis = (
     health::HealthApi,
     totp::TotpApi,
     security_admin::SecurityAdminApi,
+    monitoring::MonitoringApi,
 );
 
 fn openapi_service() -> OpenApiService<Apis, ()> {
-    OpenApiService::new(
-        (
-            jwt::JwtApi,
-            registration::RegistrationApi,
-            wellknown::WellKnownApi,
-            health::HealthApi,
-            totp::TotpApi,
-            security_admin::SecurityAdminApi,
-        ),
-        "Authify",
-        env!("CARGO_PKG_VERSION"),
-    )
-    .description(
+    let apis = (
+        jwt::JwtApi,
+        registration::RegistrationApi,
+        wellknown::WellKnownApi,
+        health::HealthApi,
+        totp::TotpApi,
+        security_admin::SecurityAdminApi,
+        monitoring::MonitoringApi,
+    );
+    OpenApiService::new(apis, "Authify", env!("CARGO_PKG_VERSION")).description(
         "Authentication service: ECDSA-signed JWTs (ES256/ES384/ES512), published public keys, \
              users, organizations and API keys. Drop-in for authify-api 0.5.",
     )
@@ -57,7 +57,17 @@ pub fn openapi_json() -> String {
     serde_json::to_string_pretty(&spec).unwrap_or(plain)
 }
 
-/// Every route, with CORS, JSON errors and the state attached.
+/// Every route template served (`/users/:id`), for per-route counters: the poem-openapi routes,
+/// the {json:api} routes and the documentation pages.
+pub fn route_templates() -> Vec<String> {
+    let mut templates: Vec<String> =
+        Apis::meta().into_iter().flat_map(|api| api.paths.into_iter().map(|path| path.path)).collect();
+    templates.extend(resources::route_templates());
+    templates.extend(["/openapi.json".to_owned(), "/docs".to_owned()]);
+    templates
+}
+
+/// Every route, with request ids, counters, CORS, JSON errors and the state attached.
 pub fn endpoint(state: AppState) -> impl Endpoint {
     // Built on first request, not at start-up: the document and the Swagger page (which embeds the
     // whole Swagger UI bundle) cost more than the rest of start-up together.
@@ -76,12 +86,14 @@ pub fn endpoint(state: AppState) -> impl Endpoint {
         poem::web::Html(html.clone())
     });
     let api = openapi_service();
-    resources::routes(Route::new())
-        .at("/openapi.json", spec_endpoint)
-        .at("/docs", docs)
-        .nest("/", api)
-        .catch_all_error(errors::poem_error_to_json)
+    let routes = resources::routes(Route::new()).at("/openapi.json", spec_endpoint).at("/docs", docs).nest("/", api);
+    observe::KeepRoute(routes)
         .with(rate_limit::RateLimit::new(state.clone()))
         .with(cors::Cors::new(state.settings.cors_allow_list()))
+        .with(observe::Observe::new(
+            state.monitor.clone(),
+            // Validated at start-up.
+            state.settings.trusted_proxy_nets().unwrap_or_default(),
+        ))
         .data(state)
 }

@@ -76,7 +76,7 @@ impl<E: Endpoint> Endpoint for RateLimitEndpoint<E> {
     }
 }
 
-fn socket_ip(req: &Request) -> Option<IpAddr> {
+pub(super) fn socket_ip(req: &Request) -> Option<IpAddr> {
     req.remote_addr().as_socket_addr().map(|a| a.ip().to_canonical())
 }
 
@@ -90,7 +90,7 @@ fn path_matches(pattern: &str, path: &str) -> bool {
 
 /// The socket peer, unless it is a trusted proxy: then the right-most `X-Forwarded-For` hop that
 /// is not one (a hop that does not parse ends the walk at the last trusted address).
-fn client_ip(socket: Option<IpAddr>, headers: &HeaderMap, proxies: &[IpNet]) -> Option<IpAddr> {
+pub(super) fn client_ip(socket: Option<IpAddr>, headers: &HeaderMap, proxies: &[IpNet]) -> Option<IpAddr> {
     let trusted = |ip: &IpAddr| proxies.iter().any(|net| net.contains(ip));
     let mut client = socket?;
     if !trusted(&client) {

@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use super::audit::{self, Actor, AuditEvent};
 use super::delegate_auth::authenticate_delegate;
 use super::issue_token::{ADMIN_ACCESS, scopes_of};
 use super::verify_token;
@@ -70,6 +71,16 @@ impl Caller {
         self.is_user(user_id) || self.is_admin()
     }
 
+    /// Who to name on the audit trail: the user (also when a delegate acts for them: the
+    /// impersonation itself is audited separately), else the delegate.
+    pub fn actor(&self) -> Actor {
+        match (&self.user, &self.delegate) {
+            (Some(user), _) => Actor::User(user.id),
+            (None, Some(delegate)) => Actor::Delegate(delegate.name.clone()),
+            (None, None) => Actor::Anonymous,
+        }
+    }
+
     /// The calling user; a delegate acting as itself has none.
     pub fn require_user(&self) -> Result<&User, Error> {
         self.user.as_ref().ok_or_else(|| Error::forbidden("This action needs a user (X-Authify-On-Behalf-Of)"))
@@ -84,10 +95,7 @@ pub async fn authenticate(state: &AppState, credentials: &Credentials<'_>) -> Re
         return match credentials.on_behalf_of {
             None => Ok(Caller { user: None, delegate: Some(delegate), scopes: delegate_scopes }),
             Some(who) => {
-                let user = user_by_email_or_id(state, who).await?.ok_or(Error::Unauthenticated)?;
-                if user.disabled {
-                    return Err(Error::Unauthenticated);
-                }
+                let user = impersonate(state, &delegate, who).await?;
                 let scopes = scopes_of(&user).into_iter().filter(|s| delegate_scopes.contains(s)).collect();
                 Ok(Caller { user: Some(user), delegate: Some(delegate), scopes })
             }
@@ -105,6 +113,24 @@ pub async fn authenticate(state: &AppState, credentials: &Credentials<'_>) -> Re
         _ => Vec::new(),
     };
     Ok(Caller { user: Some(user), delegate: None, scopes })
+}
+
+/// The user a delegate acts for (`X-Authify-On-Behalf-Of`: an email or an id); every attempt is
+/// audited (`delegate.impersonate`).
+async fn impersonate(state: &AppState, delegate: &Delegate, who: &str) -> Result<User, Error> {
+    let user = user_by_email_or_id(state, who).await?;
+    let result = match user {
+        Some(user) if !user.disabled => Ok(user),
+        _ => Err(Error::Unauthenticated),
+    };
+    let mut event = AuditEvent::new(Actor::Delegate(delegate.name.clone()), "delegate.impersonate");
+    if let Ok(user) = &result {
+        event = event.target(format!("users:{}", user.id));
+    }
+    let mut detail = audit::outcome(&result);
+    detail["on_behalf_of"] = who.chars().take(254).collect::<String>().into();
+    audit::record(state, event.detail(detail)).await;
+    result
 }
 
 /// `sub` (ours), or Authify's `user.uid` for tokens without one.

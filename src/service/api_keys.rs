@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use super::audit::{self, Actor, AuditEvent};
 use super::credential_cache::CheckedKey;
 use super::issue_token::{IssuedToken, TokenSubject, scopes_of, sign_token};
 use super::login::check_standing;
@@ -112,13 +113,30 @@ pub async fn api_key_login(
     secret: &str,
     inject: Option<Map<String, Value>>,
 ) -> Result<IssuedToken, Error> {
+    let result = check_key_and_issue(state, access_key, secret, inject).await;
+    let mut event =
+        AuditEvent::new(Actor::ApiKey(access_key.to_owned()), "login.apikey").detail(audit::outcome(&result));
+    if let Ok((_, owner)) = &result {
+        event = event.target(format!("users:{owner}"));
+    }
+    audit::record(state, event).await;
+    result.map(|(issued, _)| issued)
+}
+
+/// The token and the owner's id.
+async fn check_key_and_issue(
+    state: &AppState,
+    access_key: &str,
+    secret: &str,
+    inject: Option<Map<String, Value>>,
+) -> Result<(IssuedToken, i64), Error> {
     let now = state.now();
     // Read before loading: a change committed while we load leaves the entry already stale.
     let epoch = state.directory_epoch();
     if let Some(cached) = state.credentials.get(access_key, epoch, now) {
         check_secret(secret, Some(&cached.key))?;
         check_expiry(&cached.key, now)?;
-        return issue(state, &cached, now, inject);
+        return Ok((issue(state, &cached, now, inject)?, cached.owner.id));
     }
     let key = state.store.api_key_by_access_key(access_key).await?;
     check_secret(secret, key.as_ref())?;
@@ -134,7 +152,7 @@ pub async fn api_key_login(
     let organizations = state.store.organization_claims(owner.id).await?;
     let checked = Arc::new(CheckedKey::new(key, owner, organizations, scopes, epoch, now));
     state.credentials.insert(checked.clone(), now);
-    issue(state, &checked, now, inject)
+    Ok((issue(state, &checked, now, inject)?, checked.owner.id))
 }
 
 fn check_secret(secret: &str, key: Option<&ApiKey>) -> Result<(), Error> {

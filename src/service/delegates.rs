@@ -53,11 +53,11 @@ pub async fn create_delegate(
     Ok(CreatedDelegate { delegate, secret })
 }
 
-/// Removes the delegate called `name`; [`Error::NotFound`] when there is none.
-pub async fn remove_delegate(store: &Store, name: &str) -> Result<(), Error> {
+/// Removes the delegate called `name` and answers it; [`Error::NotFound`] when there is none.
+pub async fn remove_delegate(store: &Store, name: &str) -> Result<Delegate, Error> {
     let delegate = store.delegate_by_name(name).await?.ok_or(Error::NotFound)?;
     // A concurrent remove may win between the lookup and the delete; the outcome is the same.
-    if store.delete_delegate(delegate.id).await? { Ok(()) } else { Err(Error::NotFound) }
+    if store.delete_delegate(delegate.id).await? { Ok(delegate) } else { Err(Error::NotFound) }
 }
 
 /// Every delegate, oldest first.

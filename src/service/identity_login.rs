@@ -5,6 +5,7 @@
 
 use serde_json::{Map, Value};
 
+use super::audit::{self, Actor, AuditEvent};
 use super::delegate_auth::authenticate_delegate;
 use super::issue_token::{IssuedToken, TokenSubject, scopes_of, sign_token};
 use super::login::check_standing;
@@ -23,13 +24,33 @@ pub async fn delegate_identity_login(
     inject: Option<Map<String, Value>>,
 ) -> Result<IssuedToken, Error> {
     let delegate = authenticate_delegate(state, access, secret).await?;
+    let result = token_for_identity(state, &delegate.name, provider, uid, inject).await;
+    let mut event = AuditEvent::new(Actor::Delegate(delegate.name.clone()), "login.identity");
+    let mut detail = audit::outcome(&result);
+    detail["provider"] = provider.chars().take(64).collect::<String>().into();
+    detail["uid"] = uid.chars().take(255).collect::<String>().into();
+    if let Ok((_, user_id)) = &result {
+        event = event.target(format!("users:{user_id}"));
+    }
+    audit::record(state, event.detail(detail)).await;
+    result.map(|(issued, _)| issued)
+}
+
+/// The token for the user linked to `provider`/`uid`, and that user's id.
+async fn token_for_identity(
+    state: &AppState,
+    delegate_name: &str,
+    provider: &str,
+    uid: &str,
+    inject: Option<Map<String, Value>>,
+) -> Result<(IssuedToken, i64), Error> {
     let identity = state.store.identity_by_provider_uid(provider, uid).await?.ok_or(Error::InvalidCredentials)?;
     let user = state.store.user_by_id(identity.user_id).await?.ok_or(Error::InvalidCredentials)?;
     check_standing(state, &user)?;
     let organizations = state.store.organization_claims(user.id).await?;
     let scopes = scopes_of(&user);
-    let actor = format!("delegate:{}", delegate.name);
+    let actor = format!("delegate:{delegate_name}");
     let subject =
         TokenSubject { user: &user, organizations: &organizations, scopes: &scopes, actor: Some(actor.as_str()) };
-    sign_token(state, &subject, inject)
+    Ok((sign_token(state, &subject, inject)?, user.id))
 }

@@ -101,6 +101,7 @@ pub fn sign_token(
         claims.insert("act".into(), json!({ "sub": actor }));
     }
     let jwt = jwt::sign(&state.keyring, claims)?;
+    state.monitor.token_provided();
     Ok(IssuedToken { jwt, jti, expires_in: lifetime })
 }
 

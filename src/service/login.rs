@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use serde_json::{Map, Value};
 
+use super::audit::{self, Actor, AuditEvent};
 use super::issue_token::{IssuedToken, issue_for_user};
 use super::lockout::{self, Outcome};
 use super::rate_limit::Limit;
@@ -39,13 +40,29 @@ pub async fn password_login(
     issue_for_user(state, &user, inject).await
 }
 
-/// Checks an interactive login and answers the user it is good for: the per-(IP, account) rate
-/// limit and the account lockout first (no password is hashed when either refuses), then the
-/// password, the account's standing and its second factor. Failures: the same
+/// Checks an interactive login and answers the user it is good for (see [`verify_password`]).
+/// Every attempt is audited (`login.password`), so callers do not record it again.
+pub async fn check_password(state: &AppState, attempt: &PasswordAttempt<'_>) -> Result<User, Error> {
+    let result = verify_password(state, attempt).await;
+    if matches!(result, Err(Error::Busy { .. })) {
+        return result;
+    }
+    let event = match &result {
+        Ok(user) => AuditEvent::new(Actor::User(user.id), "login.password").target(format!("users:{}", user.id)),
+        Err(_) => AuditEvent::new(Actor::Anonymous, "login.password"),
+    };
+    let mut detail = audit::outcome(&result);
+    detail["email"] = attempt.email.chars().take(254).collect::<String>().into();
+    audit::record(state, event.detail(detail)).await;
+    result
+}
+
+/// The per-(IP, account) rate limit and the account lockout first (no password is hashed when
+/// either refuses), then the password, the account's standing and its second factor. Failures: the same
 /// [`Error::InvalidCredentials`] for any wrong credential; [`Error::AccountDisabled`] (403),
 /// [`Error::TotpRequired`] and [`Error::InvalidSecondFactor`] only after a correct password;
 /// [`Error::RateLimited`] / [`Error::AccountLocked`] (429) before anything is checked.
-pub async fn check_password(state: &AppState, attempt: &PasswordAttempt<'_>) -> Result<User, Error> {
+async fn verify_password(state: &AppState, attempt: &PasswordAttempt<'_>) -> Result<User, Error> {
     let account = lockout::account_key(attempt.email);
     let client = attempt.client_ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
     let limit = Limit { limit: state.settings.rate_limit_per_account, window: state.settings.rate_limit_window };

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod api_keys;
+pub mod audit;
 pub mod credential_cache;
 pub mod delegate_auth;
 pub mod delegates;
@@ -12,7 +13,9 @@ pub mod identity_login;
 pub mod issue_token;
 pub mod lockout;
 pub mod login;
+pub mod monitoring;
 pub mod rate_limit;
+pub mod request_context;
 pub mod reset_password;
 pub mod signup;
 pub mod totp;

@@ -8,6 +8,7 @@
 
 use std::net::IpAddr;
 
+use super::audit::{self, Actor, AuditEvent};
 use super::email_tokens::{MailRequest, mail_allowed, prepare_mail};
 use super::issue_token::issue_for_user;
 use crate::crypto::secret;
@@ -76,6 +77,9 @@ pub async fn reset_password(
         return Err(Error::VerificationFailed);
     };
     state.directory_changed();
+    state.monitor.password_reset();
+    let event = AuditEvent::new(Actor::User(user.id), "users.password-reset").target(format!("users:{}", user.id));
+    audit::record(state, event).await;
     if user.disabled {
         return Err(Error::AccountDisabled);
     }

@@ -10,12 +10,15 @@ use sea_orm::{
 
 use super::{Store, StoreError};
 
-/// A value to filter on; several values for one column mean "any of these".
+/// A value to filter on; several values for one column mean "any of these". `AtLeast` and
+/// `AtMost` are bounds (inclusive) and stand alone.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FilterValue {
     Text(String),
     Bool(bool),
     Int(i64),
+    AtLeast(i64),
+    AtMost(i64),
 }
 
 impl From<FilterValue> for sea_orm::Value {
@@ -23,7 +26,7 @@ impl From<FilterValue> for sea_orm::Value {
         match value {
             FilterValue::Text(text) => text.into(),
             FilterValue::Bool(flag) => flag.into(),
-            FilterValue::Int(n) => n.into(),
+            FilterValue::Int(n) | FilterValue::AtLeast(n) | FilterValue::AtMost(n) => n.into(),
         }
     }
 }
@@ -60,7 +63,11 @@ impl Store {
     {
         for (name, values) in &params.filters {
             let column = E::Column::from_str(name).map_err(|_| unknown_column(name))?;
-            select = select.filter(column.is_in(values.iter().cloned().map(sea_orm::Value::from)));
+            select = match values.as_slice() {
+                [FilterValue::AtLeast(bound)] => select.filter(column.gte(*bound)),
+                [FilterValue::AtMost(bound)] => select.filter(column.lte(*bound)),
+                _ => select.filter(column.is_in(values.iter().cloned().map(sea_orm::Value::from))),
+            };
         }
         let total = select.clone().count(self.conn()).await?;
         for (name, descending) in &params.sort {

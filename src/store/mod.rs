@@ -2,6 +2,7 @@
 //! sea-orm, so the rest of the service sees plain structs and [`StoreError`].
 
 pub mod api_keys;
+pub mod audit_events;
 pub mod claims;
 pub mod delegates;
 pub mod email_tokens;
@@ -19,7 +20,10 @@ pub mod users;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 
 /// A failed storage operation.
 #[derive(Debug, thiserror::Error)]
@@ -83,5 +87,17 @@ impl Store {
 
     pub(crate) fn conn(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// Begins a transaction that will write. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`, waiting for it like any write): a deferred transaction that reads first fails with
+    /// "database is locked" instead of waiting when another connection (for example the audit
+    /// writer) commits between its read and its write. Other backends ignore the mode.
+    pub(crate) async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        };
+        self.db.begin_with_options(options).await
     }
 }

@@ -42,7 +42,7 @@ pub(crate) fn failure_line(output: &Output) -> String {
 }
 
 /// A running `authify serve` and the address it reported.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     addr: String,
     log: mpsc::Receiver<String>,
@@ -51,7 +51,7 @@ struct Server {
 
 impl Server {
     #[allow(clippy::zombie_processes, reason = "Server's Drop kills and reaps the child")]
-    fn start(dir: &Path, env: &[(&str, &str)]) -> Server {
+    pub(crate) fn start(dir: &Path, env: &[(&str, &str)]) -> Server {
         let mut env = env.to_vec();
         env.push(("AUTHIFY_LISTEN", "127.0.0.1:0"));
         let mut child =
@@ -74,19 +74,35 @@ impl Server {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
 
     /// SIGTERM, and the exit status once in-flight work is done.
-    fn terminate(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    pub(crate) fn terminate(self) -> std::process::ExitStatus {
+        self.signal_term();
+        self.wait_for_exit()
+    }
+
+    /// The exit status once the process ends (after a SIGTERM sent earlier).
+    pub(crate) fn wait_for_exit(mut self) -> std::process::ExitStatus {
         let status = self.child.wait().expect("wait");
         // The reader thread ends at EOF, which follows the exit; wait for the last lines it forwards.
         let rest: Vec<String> = std::iter::from_fn(|| self.log.recv_timeout(Duration::from_secs(5)).ok()).collect();
         assert!(rest.iter().any(|l| l.contains("shutting down")), "{rest:?}");
         status
+    }
+}
+
+impl Server {
+    pub(crate) fn addr(&self) -> &str {
+        &self.addr
+    }
+
+    /// Sends SIGTERM without waiting.
+    pub(crate) fn signal_term(&self) {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
     }
 }
 

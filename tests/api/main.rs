@@ -2,6 +2,8 @@
 //! `authify` binary.
 
 mod api_key_login;
+mod audit;
+mod audit_cli;
 mod cli;
 mod cli_delegates;
 mod credentials;
@@ -17,6 +19,7 @@ mod jwt;
 mod legacy_digest;
 mod lockout;
 mod matrix;
+mod monitoring;
 mod openapi;
 mod rate_limit;
 mod registration;
@@ -24,6 +27,7 @@ mod registration_delivery;
 mod registration_email_change;
 mod registration_reset;
 mod registration_templates;
+mod shutdown;
 mod smtp_sink;
 mod totp;
 mod totp_support;

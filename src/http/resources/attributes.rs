@@ -45,6 +45,8 @@ fn checked_value(def: &AttrDef, value: Value) -> Result<Value, Error> {
         AttrType::Boolean => Err(wrong("true or false")),
         AttrType::StringList if value.as_array().is_some_and(|a| a.iter().all(Value::is_string)) => Ok(value),
         AttrType::StringList => Err(wrong("an array of strings")),
+        AttrType::Object if value.is_object() => Ok(value),
+        AttrType::Object => Err(wrong("an object")),
         AttrType::DateTime => value
             .as_str()
             .and_then(|s| DateTime::parse_from_rfc3339(s).ok())

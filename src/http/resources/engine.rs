@@ -8,7 +8,7 @@ use poem::{Endpoint, Request, Response};
 use super::attributes::check_attributes;
 use super::includes::resolve_includes;
 use super::kind::{Cx, LinkedIds, RelDef, RelOp, ResourceKind};
-use super::{kind_named, pagination, params};
+use super::{kind_named, pagination, params, trail};
 use crate::error::Error;
 use crate::http::jsonapi::document::{Document, Identifier, Linkage, PrimaryData};
 use crate::http::jsonapi::input::{IdentifierInput, LinkageInput, ResourceInput, parse_linkage, parse_resource};
@@ -95,6 +95,7 @@ async fn handle(kind: &'static dyn ResourceKind, shape: Shape, mut req: Request)
     let state = req.data::<AppState>().cloned().ok_or_else(|| Error::internal(anyhow::anyhow!("no state")))?;
     let method = req.method().clone();
     let allowed: &[Method] = match shape {
+        _ if kind.read_only() => &[Method::GET],
         Shape::Collection => &[Method::GET, Method::POST],
         Shape::Item => &[Method::GET, Method::PATCH, Method::DELETE],
         Shape::Related => &[Method::GET, Method::POST],
@@ -129,7 +130,9 @@ async fn handle(kind: &'static dyn ResourceKind, shape: Shape, mut req: Request)
         (Shape::Item, Method::GET) => show(&cx, kind, path_id(&req)?, &query).await?,
         (Shape::Item, Method::PATCH) => update(&cx, kind, path_id(&req)?, &body).await?,
         (Shape::Item, _) => {
-            kind.delete(&cx, path_id(&req)?).await?;
+            let id = path_id(&req)?;
+            kind.delete(&cx, id).await?;
+            trail::record(&cx, kind, "delete", &id.to_string(), serde_json::json!({})).await;
             no_content()
         }
         (Shape::Related, Method::GET) => {
@@ -287,7 +290,9 @@ async fn create(
             None => links.0.push((rel.name, vec![parent_id])),
         }
     }
+    let detail = trail::sent_attributes(kind, &attributes);
     let created = kind.create(cx, attributes, links).await?;
+    trail::record(cx, kind, "create", &created.identifier.id, detail).await;
     let location = format!("{}{}", cx.state.settings.public_url.trim_end_matches('/'), created.self_link());
     let document = Document::new(PrimaryData::One(Some(created)));
     let mut response = document_response(StatusCode::CREATED, &document.to_json(&Default::default()));
@@ -311,7 +316,9 @@ async fn update(cx: &Cx<'_>, kind: &dyn ResourceKind, id: i64, body: &[u8]) -> R
         return Err(Error::forbidden("Change relationships through their /relationships/ routes"));
     }
     let attributes = check_attributes(kind, input.attributes, false)?;
+    let detail = trail::sent_attributes(kind, &attributes);
     let updated = kind.update(cx, id, attributes).await?;
+    trail::record(cx, kind, "update", &id.to_string(), detail).await;
     let self_link = updated.self_link();
     let document = Document::new(PrimaryData::One(Some(updated))).link("self", self_link);
     Ok(document_response(StatusCode::OK, &document.to_json(&Default::default())))
@@ -348,6 +355,8 @@ async fn relationship(
         (_, true, _) => return Err(Error::bad_document("/data", "must be an array of resource identifiers")),
     };
     let ids = linked_ids(rel, &identifiers, "/data")?;
+    let detail = serde_json::json!({ "relationship": rel.name, "ids": ids });
     kind.change_relationship(cx, id, rel, op, ids).await?;
+    trail::record(cx, kind, trail::relationship_verb(op), &id.to_string(), detail).await;
     Ok(no_content())
 }

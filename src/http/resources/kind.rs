@@ -19,6 +19,8 @@ pub enum AttrType {
     StringList,
     /// RFC 3339 in documents, Unix seconds in storage.
     DateTime,
+    /// A JSON object.
+    Object,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +61,12 @@ impl AttrDef {
         self
     }
 
+    /// May be null in documents.
+    pub const fn optional(mut self) -> Self {
+        self.nullable = true;
+        self
+    }
+
     pub const fn secret(mut self) -> Self {
         self.write_only = true;
         self
@@ -78,6 +86,10 @@ pub enum FilterType {
     Text,
     Boolean,
     Integer,
+    /// An RFC 3339 date-time: rows at or after it (one value).
+    Since,
+    /// An RFC 3339 date-time: rows at or before it (one value).
+    Until,
 }
 
 /// A filter the type allows, named as in documents; `column` is the table column it reads.
@@ -183,6 +195,10 @@ pub trait ResourceKind: Send + Sync {
     }
     fn sorts(&self) -> &'static [SortDef] {
         &[SortDef { name: "id", column: "id" }, SortDef { name: "created-at", column: "created_at" }]
+    }
+    /// Read-only types answer every write with 405 (a record such as the audit trail).
+    fn read_only(&self) -> bool {
+        false
     }
     /// Relationships that may be set when creating; writes on other relationships are forbidden.
     fn creatable_relationships(&self) -> &'static [&'static str] {

@@ -5,6 +5,7 @@
 
 mod apikeys;
 mod attributes;
+mod audit_events;
 mod delegates;
 
 mod engine;
@@ -17,6 +18,7 @@ mod openapi;
 mod organizations;
 mod pagination;
 mod params;
+mod trail;
 mod users;
 
 use poem::Route;
@@ -31,6 +33,7 @@ static KINDS: &[&dyn ResourceKind] = &[
     &apikeys::ApiKeys,
     &identities::Identities,
     &delegates::TrustedDelegates,
+    &audit_events::AuditEvents,
 ];
 
 /// Every resource type.
@@ -40,6 +43,22 @@ pub fn kinds() -> &'static [&'static dyn ResourceKind] {
 
 pub fn kind_named(name: &str) -> Option<&'static dyn ResourceKind> {
     KINDS.iter().copied().find(|k| k.name() == name)
+}
+
+/// Every {json:api} route template, as [`routes`] registers them.
+pub fn route_templates() -> Vec<String> {
+    let mut templates = vec!["/organizations/mine".to_owned()];
+    for kind in KINDS {
+        let base = format!("/{}", kind.name());
+        templates.extend([
+            format!("{base}/:id"),
+            format!("{base}/:id/:rel"),
+            format!("{base}/:id/relationships/:rel"),
+            format!("{base}/*rest"),
+        ]);
+        templates.push(base);
+    }
+    templates
 }
 
 /// Adds every {json:api} route to `route`.

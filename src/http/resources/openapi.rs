@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::kind::{AttrType, ResourceKind, Writable};
+use super::kind::{AttrType, FilterType, ResourceKind, Writable};
 use super::kinds;
 use crate::http::jsonapi::MEDIA_TYPE;
 
@@ -17,6 +17,7 @@ fn attribute_schema(ty: AttrType) -> Value {
         AttrType::Boolean => json!({"type": "boolean"}),
         AttrType::StringList => json!({"type": "array", "items": {"type": "string"}}),
         AttrType::DateTime => json!({"type": "string", "format": "date-time"}),
+        AttrType::Object => json!({"type": "object"}),
     }
 }
 
@@ -140,11 +141,12 @@ pub fn add_to_spec(spec: &mut Value) {
         ];
         let mut list_params = read_params.clone();
         for filter in kind.filters() {
-            list_params.push(parameter(
-                &format!("filter[{}]", filter.name),
-                "query",
-                "Comma-separated values (any of)",
-            ));
+            let description = match filter.ty {
+                FilterType::Since => "RFC 3339 date-time: at or after",
+                FilterType::Until => "RFC 3339 date-time: at or before",
+                _ => "Comma-separated values (any of)",
+            };
+            list_params.push(parameter(&format!("filter[{}]", filter.name), "query", description));
         }
         let sorts: Vec<&str> = kind.sorts().iter().map(|s| s.name).collect();
         list_params.push(parameter(
@@ -216,6 +218,13 @@ pub fn add_to_spec(spec: &mut Value) {
                 );
             }
             paths[format!("/{name}/{{id}}/relationships/{}", rel.name)] = Value::Object(relationship);
+        }
+        if kind.read_only() {
+            for path in [format!("/{name}"), format!("/{name}/{{id}}")] {
+                if let Some(operations) = paths[&path].as_object_mut() {
+                    operations.retain(|method, _| method == "get");
+                }
+            }
         }
     }
     let organizations = json!({"$ref": "#/components/schemas/Organizations"});

@@ -48,11 +48,18 @@ pub fn list_params(kind: &dyn ResourceKind, query: &ReadQuery) -> Result<ListPar
             kind.filters().iter().find(|f| f.name == name).ok_or_else(|| {
                 Error::bad_parameter(&parameter, format!("{} cannot be filtered by {name}", kind.name()))
             })?;
+        if matches!(filter.ty, FilterType::Since | FilterType::Until) && raw_values.len() != 1 {
+            return Err(Error::bad_parameter(&parameter, "takes exactly one date-time"));
+        }
         let values = raw_values
             .iter()
             .map(|raw| {
-                filter_value(filter.ty, raw)
-                    .ok_or_else(|| Error::bad_parameter(&parameter, "has a value of the wrong type"))
+                filter_value(filter.ty, raw).ok_or_else(|| match filter.ty {
+                    FilterType::Since | FilterType::Until => {
+                        Error::bad_parameter(&parameter, "must be an RFC 3339 date-time such as 2026-11-23T16:50:44Z")
+                    }
+                    _ => Error::bad_parameter(&parameter, "has a value of the wrong type"),
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
         params.filters.push((filter.column.to_owned(), values));
@@ -71,5 +78,11 @@ fn filter_value(ty: FilterType, raw: &str) -> Option<FilterValue> {
         FilterType::Text => Some(FilterValue::Text(raw.to_owned())),
         FilterType::Boolean => raw.parse().ok().map(FilterValue::Bool),
         FilterType::Integer => raw.parse().ok().map(FilterValue::Int),
+        FilterType::Since => unix_seconds(raw).map(FilterValue::AtLeast),
+        FilterType::Until => unix_seconds(raw).map(FilterValue::AtMost),
     }
+}
+
+fn unix_seconds(raw: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(raw).ok().map(|t| t.timestamp())
 }

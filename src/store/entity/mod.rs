@@ -3,6 +3,7 @@
 //! a high-entropy secret (see `crypto::secret`).
 
 pub mod api_key;
+pub mod audit_event;
 pub mod email_token;
 pub mod group;
 pub mod group_membership;

@@ -1,0 +1,224 @@
+//! The audit trail: who did what to whom, appended and never changed. Recording is one call,
+//! `audit::record(&state, AuditEvent::new(actor, "action").target(…)).await`, cheap enough for the
+//! hottest route: the event goes into a bounded in-memory queue and a background writer inserts
+//! queued events in batches. The request id and client address come from the current request.
+//!
+//! What can be lost: events still queued when the process dies without a graceful shutdown (at most
+//! the queue, normally well under a second's worth). A graceful shutdown flushes the queue. When
+//! the queue stays full for a second (the database is down or far too slow) an event is dropped,
+//! counted and logged, rather than stalling logins.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+
+use super::request_context;
+use crate::state::AppState;
+use crate::store::Store;
+use crate::store::audit_events::NewAuditEvent;
+
+/// Events waiting for the writer; beyond this a recorder waits (at most [`ENQUEUE_WAIT`]).
+pub const QUEUE_CAPACITY: usize = 8192;
+/// Rows per INSERT.
+const BATCH: usize = 256;
+const ENQUEUE_WAIT: Duration = Duration::from_secs(1);
+const WRITE_ATTEMPTS: u32 = 3;
+
+/// Who acted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    User(i64),
+    Delegate(String),
+    /// An API key, by its access key (an identifier, not a secret).
+    ApiKey(String),
+    /// The command line on the server, with the OS user when known.
+    Cli(Option<String>),
+    /// The service itself (for example generating its first key pair).
+    System,
+    Anonymous,
+}
+
+impl Actor {
+    /// `cli`, or `cli:<os user>` when the OS user name is in the environment.
+    pub fn cli() -> Self {
+        Actor::Cli(std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).ok().filter(|u| !u.is_empty()))
+    }
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Actor::User(id) => write!(f, "user:{id}"),
+            Actor::Delegate(name) => write!(f, "delegate:{name}"),
+            Actor::ApiKey(access) => write!(f, "apikey:{access}"),
+            Actor::Cli(None) => f.write_str("cli"),
+            Actor::Cli(Some(os_user)) => write!(f, "cli:{os_user}"),
+            Actor::System => f.write_str("system"),
+            Actor::Anonymous => f.write_str("anonymous"),
+        }
+    }
+}
+
+/// One thing that happened. `action` is a stable dotted name (`login.password`, `user.disable`);
+/// `target` names what it happened to (`user:17`); `detail` is a small JSON object.
+#[derive(Debug, Clone)]
+pub struct AuditEvent {
+    pub actor: Actor,
+    pub action: String,
+    pub target: Option<String>,
+    pub detail: Option<Value>,
+}
+
+impl AuditEvent {
+    pub fn new(actor: Actor, action: impl Into<String>) -> Self {
+        Self { actor, action: action.into(), target: None, detail: None }
+    }
+
+    pub fn target(mut self, target: impl fmt::Display) -> Self {
+        self.target = Some(target.to_string());
+        self
+    }
+
+    pub fn detail(mut self, detail: Value) -> Self {
+        self.detail = Some(detail);
+        self
+    }
+
+    /// The row to store, with the current request's id and client address and the time `now`.
+    fn into_row(self, now: i64) -> NewAuditEvent {
+        let context = request_context::current();
+        NewAuditEvent {
+            occurred_at: now,
+            actor: cut(self.actor.to_string(), 255),
+            action: cut(self.action, 64),
+            target: self.target.map(|t| cut(t, 255)),
+            detail: self.detail.map(|d| cut(d.to_string(), 4096)),
+            client_ip: context.as_ref().and_then(|c| c.client_ip).map(|ip| ip.to_string()),
+            request_id: context.map(|c| c.request_id.to_string()),
+        }
+    }
+}
+
+/// At most `max` bytes, cut at a character boundary.
+fn cut(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
+}
+
+/// `outcome: success`, or `outcome: failure` with the error's public message.
+pub fn outcome<T>(result: &Result<T, crate::error::Error>) -> Value {
+    match result {
+        Ok(_) => serde_json::json!({"outcome": "success"}),
+        Err(err) => serde_json::json!({"outcome": "failure", "reason": err.to_string()}),
+    }
+}
+
+/// Records `event` on the audit trail (see the module documentation for what may be lost).
+pub async fn record(state: &AppState, event: AuditEvent) {
+    state.audit.enqueue(event.into_row(state.now())).await;
+}
+
+/// Writes `event` at once (the command line, which has no background writer).
+pub async fn record_now(store: &Store, now: i64, event: AuditEvent) -> Result<(), crate::store::StoreError> {
+    store.insert_audit_events(vec![event.into_row(now)]).await
+}
+
+enum Message {
+    Event(NewAuditEvent),
+    /// Answered once everything queued before it is written.
+    Flush(oneshot::Sender<()>),
+}
+
+/// The queue in front of the background writer; cheap to clone.
+#[derive(Clone)]
+pub struct AuditLog {
+    queue: mpsc::Sender<Message>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl AuditLog {
+    /// Starts the writer on the current tokio runtime.
+    pub fn start(store: Store) -> Self {
+        let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
+        let dropped = Arc::<AtomicU64>::default();
+        tokio::spawn(write_batches(store, receiver, dropped.clone()));
+        Self { queue, dropped }
+    }
+
+    async fn enqueue(&self, row: NewAuditEvent) {
+        let message = match self.queue.try_send(Message::Event(row)) {
+            Ok(()) => return,
+            Err(mpsc::error::TrySendError::Full(message)) => message,
+            Err(mpsc::error::TrySendError::Closed(_)) => return self.lost(1, "the audit writer has stopped"),
+        };
+        if !matches!(tokio::time::timeout(ENQUEUE_WAIT, self.queue.send(message)).await, Ok(Ok(()))) {
+            self.lost(1, "the audit queue stayed full");
+        }
+    }
+
+    fn lost(&self, count: u64, why: &str) {
+        self.dropped.fetch_add(count, Ordering::Relaxed);
+        tracing::error!(count, why, "audit events lost");
+    }
+
+    /// Audit events lost since start (queue full for too long, or the database refused them).
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Waits until every event recorded before this call is written (or given up on).
+    pub async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.queue.send(Message::Flush(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+}
+
+/// The writer: takes whatever is queued (up to a batch), inserts it, and repeats; ends when every
+/// sender is gone.
+async fn write_batches(store: Store, mut receiver: mpsc::Receiver<Message>, dropped: Arc<AtomicU64>) {
+    let mut messages = Vec::with_capacity(BATCH);
+    while receiver.recv_many(&mut messages, BATCH).await > 0 {
+        let mut rows = Vec::with_capacity(messages.len());
+        let mut waiting = Vec::new();
+        for message in messages.drain(..) {
+            match message {
+                Message::Event(row) => rows.push(row),
+                Message::Flush(done) => waiting.push(done),
+            }
+        }
+        if !rows.is_empty() && !write_with_retries(&store, &rows).await {
+            dropped.fetch_add(rows.len() as u64, Ordering::Relaxed);
+        }
+        for done in waiting {
+            let _ = done.send(());
+        }
+    }
+}
+
+/// Whether the rows were written.
+async fn write_with_retries(store: &Store, rows: &[NewAuditEvent]) -> bool {
+    let count = rows.len();
+    for attempt in 1..=WRITE_ATTEMPTS {
+        match store.insert_audit_events(rows.to_vec()).await {
+            Ok(()) => return true,
+            Err(err) if attempt < WRITE_ATTEMPTS => {
+                tracing::warn!(error = %err, count, attempt, "writing audit events failed; retrying");
+                tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+            }
+            Err(err) => tracing::error!(error = %err, count, "audit events lost: the database refused them"),
+        }
+    }
+    false
+}

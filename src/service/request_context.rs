@@ -1,0 +1,30 @@
+//! Who sent the request being served: its id and the client's address. The HTTP layer sets them
+//! for the whole handling of a request (a tokio task-local), so services deep down (the audit
+//! trail) read them without every signature carrying them. Work spawned onto other tasks does not
+//! inherit them.
+
+use std::future::Future;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// The request being served.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    /// Echoed in `X-Request-Id` and stored with audit events.
+    pub request_id: Arc<str>,
+    pub client_ip: Option<IpAddr>,
+}
+
+tokio::task_local! {
+    static CURRENT: RequestContext;
+}
+
+/// Runs `future` with `context` as the current request.
+pub async fn scope<F: Future>(context: RequestContext, future: F) -> F::Output {
+    CURRENT.scope(context, future).await
+}
+
+/// The current request, when called while serving one.
+pub fn current() -> Option<RequestContext> {
+    CURRENT.try_with(Clone::clone).ok()
+}
