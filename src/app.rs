@@ -21,6 +21,7 @@ use crate::service::audit::{self, Actor, AuditEvent, AuditLog};
 use crate::service::credential_cache::{self, CredentialCache};
 use crate::service::monitoring::Monitor;
 use crate::service::rate_limit::RateLimiter;
+use crate::service::revocation_list;
 use crate::state::AppState;
 use crate::store::Store;
 
@@ -45,6 +46,8 @@ pub enum StartupError {
     Mail(#[from] transport::TransportError),
     #[error(transparent)]
     SealingKey(#[from] crate::crypto::sealed::SealingKeyError),
+    #[error("AUTHIFY_DB_URL: cannot read the revocation list: {0}")]
+    Revocations(crate::store::StoreError),
     #[error("AUTHIFY_REDIS_URL: {0}")]
     Redis(redis::RedisError),
     #[error("AUTHIFY_LISTEN: cannot listen on {addr}: {source}")]
@@ -126,8 +129,11 @@ impl Application {
             sealing: Arc::new(sealing),
             audit: AuditLog::start(store.clone()),
             monitor: Monitor::new(http::route_templates()),
+            revocations: Default::default(),
             store,
         };
+        let now = state.now();
+        state.revocations.poll(&state.store, now).await.map_err(StartupError::Revocations)?;
         if generated {
             let event = AuditEvent::new(Actor::System, "keys.generate")
                 .target(format!("kid:{}", state.keyring.kid()))
@@ -158,6 +164,8 @@ impl Application {
         let store = state.store.clone();
         let (stop_sender, stop) = tokio::sync::oneshot::channel();
         let sender = tokio::spawn(OutboxSender::new(&state).run(stop));
+        let (poller_stop, poller_stopped) = tokio::sync::oneshot::channel();
+        let poller = tokio::spawn(revocation_list::run_poller(state.clone(), poller_stopped));
         let sender_abort = sender.abort_handle();
         tracing::info!(%addr, algorithm = %state.keyring.algorithm(), kid = state.keyring.kid(), "authify is listening");
         let audit = state.audit.clone();
@@ -165,6 +173,8 @@ impl Application {
             .run_with_graceful_shutdown(http::endpoint(state), shutdown, Some(SHUTDOWN_GRACE))
             .await;
         let _ = stop_sender.send(());
+        let _ = poller_stop.send(());
+        let _ = poller.await;
         if tokio::time::timeout(SHUTDOWN_GRACE, sender).await.is_err() {
             sender_abort.abort();
             tracing::warn!("the outbox sender did not stop in time; mail it held is retried after its lease");

@@ -80,6 +80,13 @@ pub enum Error {
     TotpNotPending,
     #[error("No second factor is enabled")]
     TotpNotEnabled,
+    /// A refresh token that is unknown, used, expired or of an ended session: one answer for all.
+    #[error("Invalid refresh token")]
+    InvalidRefreshToken,
+    /// An unsafe request authenticated by the session cookie from a page that is not allowed
+    /// (no matching `Origin` and no `X-Requested-With`).
+    #[error("Cross-site request refused: send an allowed Origin or an X-Requested-With header")]
+    CrossSiteRequest,
     /// Anything that is our fault; logged with its cause chain and never shown to the client.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -114,6 +121,8 @@ impl Error {
             Error::TotpAlreadyEnabled => "AUTH-0054",
             Error::TotpNotPending => "AUTH-0055",
             Error::TotpNotEnabled => "AUTH-0056",
+            Error::InvalidRefreshToken => "AUTH-0030",
+            Error::CrossSiteRequest => "AUTH-0031",
             Error::Internal(_) => "AUTH-0500",
         }
     }
@@ -142,6 +151,8 @@ impl Error {
             Error::TotpRequired | Error::InvalidSecondFactor => 401,
             Error::AccountLocked { .. } | Error::RateLimited { .. } => 429,
             Error::TotpAlreadyEnabled | Error::TotpNotPending | Error::TotpNotEnabled => 409,
+            Error::InvalidRefreshToken => 401,
+            Error::CrossSiteRequest => 403,
             Error::Internal(_) => 500,
         }
     }

@@ -15,6 +15,7 @@ use crate::service::audit::AuditLog;
 use crate::service::credential_cache::CredentialCache;
 use crate::service::monitoring::Monitor;
 use crate::service::rate_limit::RateLimiter;
+use crate::service::revocation_list::RevocationList;
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -43,6 +44,8 @@ pub struct AppState {
     pub audit: AuditLog,
     /// Request, token and per-route counters of this process (see `service::monitoring`).
     pub monitor: Arc<Monitor>,
+    /// Revoked tokens and sessions, polled from the database (see `service::revocation_list`).
+    pub revocations: Arc<RevocationList>,
 }
 
 impl AppState {

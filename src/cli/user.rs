@@ -10,7 +10,7 @@ use crate::config::Settings;
 use crate::crypto::password::PasswordHasher;
 use crate::error::Error;
 use crate::service::audit::{Actor, AuditEvent};
-use crate::service::{lockout, totp, users};
+use crate::service::{lockout, revoke, totp, users};
 use crate::store::users::User;
 
 #[derive(Debug, Subcommand)]
@@ -72,8 +72,11 @@ pub async fn run(settings: &Settings, command: UserCommand) -> Result<(), String
         UserCommand::Disable { email } => {
             let user =
                 users::set_disabled_by_email(&store, now, &email, true).await.map_err(|e| unknown_user(e, &email))?;
-            super::audit(&store, cli_event("users.disable", &user)).await;
-            println!("{} is now disabled", user.email);
+            let ended =
+                revoke::end_all_sessions_in_store(&store, settings, user.id, now).await.map_err(|e| e.to_string())?;
+            super::audit(&store, cli_event("users.disable", &user).detail(json!({"sessions_ended": ended}))).await;
+            let plural = if ended == 1 { "" } else { "s" };
+            println!("{} is now disabled ({ended} session{plural} ended)", user.email);
         }
         UserCommand::Enable { email } => {
             let user =

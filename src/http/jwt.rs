@@ -8,10 +8,11 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::errors::PlainError;
-use super::json_body::JsonBody;
+use super::json_body::{JsonBody, OptionalJsonBody};
 use super::rate_limit::ClientIp;
 use crate::error::Error;
-use crate::service::{api_keys, identity_login, issue_token, login, verify_token};
+use crate::service::refresh::{self, TokenPair};
+use crate::service::{api_keys, identity_login, issue_token, login, revoke, verify_token};
 use crate::state::AppState;
 
 #[derive(Tags)]
@@ -110,11 +111,60 @@ fn choose_credentials(
     })
 }
 
-/// A signed token.
+/// A signed token; interactive logins (password, identity) and refreshes also get a refresh token.
 #[derive(Object)]
 struct TokenResponse {
     jwt: String,
+    /// Exchange it at `/jwt/refresh` for a new pair (`authify_rt_…`); single-use.
+    #[oai(skip_serializing_if_is_none)]
+    refresh_token: Option<String>,
+    /// Seconds until `jwt` expires.
+    #[oai(skip_serializing_if_is_none)]
+    expires_in: Option<i64>,
+    /// Always `Bearer`, with a refresh token.
+    #[oai(skip_serializing_if_is_none)]
+    token_type: Option<String>,
 }
+
+impl TokenResponse {
+    fn only_jwt(jwt: String) -> Self {
+        Self { jwt, refresh_token: None, expires_in: None, token_type: None }
+    }
+}
+
+impl From<TokenPair> for TokenResponse {
+    fn from(pair: TokenPair) -> Self {
+        Self {
+            jwt: pair.jwt,
+            refresh_token: Some(pair.refresh_token),
+            expires_in: Some(pair.expires_in),
+            token_type: Some("Bearer".into()),
+        }
+    }
+}
+
+/// `{"refresh_token": "authify_rt_…"}`, optionally with `inject` (for `/jwt/refresh`).
+#[derive(Debug, Default, Object, Deserialize)]
+#[serde(default)]
+struct RefreshRequest {
+    #[oai(write_only)]
+    refresh_token: Option<String>,
+    /// A JSON object copied into the new token's `custom` claim (at most 4 KiB); refreshed tokens
+    /// carry no `custom` claim otherwise.
+    inject: Option<Value>,
+}
+
+/// `{"refresh_token": …}` to end that token's session; empty with a Bearer token.
+#[derive(Debug, Default, Object, Deserialize)]
+#[serde(default)]
+struct RevokeRequest {
+    #[oai(write_only)]
+    refresh_token: Option<String>,
+}
+
+/// `{}`: the session is over (also for a refresh token that was unknown, as RFC 7009 says).
+#[derive(Object)]
+struct Revoked {}
 
 #[derive(Debug, Default, Object, Deserialize)]
 #[serde(default)]
@@ -162,7 +212,7 @@ impl JwtApi {
         })
     }
 
-    /// Exchanges credentials for a signed JWT.
+    /// Exchanges credentials for a signed JWT (and, for interactive logins, a refresh token).
     ///
     /// One kind of credentials is judged, chosen by what the body names: `provider`/`uid` (a trusted
     /// delegate's identity login, with the delegate headers), else an access key, else email and
@@ -186,11 +236,13 @@ impl JwtApi {
         let inject = issue_token::check_inject(request.inject.take())?;
         let credentials =
             choose_credentials(request, delegate_access.0, delegate_secret.0).ok_or(Error::InvalidCredentials)?;
-        let issued = match credentials {
+        let response = match credentials {
             Credentials::Identity { access, secret, provider, uid } => {
-                identity_login::delegate_identity_login(&state, &access, &secret, &provider, &uid, inject).await?
+                identity_login::delegate_identity_login(&state, &access, &secret, &provider, &uid, inject).await?.into()
             }
-            Credentials::ApiKey { access, secret } => api_keys::api_key_login(&state, &access, &secret, inject).await?,
+            Credentials::ApiKey { access, secret } => {
+                TokenResponse::only_jwt(api_keys::api_key_login(&state, &access, &secret, inject).await?.jwt)
+            }
             Credentials::Password { email, password, totp_code, recovery_code } => {
                 let attempt = login::PasswordAttempt {
                     email: &email,
@@ -199,10 +251,58 @@ impl JwtApi {
                     recovery_code: recovery_code.as_deref(),
                     client_ip: client_ip.0,
                 };
-                login::password_login(&state, &attempt, inject).await?
+                login::password_login(&state, &attempt, inject).await?.into()
             }
         };
-        Ok(Json(TokenResponse { jwt: issued.jwt }))
+        Ok(Json(response))
+    }
+
+    /// Exchanges a refresh token for a new JWT and a new refresh token; the old one stops working.
+    ///
+    /// A refresh token used a second time ends its whole session (it was copied), unless it comes
+    /// back within AUTHIFY_REFRESH_GRACE_SECONDS: a concurrent refresh gets the same new pair. An
+    /// unknown, used, expired or ended token, or one whose user was disabled, deleted or changed the
+    /// password, answers 401 `{"error": "Invalid refresh token"}`.
+    #[oai(path = "/refresh", method = "post")]
+    async fn refresh(
+        &self,
+        state: Data<&AppState>,
+        body: JsonBody<RefreshRequest>,
+    ) -> Result<Json<TokenResponse>, PlainError> {
+        let mut request = body.0;
+        let inject = issue_token::check_inject(request.inject.take())?;
+        let presented = request.refresh_token.ok_or_else(|| Error::BadRequest("refresh_token is required".into()))?;
+        Ok(Json(refresh::refresh(&state, &presented, inject).await?.into()))
+    }
+
+    /// Logout: with `Authorization: Bearer <jwt>`, that token is revoked until it expires and its
+    /// session ends (its refresh token stops working); with `{"refresh_token": …}`, that session
+    /// ends. Revoked tokens are refused by `/jwt/verify` (`Token has been revoked`) and every route,
+    /// on every instance (others within AUTHIFY_REVOCATION_POLL_MS).
+    #[oai(path = "/revoke", method = "post")]
+    async fn revoke(
+        &self,
+        state: Data<&AppState>,
+        /// `Bearer <jwt>`: the token to revoke.
+        #[oai(name = "Authorization")]
+        authorization: Header<Option<String>>,
+        body: OptionalJsonBody<RevokeRequest>,
+    ) -> Result<Json<Revoked>, PlainError> {
+        let bearer = authorization.0.as_deref().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
+        let refresh_token = body.0.and_then(|b| b.refresh_token);
+        if bearer.is_none() && refresh_token.is_none() {
+            return Err(
+                Error::BadRequest("Send the token to revoke: Authorization: Bearer, or refresh_token".into()).into()
+            );
+        }
+        if let Some(token) = bearer {
+            let verified = verify_token::verify(&state, token).map_err(|_| Error::Unauthenticated)?;
+            revoke::revoke_access_token(&state, &verified.claims).await?;
+        }
+        if let Some(token) = refresh_token {
+            revoke::revoke_refresh_token(&state, &token).await?;
+        }
+        Ok(Json(Revoked {}))
     }
 
     /// Checks a token given as the `token` query parameter.

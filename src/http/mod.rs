@@ -1,5 +1,6 @@
 //! HTTP: thin handlers (poem-openapi `Api` structs, one per route group) over the services.
 
+mod auth;
 mod cors;
 pub mod errors;
 mod health;
@@ -12,6 +13,7 @@ pub mod rate_limit;
 mod registration;
 mod resources;
 mod security_admin;
+mod session;
 mod totp;
 mod wellknown;
 
@@ -30,6 +32,7 @@ type Apis = (
     totp::TotpApi,
     security_admin::SecurityAdminApi,
     monitoring::MonitoringApi,
+    session::SessionApi,
 );
 
 fn openapi_service() -> OpenApiService<Apis, ()> {
@@ -41,6 +44,7 @@ fn openapi_service() -> OpenApiService<Apis, ()> {
         totp::TotpApi,
         security_admin::SecurityAdminApi,
         monitoring::MonitoringApi,
+        session::SessionApi,
     );
     OpenApiService::new(apis, "Authify", env!("CARGO_PKG_VERSION")).description(
         "Authentication service: ECDSA-signed JWTs (ES256/ES384/ES512), published public keys, \

@@ -4,6 +4,7 @@
 //! sends `Authorization: Bearer <that token>`; without it, clients on the loopback interface read
 //! it freely. An admin's Bearer token is accepted either way.
 
+use poem::Request;
 use poem::web::{Data, RemoteAddr};
 use poem_openapi::param::Header;
 use poem_openapi::payload::{Json, PlainText};
@@ -13,7 +14,7 @@ use serde_json::Value;
 use super::errors::PlainError;
 use crate::crypto::secret;
 use crate::error::Error;
-use crate::service::access::{self, Caller, Credentials};
+use crate::service::access::{self, Caller};
 use crate::state::AppState;
 
 #[derive(Tags)]
@@ -28,22 +29,9 @@ fn bearer(authorization: &Option<String>) -> Option<&str> {
     authorization.as_deref().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim)
 }
 
-async fn admin(state: &AppState, headers: &CredentialHeaders) -> Result<Caller, Error> {
-    let credentials = Credentials {
-        bearer: bearer(&headers.authorization),
-        delegate_access: headers.access.as_deref(),
-        delegate_secret: headers.secret.as_deref(),
-        on_behalf_of: headers.on_behalf_of.as_deref(),
-    };
-    let caller = access::authenticate(state, &credentials).await?;
+async fn admin(state: &AppState, req: &Request) -> Result<Caller, Error> {
+    let caller = access::authenticate(state, &super::auth::credentials(state, req)?).await?;
     if caller.is_admin() { Ok(caller) } else { Err(Error::forbidden("Only admins read the monitoring counters")) }
-}
-
-struct CredentialHeaders {
-    authorization: Option<String>,
-    access: Option<String>,
-    secret: Option<String>,
-    on_behalf_of: Option<String>,
 }
 
 #[OpenApi(tag = "MonitoringTags::Monitoring")]
@@ -52,21 +40,8 @@ impl MonitoringApi {
     /// `registration.password.resets`, `audit.events.dropped`, and per route (`GET /users/:id`)
     /// the count, total and mean time in milliseconds. Admins only; counters are per instance.
     #[oai(path = "/monitoring/info", method = "get")]
-    async fn info(
-        &self,
-        state: Data<&AppState>,
-        #[oai(name = "Authorization")] authorization: Header<Option<String>>,
-        #[oai(name = "X-Authify-Access")] access: Header<Option<String>>,
-        #[oai(name = "X-Authify-Secret")] secret: Header<Option<String>>,
-        #[oai(name = "X-Authify-On-Behalf-Of")] on_behalf_of: Header<Option<String>>,
-    ) -> Result<Json<Value>, PlainError> {
-        let headers = CredentialHeaders {
-            authorization: authorization.0,
-            access: access.0,
-            secret: secret.0,
-            on_behalf_of: on_behalf_of.0,
-        };
-        admin(&state, &headers).await?;
+    async fn info(&self, state: Data<&AppState>, req: &Request) -> Result<Json<Value>, PlainError> {
+        admin(&state, req).await?;
         Ok(Json(state.monitor.info(state.audit.dropped())))
     }
 
@@ -79,6 +54,7 @@ impl MonitoringApi {
         &self,
         state: Data<&AppState>,
         remote_addr: &RemoteAddr,
+        req: &Request,
         #[oai(name = "Authorization")] authorization: Header<Option<String>>,
     ) -> Result<PlainText<String>, PlainError> {
         let presented = bearer(&authorization.0);
@@ -88,9 +64,7 @@ impl MonitoringApi {
             (Some(_), None) => false,
         };
         if !allowed {
-            let headers =
-                CredentialHeaders { authorization: authorization.0, access: None, secret: None, on_behalf_of: None };
-            admin(&state, &headers).await?;
+            admin(&state, req).await?;
         }
         Ok(PlainText(state.monitor.prometheus(state.audit.dropped())))
     }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::errors::PlainError;
 use super::json_body::JsonBody;
 use crate::error::Error;
-use crate::service::access::{self, Caller, Credentials};
+use crate::service::access::{self, Caller};
 use crate::service::totp;
 use crate::state::AppState;
 use crate::store::users::User;
@@ -92,16 +92,10 @@ impl TotpApi {
     }
 }
 
-/// The caller, from the request's credentials (Bearer token, or a delegate on a user's behalf).
+/// The caller, from the request's credentials (Bearer token, session cookie, or a delegate on a
+/// user's behalf).
 pub(super) async fn caller(state: &AppState, req: &Request) -> Result<Caller, Error> {
-    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    let credentials = Credentials {
-        bearer: header("authorization").and_then(|v| v.strip_prefix("Bearer ").map(str::trim)),
-        delegate_access: header("x-authify-access"),
-        delegate_secret: header("x-authify-secret"),
-        on_behalf_of: header("x-authify-on-behalf-of"),
-    };
-    access::authenticate(state, &credentials).await
+    access::authenticate(state, &super::auth::credentials(state, req)?).await
 }
 
 /// The calling user (a delegate acting as itself has no second factor to manage).

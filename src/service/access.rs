@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use super::audit::{self, Actor, AuditEvent};
+use super::browser_session;
 use super::delegate_auth::authenticate_delegate;
 use super::issue_token::{ADMIN_ACCESS, scopes_of};
 use super::verify_token;
@@ -22,6 +23,8 @@ pub struct Credentials<'a> {
     pub delegate_secret: Option<&'a str>,
     /// `X-Authify-On-Behalf-Of`: an email or a user id.
     pub on_behalf_of: Option<&'a str>,
+    /// The browser session cookie's secret (used only without a Bearer token or delegate headers).
+    pub session_cookie: Option<&'a str>,
 }
 
 /// An authenticated caller.
@@ -30,6 +33,8 @@ pub struct Caller {
     pub user: Option<User>,
     pub delegate: Option<Delegate>,
     scopes: Vec<String>,
+    /// The session the credential belongs to (a token's `sid`, or the cookie's session).
+    pub session_id: Option<i64>,
 }
 
 impl Caller {
@@ -93,13 +98,18 @@ pub async fn authenticate(state: &AppState, credentials: &Credentials<'_>) -> Re
         let delegate = authenticate_delegate(state, access, secret).await.map_err(|_| Error::Unauthenticated)?;
         let delegate_scopes: Vec<String> = delegate.scopes.split_whitespace().map(str::to_owned).collect();
         return match credentials.on_behalf_of {
-            None => Ok(Caller { user: None, delegate: Some(delegate), scopes: delegate_scopes }),
+            None => Ok(Caller { user: None, delegate: Some(delegate), scopes: delegate_scopes, session_id: None }),
             Some(who) => {
                 let user = impersonate(state, &delegate, who).await?;
                 let scopes = scopes_of(&user).into_iter().filter(|s| delegate_scopes.contains(s)).collect();
-                Ok(Caller { user: Some(user), delegate: Some(delegate), scopes })
+                Ok(Caller { user: Some(user), delegate: Some(delegate), scopes, session_id: None })
             }
         };
+    }
+    if let (None, Some(cookie)) = (credentials.bearer, credentials.session_cookie) {
+        let (user, session) = browser_session::authenticate(state, cookie).await?;
+        let scopes = scopes_of(&user);
+        return Ok(Caller { user: Some(user), delegate: None, scopes, session_id: Some(session.id) });
     }
     let token = credentials.bearer.ok_or(Error::Unauthenticated)?;
     let verified = verify_token::verify(state, token).map_err(|_| Error::Unauthenticated)?;
@@ -112,7 +122,8 @@ pub async fn authenticate(state: &AppState, credentials: &Credentials<'_>) -> Re
         Some(Value::Array(scopes)) => scopes.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
         _ => Vec::new(),
     };
-    Ok(Caller { user: Some(user), delegate: None, scopes })
+    let session_id = verify_token::session_id(&verified.claims);
+    Ok(Caller { user: Some(user), delegate: None, scopes, session_id })
 }
 
 /// The user a delegate acts for (`X-Authify-On-Behalf-Of`: an email or an id); every attempt is

@@ -214,6 +214,7 @@ fn issue(
         organizations: &checked.organizations,
         scopes: &checked.scopes,
         actor: None,
+        session: None,
     };
     sign_token(state, &subject, inject)
 }

@@ -7,12 +7,12 @@ use serde_json::{Map, Value};
 
 use super::audit::{self, Actor, AuditEvent};
 use super::delegate_auth::authenticate_delegate;
-use super::issue_token::{IssuedToken, TokenSubject, scopes_of, sign_token};
 use super::login::check_standing;
+use super::refresh::{TokenPair, start_session};
 use crate::error::Error;
 use crate::state::AppState;
 
-/// Signs a token for the user linked to `provider`/`uid`, acting as the delegate owning `access`.
+/// Opens a session for the user linked to `provider`/`uid`, acting as the delegate owning `access`.
 /// Bad delegate credentials and an unknown identity get the same 401.
 #[tracing::instrument(skip_all, fields(provider = provider))]
 pub async fn delegate_identity_login(
@@ -22,7 +22,7 @@ pub async fn delegate_identity_login(
     provider: &str,
     uid: &str,
     inject: Option<Map<String, Value>>,
-) -> Result<IssuedToken, Error> {
+) -> Result<TokenPair, Error> {
     let delegate = authenticate_delegate(state, access, secret).await?;
     let result = token_for_identity(state, &delegate.name, provider, uid, inject).await;
     let mut event = AuditEvent::new(Actor::Delegate(delegate.name.clone()), "login.identity");
@@ -36,21 +36,17 @@ pub async fn delegate_identity_login(
     result.map(|(issued, _)| issued)
 }
 
-/// The token for the user linked to `provider`/`uid`, and that user's id.
+/// The session (token pair) for the user linked to `provider`/`uid`, and that user's id.
 async fn token_for_identity(
     state: &AppState,
     delegate_name: &str,
     provider: &str,
     uid: &str,
     inject: Option<Map<String, Value>>,
-) -> Result<(IssuedToken, i64), Error> {
+) -> Result<(TokenPair, i64), Error> {
     let identity = state.store.identity_by_provider_uid(provider, uid).await?.ok_or(Error::InvalidCredentials)?;
     let user = state.store.user_by_id(identity.user_id).await?.ok_or(Error::InvalidCredentials)?;
     check_standing(state, &user)?;
-    let organizations = state.store.organization_claims(user.id).await?;
-    let scopes = scopes_of(&user);
     let actor = format!("delegate:{delegate_name}");
-    let subject =
-        TokenSubject { user: &user, organizations: &organizations, scopes: &scopes, actor: Some(actor.as_str()) };
-    Ok((sign_token(state, &subject, inject)?, user.id))
+    Ok((start_session(state, &user, Some(&actor), inject).await?, user.id))
 }

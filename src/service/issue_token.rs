@@ -22,6 +22,8 @@ pub struct IssuedToken {
     pub jwt: String,
     pub jti: String,
     pub expires_in: i64,
+    /// The `exp` claim.
+    pub expires_at: i64,
 }
 
 /// Checks the `inject` value of a token request: a JSON object of bounded size.
@@ -59,6 +61,8 @@ pub struct TokenSubject<'a> {
     pub scopes: &'a [String],
     /// `act.sub` for a token minted by a trusted delegate on a user's behalf (`delegate:<name>`).
     pub actor: Option<&'a str>,
+    /// The session the token continues (`sid`): revoking the session revokes the token.
+    pub session: Option<i64>,
 }
 
 /// Loads the user's organizations and signs a token with all of the user's scopes.
@@ -69,7 +73,8 @@ pub async fn issue_for_user(
 ) -> Result<IssuedToken, Error> {
     let organizations = state.store.organization_claims(user.id).await?;
     let scopes = scopes_of(user);
-    sign_token(state, &TokenSubject { user, organizations: &organizations, scopes: &scopes, actor: None }, inject)
+    let subject = TokenSubject { user, organizations: &organizations, scopes: &scopes, actor: None, session: None };
+    sign_token(state, &subject, inject)
 }
 
 /// Signs a token for `subject`. No database access: callers that cache the subject sign from memory.
@@ -100,9 +105,12 @@ pub fn sign_token(
     if let Some(actor) = subject.actor {
         claims.insert("act".into(), json!({ "sub": actor }));
     }
+    if let Some(session) = subject.session {
+        claims.insert("sid".into(), json!(session.to_string()));
+    }
     let jwt = jwt::sign(&state.keyring, claims)?;
     state.monitor.token_provided();
-    Ok(IssuedToken { jwt, jti, expires_in: lifetime })
+    Ok(IssuedToken { jwt, jti, expires_in: lifetime, expires_at: now + lifetime })
 }
 
 #[cfg(test)]

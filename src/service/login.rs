@@ -6,9 +6,9 @@ use std::net::IpAddr;
 use serde_json::{Map, Value};
 
 use super::audit::{self, Actor, AuditEvent};
-use super::issue_token::{IssuedToken, issue_for_user};
 use super::lockout::{self, Outcome};
 use super::rate_limit::Limit;
+use super::refresh::{TokenPair, start_session};
 use super::totp;
 use crate::crypto::password::PasswordHasher;
 use crate::domain::Email;
@@ -29,15 +29,15 @@ pub struct PasswordAttempt<'a> {
     pub client_ip: Option<IpAddr>,
 }
 
-/// Checks email and password and signs a token for the user.
+/// Checks email and password and opens a session: a token and a refresh token.
 #[tracing::instrument(skip_all)]
 pub async fn password_login(
     state: &AppState,
     attempt: &PasswordAttempt<'_>,
     inject: Option<Map<String, Value>>,
-) -> Result<IssuedToken, Error> {
+) -> Result<TokenPair, Error> {
     let user = check_password(state, attempt).await?;
-    issue_for_user(state, &user, inject).await
+    start_session(state, &user, None, inject).await
 }
 
 /// Checks an interactive login and answers the user it is good for (see [`verify_password`]).

@@ -78,6 +78,7 @@ pub async fn reset_password(
     };
     state.directory_changed();
     state.monitor.password_reset();
+    super::revoke::end_all_sessions(state, user.id, None).await?;
     let event = AuditEvent::new(Actor::User(user.id), "users.password-reset").target(format!("users:{}", user.id));
     audit::record(state, event).await;
     if user.disabled {

@@ -179,6 +179,7 @@ async fn token_for_new_user(state: &AppState, user: &User, delegate: Option<&Del
     let Some(delegate) = delegate else { return Ok(issue_for_user(state, user, None).await?.jwt) };
     let actor = format!("delegate:{}", delegate.name);
     let scopes = scopes_of(user);
-    let subject = TokenSubject { user, organizations: &[], scopes: &scopes, actor: Some(actor.as_str()) };
+    let subject =
+        TokenSubject { user, organizations: &[], scopes: &scopes, actor: Some(actor.as_str()), session: None };
     Ok(sign_token(state, &subject, None)?.jwt)
 }

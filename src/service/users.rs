@@ -112,5 +112,8 @@ pub async fn set_admin(state: &AppState, user_id: i64, admin: bool) -> Result<Us
 pub async fn set_disabled(state: &AppState, user_id: i64, disabled: bool) -> Result<User, Error> {
     let user = state.store.set_user_disabled(user_id, disabled, state.now()).await?.ok_or(Error::NotFound)?;
     state.directory_changed();
+    if disabled {
+        super::revoke::end_all_sessions(state, user_id, None).await?;
+    }
     Ok(user)
 }

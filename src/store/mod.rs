@@ -14,7 +14,9 @@ pub mod lockouts;
 pub mod organizations;
 pub mod outbox;
 pub mod registration;
+pub mod revocations;
 pub mod second_factor;
+pub mod sessions;
 pub mod users;
 
 use std::time::Duration;

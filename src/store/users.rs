@@ -82,6 +82,17 @@ impl Store {
         self.update_user(id, now, |row| row.password_digest = Set(Some(digest))).await
     }
 
+    /// Sets a new password chosen by the user (`password_changed_at = now`, which ends sessions
+    /// that proved the old one); `None` when there is no such user.
+    pub async fn change_password(&self, id: i64, digest: &str, now: i64) -> Result<Option<User>, StoreError> {
+        let digest = digest.to_owned();
+        self.update_user(id, now, |row| {
+            row.password_digest = Set(Some(digest));
+            row.password_changed_at = Set(now);
+        })
+        .await
+    }
+
     /// Sets the disabled flag; `None` when there is no such user.
     pub async fn set_user_disabled(&self, id: i64, disabled: bool, now: i64) -> Result<Option<User>, StoreError> {
         self.update_user(id, now, |row| row.disabled = Set(disabled)).await

@@ -133,7 +133,8 @@ async fn user_disable_makes_password_login_answer_403_and_enable_reverses_it() {
     assert_eq!(app.login("alice@example.com", PASSWORD).await.0, 200);
 
     let stdout = authify_ok(&app, &["user", "disable", "Alice@Example.com"]);
-    assert_eq!(stdout.trim(), "alice@example.com is now disabled");
+    // The login above opened a session; disabling ends it.
+    assert_eq!(stdout.trim(), "alice@example.com is now disabled (1 session ended)");
     let (status, body) = app.login("alice@example.com", PASSWORD).await;
     assert_eq!(status, 403, "{body}");
 

@@ -8,13 +8,13 @@ use poem::{Endpoint, Request, Response};
 use super::attributes::check_attributes;
 use super::includes::resolve_includes;
 use super::kind::{Cx, LinkedIds, RelDef, RelOp, ResourceKind};
-use super::{kind_named, pagination, params, trail};
+use super::{kind_named, pagination, params, sessions, trail};
 use crate::error::Error;
 use crate::http::jsonapi::document::{Document, Identifier, Linkage, PrimaryData};
 use crate::http::jsonapi::input::{IdentifierInput, LinkageInput, ResourceInput, parse_linkage, parse_resource};
 use crate::http::jsonapi::query::ReadQuery;
 use crate::http::jsonapi::{self, MAX_BODY_BYTES, document_response, error_response};
-use crate::service::access::{self, Credentials};
+use crate::service::access;
 use crate::state::AppState;
 
 /// Which URL shape an endpoint serves.
@@ -26,6 +26,10 @@ pub enum Shape {
     Relationship,
     /// `GET /organizations/mine`.
     Mine,
+    /// `GET /me`: the caller's user document.
+    Me,
+    /// `DELETE /users/:id/sessions`: ends every session of the user.
+    Sessions,
     /// Any other path under a type's prefix: a {json:api} 404.
     Unknown,
 }
@@ -56,10 +60,6 @@ impl From<Error> for Failure {
     fn from(err: Error) -> Self {
         Failure::Error(err)
     }
-}
-
-fn header<'r>(req: &'r Request, name: &str) -> Option<&'r str> {
-    req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
 async fn read_body(req: &mut Request) -> Result<Vec<u8>, Failure> {
@@ -100,23 +100,20 @@ async fn handle(kind: &'static dyn ResourceKind, shape: Shape, mut req: Request)
         Shape::Item => &[Method::GET, Method::PATCH, Method::DELETE],
         Shape::Related => &[Method::GET, Method::POST],
         Shape::Relationship => &[Method::GET, Method::POST, Method::PATCH, Method::DELETE],
-        Shape::Mine => &[Method::GET],
+        Shape::Mine | Shape::Me => &[Method::GET],
+        Shape::Sessions => &[Method::DELETE],
         Shape::Unknown => &[],
     };
     if !allowed.contains(&method) {
         return Ok(method_not_allowed(allowed));
     }
-    let body = if method == Method::GET || (method == Method::DELETE && shape == Shape::Item) {
+    let body = if method == Method::GET || (method == Method::DELETE && matches!(shape, Shape::Item | Shape::Sessions))
+    {
         Vec::new()
     } else {
         read_body(&mut req).await?
     };
-    let credentials = Credentials {
-        bearer: header(&req, "authorization").and_then(|v| v.strip_prefix("Bearer ").map(str::trim)),
-        delegate_access: header(&req, "x-authify-access"),
-        delegate_secret: header(&req, "x-authify-secret"),
-        on_behalf_of: header(&req, "x-authify-on-behalf-of"),
-    };
+    let credentials = crate::http::auth::credentials(&state, &req)?;
     let caller = access::authenticate(&state, &credentials).await?;
     let cx = Cx { state: &state, caller: &caller };
     let query =
@@ -125,6 +122,14 @@ async fn handle(kind: &'static dyn ResourceKind, shape: Shape, mut req: Request)
     let response = match (shape, method) {
         (Shape::Collection, Method::GET) => list(&cx, kind, &query, &path).await?,
         (Shape::Mine, _) => mine(&cx, &query, &path).await?,
+        (Shape::Me, _) => show(&cx, kind, cx.caller.require_user()?.id, &query).await?,
+        (Shape::Sessions, _) => {
+            let id = path_id(&req)?;
+            let ended = sessions::end_all(&cx, id).await?;
+            trail::record(&cx, kind, "sessions-end", &id.to_string(), serde_json::json!({"sessions_ended": ended}))
+                .await;
+            no_content()
+        }
         (Shape::Unknown, _) => return Err(Error::NotFound.into()),
         (Shape::Collection, _) => create(&cx, kind, &body, None).await?,
         (Shape::Item, Method::GET) => show(&cx, kind, path_id(&req)?, &query).await?,

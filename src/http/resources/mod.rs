@@ -18,6 +18,7 @@ mod openapi;
 mod organizations;
 mod pagination;
 mod params;
+mod sessions;
 mod trail;
 mod users;
 
@@ -47,7 +48,7 @@ pub fn kind_named(name: &str) -> Option<&'static dyn ResourceKind> {
 
 /// Every {json:api} route template, as [`routes`] registers them.
 pub fn route_templates() -> Vec<String> {
-    let mut templates = vec!["/organizations/mine".to_owned()];
+    let mut templates = vec!["/organizations/mine".to_owned(), "/me".to_owned(), "/users/:id/sessions".to_owned()];
     for kind in KINDS {
         let base = format!("/{}", kind.name());
         templates.extend([
@@ -63,8 +64,10 @@ pub fn route_templates() -> Vec<String> {
 
 /// Adds every {json:api} route to `route`.
 pub fn routes(mut route: Route) -> Route {
-    route =
-        route.at("/organizations/mine", ResourceEndpoint { kind: &organizations::Organizations, shape: Shape::Mine });
+    route = route
+        .at("/organizations/mine", ResourceEndpoint { kind: &organizations::Organizations, shape: Shape::Mine })
+        .at("/me", ResourceEndpoint { kind: &users::Users, shape: Shape::Me })
+        .at("/users/:id/sessions", ResourceEndpoint { kind: &users::Users, shape: Shape::Sessions });
     for kind in KINDS.iter().copied() {
         let base = format!("/{}", kind.name());
         route = route

@@ -13,8 +13,8 @@ use crate::domain::{Email, Handle};
 use crate::error::Error;
 use crate::http::jsonapi::document::ResourceObject;
 use crate::service::access::Caller;
-use crate::service::email_change;
 use crate::service::users as user_service;
+use crate::service::{email_change, revoke};
 use crate::store::listing::ListParams;
 use crate::store::users::User;
 
@@ -171,6 +171,8 @@ impl ResourceKind for Users {
         if !cx.caller.is_self_or_admin(id) {
             return Err(Error::forbidden("Only the user and admins delete a user"));
         }
+        // The sessions' rows go with the user; their tokens go on the revocation list first.
+        revoke::end_all_sessions(cx.state, id, None).await?;
         cx.state.store.delete_user(id).await?;
         cx.state.directory_changed();
         Ok(())

@@ -13,5 +13,8 @@ pub mod organization;
 pub mod organization_membership;
 pub mod outbox_mail;
 pub mod recovery_code;
+pub mod refresh_token;
+pub mod revocation;
+pub mod session;
 pub mod totp_factor;
 pub mod trusted_delegate;

@@ -13,6 +13,10 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::crypto::Algorithm;
 
+mod sessions;
+
+pub use sessions::SessionSettings;
+
 /// The effective settings of one Authify process.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Settings {
@@ -122,6 +126,9 @@ pub struct Settings {
     /// AUTHIFY_REQUEST_TEMPLATES_FOR_ALL: accept per-request `templates` from anyone, not only from
     /// trusted delegates (lets any caller choose what a mail says: off by default).
     pub request_templates_for_all: bool,
+    /// Refresh tokens, browser sessions and revocation (see [`SessionSettings`]).
+    #[serde(flatten)]
+    pub sessions: SessionSettings,
 }
 
 /// How the SMTP connection is secured (AUTHIFY_MAIL_TLS).
@@ -200,6 +207,7 @@ impl Default for Settings {
             lockout_threshold: 5,
             lockout_minutes: "1,5,15,60".into(),
             metrics_token: None,
+            sessions: SessionSettings::default(),
         }
     }
 }
@@ -258,6 +266,7 @@ impl Settings {
         }
         self.validate_mail()?;
         self.validate_protection()?;
+        self.sessions.validate()?;
         Ok(self)
     }
 

@@ -1,0 +1,107 @@
+//! Session settings: refresh tokens, browser sessions and the revocation list (SPEC §5). Part of
+//! [`super::Settings`] (flattened: the names are top-level `AUTHIFY_*` variables like the rest).
+
+use serde::{Deserialize, Serialize};
+
+use super::ConfigError;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionSettings {
+    /// AUTHIFY_REFRESH_IDLE_SECONDS: a refresh token not exchanged within this many seconds stops
+    /// working (default 7 days).
+    pub refresh_idle_seconds: u32,
+    /// AUTHIFY_REFRESH_ABSOLUTE_SECONDS: no session lasts longer than this after its login, however
+    /// often it is refreshed (default 30 days). Browser sessions too.
+    pub refresh_absolute_seconds: u32,
+    /// AUTHIFY_REFRESH_GRACE_SECONDS: an already exchanged refresh token presented again within this
+    /// many seconds gets the same new pair (a concurrent refresh); later it revokes the whole
+    /// session as a stolen token would (default 5; 0 = no grace).
+    pub refresh_grace_seconds: u32,
+    /// AUTHIFY_SESSION_IDLE_SECONDS: a browser session not used for this many seconds ends
+    /// (default 7 days).
+    pub session_idle_seconds: u32,
+    /// AUTHIFY_COOKIE_SECURE: mark the `identity` cookie `Secure` (default true; turn off only for
+    /// local http).
+    pub cookie_secure: bool,
+    /// AUTHIFY_SESSION_ORIGINS: comma-separated origins (`https://app.example.com`) whose pages may
+    /// send unsafe cookie-authenticated requests (default: the origin of AUTHIFY_PUBLIC_URL). Other
+    /// unsafe requests authenticated by the cookie need an `X-Requested-With` header.
+    pub session_origins: Option<String>,
+    /// AUTHIFY_REVOCATION_POLL_MS: how often this instance reads revocations made by other instances
+    /// sharing the database (milliseconds; default 1000).
+    pub revocation_poll_ms: u64,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            refresh_idle_seconds: 7 * 24 * 3600,
+            refresh_absolute_seconds: 30 * 24 * 3600,
+            refresh_grace_seconds: 5,
+            session_idle_seconds: 7 * 24 * 3600,
+            cookie_secure: true,
+            session_origins: None,
+            revocation_poll_ms: 1000,
+        }
+    }
+}
+
+impl SessionSettings {
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        for (name, value) in [
+            ("AUTHIFY_REFRESH_IDLE_SECONDS", self.refresh_idle_seconds),
+            ("AUTHIFY_REFRESH_ABSOLUTE_SECONDS", self.refresh_absolute_seconds),
+            ("AUTHIFY_SESSION_IDLE_SECONDS", self.session_idle_seconds),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::new(name, "must be at least 1 second"));
+            }
+        }
+        if self.revocation_poll_ms == 0 {
+            return Err(ConfigError::new("AUTHIFY_REVOCATION_POLL_MS", "must be at least 1"));
+        }
+        if let Some(origins) = &self.session_origins
+            && let Some(bad) = split(origins).find(|o| !(o.starts_with("http://") || o.starts_with("https://")))
+        {
+            return Err(ConfigError::new("AUTHIFY_SESSION_ORIGINS", format!("{bad} is not an http(s) origin")));
+        }
+        Ok(())
+    }
+
+    /// The origins allowed to send unsafe cookie-authenticated requests, without trailing slashes.
+    pub fn allowed_origins(&self, public_url: &str) -> Vec<String> {
+        match &self.session_origins {
+            Some(origins) => split(origins).map(|o| o.trim_end_matches('/').to_owned()).collect(),
+            None => vec![origin_of(public_url)],
+        }
+    }
+}
+
+fn split(list: &str) -> impl Iterator<Item = &str> {
+    list.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin_of(url: &str) -> String {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find('/') {
+        Some(slash) => url[..after_scheme + slash].to_owned(),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_public_url_gives_the_default_origin() {
+        let settings = SessionSettings::default();
+        assert_eq!(settings.allowed_origins("https://auth.example.com/base"), vec!["https://auth.example.com"]);
+        let listed = SessionSettings { session_origins: Some("https://a.example, http://b:8080/".into()), ..settings };
+        assert_eq!(listed.allowed_origins("http://x"), vec!["https://a.example", "http://b:8080"]);
+        assert!(listed.validate().is_ok());
+        let bad = SessionSettings { session_origins: Some("a.example".into()), ..SessionSettings::default() };
+        assert!(bad.validate().unwrap_err().to_string().starts_with("AUTHIFY_SESSION_ORIGINS"));
+    }
+}

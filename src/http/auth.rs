@@ -1,0 +1,76 @@
+//! Reading a request's credentials: a Bearer token, trusted-delegate headers, or the `identity`
+//! session cookie. An unsafe request (POST, PATCH, DELETE, …) that only the cookie authenticates
+//! must come from an allowed page: a matching `Origin`, or (from clients that send no `Origin`)
+//! an `X-Requested-With` header, which a cross-site form cannot set. Otherwise 403.
+
+use poem::Request;
+use poem::http::HeaderMap;
+
+use crate::error::Error;
+use crate::service::access::Credentials;
+use crate::service::browser_session::COOKIE_NAME;
+use crate::state::AppState;
+
+/// The credentials a request carries, with the cross-site rule applied to the cookie.
+pub fn credentials<'r>(state: &AppState, req: &'r Request) -> Result<Credentials<'r>, Error> {
+    let headers = req.headers();
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let mut credentials = Credentials {
+        bearer: header("authorization").and_then(|v| v.strip_prefix("Bearer ").map(str::trim)),
+        delegate_access: header("x-authify-access"),
+        delegate_secret: header("x-authify-secret"),
+        on_behalf_of: header("x-authify-on-behalf-of"),
+        session_cookie: None,
+    };
+    if credentials.bearer.is_none() && credentials.delegate_access.is_none() {
+        credentials.session_cookie = session_cookie(headers);
+        if credentials.session_cookie.is_some() && !req.method().is_safe() {
+            check_same_origin(state, headers)?;
+        }
+    }
+    Ok(credentials)
+}
+
+/// The value of the `identity` cookie, if the request has one.
+pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all("cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| value.trim_matches('"'))
+        .filter(|value| !value.is_empty())
+}
+
+/// The cross-site rule for unsafe cookie-authenticated requests (see the module documentation).
+pub fn check_same_origin(state: &AppState, headers: &HeaderMap) -> Result<(), Error> {
+    match headers.get("origin").and_then(|v| v.to_str().ok()) {
+        Some(origin) => {
+            let allowed = state.settings.sessions.allowed_origins(&state.settings.public_url);
+            if allowed.iter().any(|a| a.eq_ignore_ascii_case(origin.trim_end_matches('/'))) {
+                Ok(())
+            } else {
+                Err(Error::CrossSiteRequest)
+            }
+        }
+        None if headers.contains_key("x-requested-with") => Ok(()),
+        None => Err(Error::CrossSiteRequest),
+    }
+}
+
+/// The `Set-Cookie` value that stores a browser session's secret.
+pub fn session_cookie_header(state: &AppState, secret: &str) -> String {
+    let max_age = state.settings.sessions.session_idle_seconds;
+    format!("{COOKIE_NAME}={secret}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{}", secure(state))
+}
+
+/// The `Set-Cookie` value that removes the cookie.
+pub fn clear_session_cookie_header(state: &AppState) -> String {
+    format!("{COOKIE_NAME}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{}", secure(state))
+}
+
+fn secure(state: &AppState) -> &'static str {
+    if state.settings.sessions.cookie_secure { "; Secure" } else { "" }
+}

@@ -1,0 +1,126 @@
+//! Browser sessions (`POST /session`, `DELETE /session`) and the caller's password
+//! (`POST /me/password`).
+
+use poem::Request;
+use poem::web::Data;
+use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+use serde::Deserialize;
+
+use super::auth;
+use super::errors::PlainError;
+use super::json_body::JsonBody;
+use super::rate_limit::ClientIp;
+use crate::error::Error;
+use crate::service::login::PasswordAttempt;
+use crate::service::{access, browser_session, change_password};
+use crate::state::AppState;
+
+#[derive(Tags)]
+enum SessionTags {
+    /// Browser sessions held in an HttpOnly cookie, and the caller's own password.
+    Sessions,
+}
+
+/// A password login for a browser: the same checks as `/jwt/token` (rate limits, lockout, second
+/// factor).
+#[derive(Debug, Default, Object, Deserialize)]
+#[serde(default)]
+struct SessionRequest {
+    email: Option<String>,
+    #[oai(write_only)]
+    password: Option<String>,
+    /// The account's current TOTP code, when it has a second factor.
+    #[oai(write_only)]
+    totp_code: Option<String>,
+    /// A one-time recovery code instead of `totp_code`.
+    #[oai(write_only)]
+    recovery_code: Option<String>,
+}
+
+#[derive(ApiResponse)]
+enum SessionResponse {
+    /// Signed in (POST) or signed out (DELETE); `Set-Cookie` sets or clears the `identity` cookie.
+    #[oai(status = 204)]
+    Done(#[oai(header = "Set-Cookie")] String),
+}
+
+/// A new password, proven with the current one.
+#[derive(Debug, Default, Object, Deserialize)]
+#[serde(default)]
+struct PasswordChange {
+    #[oai(write_only)]
+    current_password: Option<String>,
+    /// 8 to 1024 characters.
+    #[oai(write_only)]
+    new_password: Option<String>,
+}
+
+#[derive(ApiResponse)]
+enum PasswordChanged {
+    /// The password is changed; every other session of the user has ended.
+    #[oai(status = 204)]
+    Done,
+}
+
+pub struct SessionApi;
+
+#[OpenApi(tag = "SessionTags::Sessions")]
+impl SessionApi {
+    /// Signs a browser in: 204 with an `identity` cookie (HttpOnly, SameSite=Lax, Secure unless
+    /// AUTHIFY_COOKIE_SECURE=false, Path=/) that authenticates every route a Bearer token does.
+    /// The session ends after AUTHIFY_SESSION_IDLE_SECONDS without use. Unsafe requests that only
+    /// the cookie authenticates need an allowed `Origin` (AUTHIFY_SESSION_ORIGINS) or, without an
+    /// `Origin`, an `X-Requested-With` header. Failures answer like `/jwt/token`.
+    #[oai(path = "/session", method = "post")]
+    async fn sign_in(
+        &self,
+        state: Data<&AppState>,
+        client_ip: ClientIp,
+        body: JsonBody<SessionRequest>,
+    ) -> Result<SessionResponse, PlainError> {
+        let request = body.0;
+        let (Some(email), Some(password)) = (request.email, request.password) else {
+            return Err(Error::InvalidCredentials.into());
+        };
+        let attempt = PasswordAttempt {
+            email: &email,
+            password: &password,
+            totp_code: request.totp_code.as_deref(),
+            recovery_code: request.recovery_code.as_deref(),
+            client_ip: client_ip.0,
+        };
+        let signed_in = browser_session::sign_in(&state, &attempt).await?;
+        Ok(SessionResponse::Done(auth::session_cookie_header(&state, &signed_in.secret)))
+    }
+
+    /// Signs the browser out: its session ends at once and the cookie is cleared (204 also
+    /// without a cookie). Subject to the same cross-site rule as other unsafe requests.
+    #[oai(path = "/session", method = "delete")]
+    async fn sign_out(&self, state: Data<&AppState>, req: &Request) -> Result<SessionResponse, PlainError> {
+        if let Some(secret) = auth::session_cookie(req.headers()) {
+            auth::check_same_origin(&state, req.headers())?;
+            browser_session::sign_out(&state, secret).await?;
+        }
+        Ok(SessionResponse::Done(auth::clear_session_cookie_header(&state)))
+    }
+
+    /// Changes the caller's password (Bearer token or session cookie): the current password must
+    /// be right (wrong answers count towards the account's lockout), the new one 8 to 1024
+    /// characters. Every other session of the user ends; the caller's own stays.
+    #[oai(path = "/me/password", method = "post")]
+    async fn change_password(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        body: JsonBody<PasswordChange>,
+    ) -> Result<PasswordChanged, PlainError> {
+        let caller = access::authenticate(&state, &auth::credentials(&state, req)?).await?;
+        let user = caller.require_user()?;
+        let request = body.0;
+        let current =
+            request.current_password.ok_or_else(|| Error::BadRequest("current_password is required".into()))?;
+        let new = request.new_password.ok_or_else(|| Error::BadRequest("new_password is required".into()))?;
+        change_password::change_password(&state, user, caller.session_id, &current, &new).await?;
+        Ok(PasswordChanged::Done)
+    }
+}

@@ -1,0 +1,78 @@
+//! Browser sessions: `POST /session` checks a password login like `/jwt/token` and answers an
+//! `identity` cookie holding a 256-bit secret; the server keeps only its SHA-256 in a session row.
+//! The cookie authenticates every route a Bearer token does, until `DELETE /session`, the user's
+//! sessions being ended, AUTHIFY_SESSION_IDLE_SECONDS without use, or the absolute lifetime.
+
+use super::audit::{self, Actor, AuditEvent};
+use super::login::{PasswordAttempt, check_password};
+use super::refresh::live_user;
+use super::request_context;
+use super::revoke;
+use crate::crypto::secret;
+use crate::error::Error;
+use crate::state::AppState;
+use crate::store::sessions::{KIND_BROWSER, NewSession, Session};
+use crate::store::users::User;
+
+/// The cookie's name.
+pub const COOKIE_NAME: &str = "identity";
+/// A session's last use is written at most this often (seconds): idle expiry is coarse, reads are cheap.
+const TOUCH_EVERY: i64 = 60;
+
+/// A new browser session and the secret that goes into the cookie.
+pub struct SignedIn {
+    pub secret: String,
+    pub session: Session,
+}
+
+/// Checks the login (rate limit, lockout, password, second factor: audited as any password login)
+/// and opens a session.
+pub async fn sign_in(state: &AppState, attempt: &PasswordAttempt<'_>) -> Result<SignedIn, Error> {
+    let user = check_password(state, attempt).await?;
+    let now = state.now();
+    let secret = secret::random_hex(32);
+    let new = NewSession {
+        user_id: user.id,
+        kind: KIND_BROWSER,
+        secret_hash: Some(&secret::hash_secret(&secret)),
+        now,
+        expires_at: now + i64::from(state.settings.sessions.refresh_absolute_seconds),
+        client_ip: request_context::current().and_then(|c| c.client_ip).map(|ip| ip.to_string()),
+        actor: None,
+    };
+    let session = state.store.create_session(new, None).await?;
+    Ok(SignedIn { secret, session })
+}
+
+/// The user and session a cookie secret stands for; anything else is [`Error::Unauthenticated`].
+pub async fn authenticate(state: &AppState, cookie_secret: &str) -> Result<(User, Session), Error> {
+    let session = find(state, cookie_secret).await?.ok_or(Error::Unauthenticated)?;
+    let now = state.now();
+    let idle = i64::from(state.settings.sessions.session_idle_seconds);
+    if session.revoked_at.is_some() || session.expires_at <= now || session.last_used_at + idle <= now {
+        return Err(Error::Unauthenticated);
+    }
+    let user = live_user(state, &session).await?;
+    if now - session.last_used_at >= TOUCH_EVERY {
+        state.store.touch_session(session.id, now).await?;
+    }
+    Ok((user, session))
+}
+
+/// Ends the cookie's session, if it names one.
+pub async fn sign_out(state: &AppState, cookie_secret: &str) -> Result<(), Error> {
+    let Some(session) = find(state, cookie_secret).await? else { return Ok(()) };
+    revoke::end_sessions(state, &[session.id]).await?;
+    let event = AuditEvent::new(Actor::User(session.user_id), "session.logout")
+        .target(format!("users:{}", session.user_id))
+        .detail(serde_json::json!({"session": session.id, "by": "cookie"}));
+    audit::record(state, event).await;
+    Ok(())
+}
+
+async fn find(state: &AppState, cookie_secret: &str) -> Result<Option<Session>, Error> {
+    if cookie_secret.len() != 64 {
+        return Ok(None);
+    }
+    Ok(state.store.browser_session(&secret::hash_secret(cookie_secret)).await?)
+}

@@ -1,0 +1,49 @@
+//! `POST /me/password`: a signed-in user replaces the password, proving the current one. The
+//! check counts towards the account's lockout like a login (a stolen token must not become a way
+//! to guess the password), and every other session of the user ends.
+
+use super::audit::{self, Actor, AuditEvent};
+use super::lockout::{self, Outcome};
+use super::revoke;
+use crate::domain::{InvalidValue, Password};
+use crate::error::Error;
+use crate::state::AppState;
+use crate::store::users::User;
+
+/// Changes `user`'s password; `current_session` (the caller's own) stays signed in.
+pub async fn change_password(
+    state: &AppState,
+    user: &User,
+    current_session: Option<i64>,
+    current_password: &str,
+    new_password: &str,
+) -> Result<(), Error> {
+    let new_password = Password::parse(new_password).map_err(|e| InvalidValue::new("new_password", e.problem))?;
+    let account = lockout::account_key(&user.email);
+    lockout::reserve(state, &account).await?;
+    let correct = match state.hasher.verify(current_password, user.password_digest.as_deref()).await {
+        Ok(correct) => correct,
+        Err(err) => {
+            lockout::settle(state, &account, Outcome::Neutral).await?;
+            return Err(err.into());
+        }
+    };
+    lockout::settle(state, &account, if correct { Outcome::Success } else { Outcome::Failure }).await?;
+    let event = AuditEvent::new(Actor::User(user.id), "users.password-change").target(format!("users:{}", user.id));
+    if !correct {
+        let detail = serde_json::json!({"outcome": "failure", "reason": "wrong current password"});
+        audit::record(state, event.detail(detail)).await;
+        return Err(InvalidValue::new("current_password", "is not the account's current password").into());
+    }
+    let digest = state.hasher.hash(new_password.expose()).await?;
+    let now = state.now();
+    if let Some(session) = current_session {
+        state.store.confirm_session_password(session, now).await?;
+    }
+    state.store.change_password(user.id, &digest, now).await?.ok_or(Error::NotFound)?;
+    state.directory_changed();
+    let ended = revoke::end_all_sessions(state, user.id, current_session).await?;
+    let detail = serde_json::json!({"outcome": "success", "sessions_ended": ended});
+    audit::record(state, event.detail(detail)).await;
+    Ok(())
+}

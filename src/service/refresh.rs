@@ -1,0 +1,155 @@
+//! Refresh sessions: an interactive login at `/jwt/token` opens a session and answers a JWT with
+//! a refresh token; `POST /jwt/refresh` exchanges the refresh token for a new pair (rotation).
+//!
+//! Refresh tokens are `authify_rt_` + 256 random bits, stored as SHA-256. An exchanged token that
+//! comes back is either a concurrent refresh (within AUTHIFY_REFRESH_GRACE_SECONDS it gets the same
+//! new pair, kept sealed on the old row) or a stolen copy: then the whole session ends.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::audit::{self, Actor, AuditEvent};
+use super::issue_token::{TokenSubject, scopes_of, sign_token};
+use super::request_context;
+use super::revoke;
+use crate::crypto::secret;
+use crate::error::Error;
+use crate::state::AppState;
+use crate::store::sessions::{KIND_REFRESH, NewSession, RefreshToken, Rotation, Session};
+use crate::store::users::User;
+
+/// The prefix of refresh tokens, so secret scanners and people can tell them apart.
+pub const REFRESH_TOKEN_PREFIX: &str = "authify_rt_";
+
+/// What an interactive login or a refresh answers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenPair {
+    pub jwt: String,
+    pub refresh_token: String,
+    /// Seconds until the JWT expires.
+    pub expires_in: i64,
+}
+
+/// Opens a session for `user` and signs its first token; `actor` is the delegate acting for the
+/// user (`delegate:<name>`), carried into every token of the session.
+pub async fn start_session(
+    state: &AppState,
+    user: &User,
+    actor: Option<&str>,
+    inject: Option<Map<String, Value>>,
+) -> Result<TokenPair, Error> {
+    let now = state.now();
+    let refresh_token = new_refresh_token();
+    let new = NewSession {
+        user_id: user.id,
+        kind: KIND_REFRESH,
+        secret_hash: None,
+        now,
+        expires_at: now + i64::from(state.settings.sessions.refresh_absolute_seconds),
+        client_ip: request_context::current().and_then(|c| c.client_ip).map(|ip| ip.to_string()),
+        actor: actor.map(str::to_owned),
+    };
+    let session = state.store.create_session(new, Some(&secret::hash_secret(&refresh_token))).await?;
+    sign_pair(state, user, &session, refresh_token, inject).await
+}
+
+/// Exchanges a refresh token for a new pair (see the module documentation).
+#[tracing::instrument(skip_all)]
+pub async fn refresh(
+    state: &AppState,
+    presented: &str,
+    inject: Option<Map<String, Value>>,
+) -> Result<TokenPair, Error> {
+    let now = state.now();
+    if !presented.starts_with(REFRESH_TOKEN_PREFIX) || presented.len() > 128 {
+        return Err(Error::InvalidRefreshToken);
+    }
+    let (token, session) =
+        state.store.refresh_token(&secret::hash_secret(presented)).await?.ok_or(Error::InvalidRefreshToken)?;
+    if session.kind != KIND_REFRESH || session.revoked_at.is_some() || session.expires_at <= now {
+        return Err(Error::InvalidRefreshToken);
+    }
+    if token.used_at.is_some() {
+        return replayed(state, &token, &session, now).await;
+    }
+    if token.issued_at + i64::from(state.settings.sessions.refresh_idle_seconds) <= now {
+        return Err(Error::InvalidRefreshToken);
+    }
+    let user = live_user(state, &session).await.map_err(|_| Error::InvalidRefreshToken)?;
+    let successor = new_refresh_token();
+    let pair = sign_pair(state, &user, &session, successor.clone(), inject).await?;
+    let sealed = seal_pair(state, &token, &pair)?;
+    match state.store.rotate_refresh_token(&token, &secret::hash_secret(&successor), &sealed, now).await? {
+        Rotation::Rotated => Ok(pair),
+        Rotation::AlreadyUsed(current) => replayed(state, &current, &session, now).await,
+    }
+}
+
+/// The session's user, if the session may still be used: the user exists, is not disabled, and
+/// has not changed the password since the session last proved it.
+pub async fn live_user(state: &AppState, session: &Session) -> Result<User, Error> {
+    let user = state.store.user_by_id(session.user_id).await?.ok_or(Error::Unauthenticated)?;
+    if user.disabled || user.password_changed_at > session.password_checked_at {
+        return Err(Error::Unauthenticated);
+    }
+    Ok(user)
+}
+
+/// An already exchanged token: within the grace window, the pair it was exchanged for; after it,
+/// the session ends (whoever holds the newer token loses it too: it may be the thief).
+async fn replayed(state: &AppState, token: &RefreshToken, session: &Session, now: i64) -> Result<TokenPair, Error> {
+    let used_at = token.used_at.unwrap_or(now);
+    if now - used_at <= i64::from(state.settings.sessions.refresh_grace_seconds) {
+        // A concurrent refresh: the same pair, never an ended session. A pair that cannot be opened
+        // was sealed by an instance with another AUTHIFY_TOTP_KEY_PATH key (see README).
+        return match token.successor.as_deref().and_then(|sealed| open_pair(state, token, sealed)) {
+            Some(pair) => Ok(pair),
+            None => {
+                tracing::warn!(session = session.id, "a concurrent refresh's pair cannot be opened with this key");
+                Err(Error::InvalidRefreshToken)
+            }
+        };
+    }
+    revoke::end_sessions(state, &[session.id]).await?;
+    let event = AuditEvent::new(Actor::User(session.user_id), "session.refresh-reuse")
+        .target(format!("users:{}", session.user_id))
+        .detail(serde_json::json!({"session": session.id, "reused_after_seconds": now - used_at}));
+    audit::record(state, event).await;
+    tracing::warn!(session = session.id, user_id = session.user_id, "a used refresh token came back: session revoked");
+    Err(Error::InvalidRefreshToken)
+}
+
+async fn sign_pair(
+    state: &AppState,
+    user: &User,
+    session: &Session,
+    refresh_token: String,
+    inject: Option<Map<String, Value>>,
+) -> Result<TokenPair, Error> {
+    let organizations = state.store.organization_claims(user.id).await?;
+    let scopes = scopes_of(user);
+    let subject = TokenSubject {
+        user,
+        organizations: &organizations,
+        scopes: &scopes,
+        actor: session.actor.as_deref(),
+        session: Some(session.id),
+    };
+    let issued = sign_token(state, &subject, inject)?;
+    Ok(TokenPair { jwt: issued.jwt, refresh_token, expires_in: issued.expires_in })
+}
+
+fn new_refresh_token() -> String {
+    format!("{REFRESH_TOKEN_PREFIX}{}", secret::random_hex(32))
+}
+
+/// The successor pair, encrypted and bound to the row it is stored on.
+fn seal_pair(state: &AppState, token: &RefreshToken, pair: &TokenPair) -> Result<String, Error> {
+    let plain = serde_json::to_vec(pair).map_err(Error::internal)?;
+    state.sealing.seal(&plain, token.token_hash.as_bytes()).map_err(Error::internal)
+}
+
+fn open_pair(state: &AppState, token: &RefreshToken, sealed: &str) -> Option<TokenPair> {
+    let plain = state.sealing.open(sealed, token.token_hash.as_bytes()).ok()?;
+    serde_json::from_slice(&plain).ok()
+}

@@ -1,0 +1,132 @@
+//! The revocation list: revoked token ids (`jti`) and sessions (`sid`), held in memory so checking
+//! a token costs one hash lookup however many revocations there are, and kept in step with the
+//! `revocations` table that every instance writes. Revocations made here apply at once; those of
+//! other instances within AUTHIFY_REVOCATION_POLL_MS.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use crate::state::AppState;
+use crate::store::revocations::{KIND_JTI, KIND_SID, POLL_BATCH, Revocation};
+use crate::store::{Store, StoreError};
+
+/// Ids below the highest one seen that each poll reads again: a revocation whose transaction
+/// committed after a later one's is still picked up.
+const RESCAN_IDS: i64 = 64;
+/// How often expired entries are dropped from memory and from the database, and ended sessions
+/// deleted (seconds).
+const PRUNE_EVERY: i64 = 60;
+/// How long ended sessions are kept before they are deleted (seconds).
+const KEEP_ENDED_SESSIONS: i64 = 24 * 3600;
+
+#[derive(Default)]
+pub struct RevocationList {
+    entries: RwLock<Entries>,
+}
+
+#[derive(Default)]
+struct Entries {
+    /// `jti` → until when it matters (Unix seconds).
+    jtis: HashMap<String, i64>,
+    /// session id → until when it matters.
+    sids: HashMap<i64, i64>,
+    /// The highest `revocations.id` read.
+    last_id: i64,
+}
+
+impl RevocationList {
+    /// Whether a token with this `jti` or issued for this session was revoked.
+    pub fn is_revoked(&self, jti: Option<&str>, sid: Option<i64>) -> bool {
+        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        jti.is_some_and(|jti| entries.jtis.contains_key(jti)) || sid.is_some_and(|sid| entries.sids.contains_key(&sid))
+    }
+
+    pub fn revoke_jti(&self, jti: &str, until: i64) {
+        self.write().jtis.insert(jti.to_owned(), until);
+    }
+
+    pub fn revoke_sid(&self, sid: i64, until: i64) {
+        self.write().sids.insert(sid, until);
+    }
+
+    /// How many revocations are held.
+    pub fn len(&self) -> usize {
+        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        entries.jtis.len() + entries.sids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Entries> {
+        self.entries.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn absorb(&self, rows: &[Revocation]) {
+        let mut entries = self.write();
+        for row in rows {
+            entries.last_id = entries.last_id.max(row.id);
+            match row.kind.as_str() {
+                KIND_JTI => {
+                    entries.jtis.insert(row.value.clone(), row.expires_at);
+                }
+                KIND_SID => {
+                    if let Ok(sid) = row.value.parse() {
+                        entries.sids.insert(sid, row.expires_at);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn prune(&self, now: i64) {
+        let mut entries = self.write();
+        entries.jtis.retain(|_, until| *until > now);
+        entries.sids.retain(|_, until| *until > now);
+    }
+
+    /// Reads the revocations recorded since the last poll (by any instance).
+    pub async fn poll(&self, store: &Store, now: i64) -> Result<(), StoreError> {
+        let mut after = (self.entries.read().unwrap_or_else(|e| e.into_inner()).last_id - RESCAN_IDS).max(0);
+        loop {
+            let rows = store.revocations_after(after, now).await?;
+            self.absorb(&rows);
+            match rows.last() {
+                Some(last) if rows.len() as u64 == POLL_BATCH => after = last.id,
+                _ => return Ok(()),
+            }
+        }
+    }
+}
+
+/// Polls the revocation table until `stop` fires, and prunes what no longer matters.
+pub async fn run_poller(state: AppState, mut stop: oneshot::Receiver<()>) {
+    let period = Duration::from_millis(state.settings.sessions.revocation_poll_ms);
+    let mut pruned_at = i64::MIN;
+    loop {
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = tokio::time::sleep(period) => {}
+        }
+        let now = state.now();
+        if let Err(err) = state.revocations.poll(&state.store, now).await {
+            tracing::warn!(error = %err, "could not read the revocation list");
+        }
+        if now - pruned_at >= PRUNE_EVERY {
+            pruned_at = now;
+            state.revocations.prune(now);
+            let pruned = async {
+                state.store.prune_revocations(now).await?;
+                state.store.prune_sessions(now, KEEP_ENDED_SESSIONS).await
+            };
+            if let Err(err) = pruned.await {
+                tracing::warn!(error = %err, "could not prune revocations and ended sessions");
+            }
+        }
+    }
+}
