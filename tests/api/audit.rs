@@ -93,7 +93,7 @@ async fn delegate_authentication_and_impersonation_by_email_and_by_id_are_audite
     let path = format!("/users/{}", user.id);
     assert_eq!(app.api_get(&path, &as_jo("jo@example.com".into())).await.status, 200);
     assert_eq!(app.api_get(&path, &as_jo(user.id.to_string())).await.status, 200);
-    assert_eq!(app.api_get(&path, &as_jo("ghost@example.com".into())).await.status, 401);
+    assert_eq!(app.api_get(&path, &as_jo("ghost@example.com".into())).await.status, 404);
     let wrong = As::Delegate { access: access.clone(), secret: "authify_ds_wrong".into(), on_behalf_of: None };
     assert_eq!(app.api_get(&path, &wrong).await.status, 401);
 
@@ -107,6 +107,7 @@ async fn delegate_authentication_and_impersonation_by_email_and_by_id_are_audite
     assert_eq!(impersonations[1]["target"], format!("users:{}", user.id));
     assert_eq!(impersonations[2]["target"], Value::Null);
     assert_eq!(impersonations[2]["details"]["outcome"], "failure");
+    assert_eq!(impersonations[2]["details"]["reason"], "Not found");
 
     let authentications = events(&app, &admin, "filter[action]=delegate.authenticate&sort=id").await;
     assert_eq!(authentications.len(), 4, "{authentications:#?}");
