@@ -127,17 +127,21 @@ pub async fn authenticate(state: &AppState, credentials: &Credentials<'_>) -> Re
 }
 
 /// The user a delegate acts for (`X-Authify-On-Behalf-Of`: an email or an id); every attempt is
-/// audited (`delegate.impersonate`).
+/// audited (`delegate.impersonate`). The delegate has already proven its secret, so it is told
+/// what went wrong: an unknown user is [`Error::NotFound`] (404), a disabled one
+/// [`Error::AccountDisabled`] (403); neither is a credential problem (401).
 async fn impersonate(state: &AppState, delegate: &Delegate, who: &str) -> Result<User, Error> {
-    let user = user_by_email_or_id(state, who).await?;
-    let result = match user {
-        Some(user) if !user.disabled => Ok(user),
-        _ => Err(Error::Unauthenticated),
-    };
+    let found = user_by_email_or_id(state, who).await;
     let mut event = AuditEvent::new(Actor::Delegate(delegate.name.clone()), "delegate.impersonate");
-    if let Ok(user) = &result {
+    if let Ok(Some(user)) = &found {
         event = event.target(format!("users:{}", user.id));
     }
+    let result = match found {
+        Ok(Some(user)) if user.disabled => Err(Error::AccountDisabled),
+        Ok(Some(user)) => Ok(user),
+        Ok(None) => Err(Error::NotFound),
+        Err(err) => Err(err),
+    };
     let mut detail = audit::outcome(&result);
     detail["on_behalf_of"] = who.chars().take(254).collect::<String>().into();
     audit::record(state, event.detail(detail)).await;

@@ -38,9 +38,9 @@ async fn delegate_and_user_commands_are_audited_as_cli() {
     );
     let jo = app.state.store.user_by_email("jo@example.com").await.expect("read").expect("jo");
     assert!(cli[1..5].iter().all(|e| e["target"] == format!("users:{}", jo.id)));
-    assert_eq!(cli[0]["detail"], json!({"attributes": {"name": "portal", "description": null}}));
+    assert_eq!(cli[0]["details"], json!({"attributes": {"name": "portal", "description": null}}));
     assert_eq!(cli[0]["target"], cli[5]["target"]);
-    assert!(cli.iter().all(|e| e["client-ip"].is_null() && e["request-id"].is_null()));
+    assert!(cli.iter().all(|e| e["ip"].is_null() && e["request-id"].is_null()));
 }
 
 #[tokio::test]
@@ -59,5 +59,5 @@ async fn key_generation_is_audited_at_first_start_and_from_the_command_line() {
     let generated = events(&app, &admin, "filter[action]=keys.generate").await;
     assert_eq!(generated.len(), 2);
     assert_eq!(generated[0]["actor"], "cli:ops");
-    assert_eq!(generated[0]["detail"]["algorithm"], "ES256");
+    assert_eq!(generated[0]["details"]["algorithm"], "ES256");
 }

@@ -7,6 +7,7 @@ mod audit_cli;
 mod cli;
 mod cli_delegates;
 mod credentials;
+mod delegate_on_behalf_of;
 mod delegates;
 mod discovery;
 mod health;

@@ -23,12 +23,11 @@ const ATTRIBUTES: &[AttrDef] = &[
     AttrDef::read_only("action", AttrType::String, "What happened, for example login.password or user.disable."),
     AttrDef::read_only("target", AttrType::String, "What it happened to, for example user:17 (may be null).")
         .optional(),
-    AttrDef::read_only("detail", AttrType::Object, "A small JSON object with the particulars (never secrets).")
-        .optional(),
-    AttrDef::read_only("client-ip", AttrType::String, "The client's address, for events caused by a request.")
+    AttrDef::read_only("ip", AttrType::String, "The client's address, for events caused by a request.").optional(),
+    AttrDef::read_only("at", AttrType::DateTime, "When it happened."),
+    AttrDef::read_only("details", AttrType::Object, "A small JSON object with the particulars (never secrets).")
         .optional(),
     AttrDef::read_only("request-id", AttrType::String, "The X-Request-Id of the request that caused it.").optional(),
-    AttrDef::read_only("occurred-at", AttrType::DateTime, "When it happened."),
 ];
 
 const FILTERS: &[FilterDef] = &[
@@ -42,16 +41,16 @@ const FILTERS: &[FilterDef] = &[
 
 fn render(event: &StoredAuditEvent) -> ResourceObject {
     // Stored as JSON text; anything else (never written by this service) is shown as a string.
-    let detail =
+    let details =
         event.detail.as_deref().map(|d| serde_json::from_str::<serde_json::Value>(d).unwrap_or_else(|_| d.into()));
     ResourceObject::new("audit-events", event.id, &[])
         .attr("actor", event.actor.clone())
         .attr("action", event.action.clone())
         .attr("target", event.target.clone())
-        .attr("detail", detail)
-        .attr("client-ip", event.client_ip.clone())
+        .attr("ip", event.client_ip.clone())
+        .attr("at", rfc3339(event.occurred_at))
+        .attr("details", details)
         .attr("request-id", event.request_id.clone())
-        .attr("occurred-at", rfc3339(event.occurred_at))
 }
 
 fn require_admin(cx: &Cx<'_>) -> Result<(), Error> {
@@ -80,7 +79,7 @@ impl ResourceKind for AuditEvents {
         FILTERS
     }
     fn sorts(&self) -> &'static [SortDef] {
-        &[SortDef { name: "occurred-at", column: "occurred_at" }, SortDef { name: "id", column: "id" }]
+        &[SortDef { name: "at", column: "occurred_at" }, SortDef { name: "id", column: "id" }]
     }
     fn read_only(&self) -> bool {
         true
