@@ -65,15 +65,14 @@ impl Store {
         Ok(session)
     }
 
-    /// The refresh token with this hash and its session.
+    /// The refresh token with this hash and its session (one query).
     pub async fn refresh_token(&self, hash: &str) -> Result<Option<(RefreshToken, Session)>, StoreError> {
-        let Some(token) =
-            RefreshTokens::find().filter(refresh_token::Column::TokenHash.eq(hash)).one(self.conn()).await?
-        else {
-            return Ok(None);
-        };
-        let session = Sessions::find_by_id(token.session_id).one(self.conn()).await?;
-        Ok(session.map(|session| (token, session)))
+        let found = RefreshTokens::find()
+            .filter(refresh_token::Column::TokenHash.eq(hash))
+            .find_also_related(Sessions)
+            .one(self.conn())
+            .await?;
+        Ok(found.and_then(|(token, session)| session.map(|session| (token, session))))
     }
 
     /// Exchanges an unused refresh token for `new_hash`, storing the sealed `successor` pair on the
@@ -98,12 +97,8 @@ impl Store {
             tx.rollback().await?;
             return Ok(Rotation::AlreadyUsed(current.unwrap_or_else(|| old.clone())));
         }
+        // The session's idle time is the newest token's age: no session row to update.
         insert_token(&tx, old.session_id, new_hash, now).await?;
-        Sessions::update_many()
-            .col_expr(session::Column::LastUsedAt, Expr::value(now))
-            .filter(session::Column::Id.eq(old.session_id))
-            .exec(&tx)
-            .await?;
         tx.commit().await?;
         Ok(Rotation::Rotated)
     }
@@ -121,7 +116,7 @@ impl Store {
         Ok(Sessions::find_by_id(id).one(self.conn()).await?)
     }
 
-    /// Records a use of a session (browser sessions expire after a time without use).
+    /// Records a use of a browser session (it expires after a time without use).
     pub async fn touch_session(&self, id: i64, now: i64) -> Result<(), StoreError> {
         Sessions::update_many()
             .col_expr(session::Column::LastUsedAt, Expr::value(now))

@@ -233,4 +233,17 @@ pub fn add_to_spec(spec: &mut Value) {
         "security": [{"bearer": []}],
         "responses": responses("200", Some(document(json!({"type": "array", "items": organizations})))),
     }});
+    let user = json!({"$ref": "#/components/schemas/Users"});
+    spec["paths"]["/me"] = json!({"get": {
+        "tags": ["users"], "summary": "The caller's own user document (Bearer token or session cookie)",
+        "security": [{"bearer": []}],
+        "responses": responses("200", Some(document(user))),
+    }});
+    spec["paths"]["/users/{id}/sessions"] = json!({"delete": {
+        "tags": ["users"],
+        "summary": "End every session of the user (refresh tokens, browser sessions; their JWTs are revoked). The user or an admin",
+        "security": [{"bearer": []}],
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "responses": responses("204", None),
+    }});
 }
