@@ -130,3 +130,37 @@ pub async fn run_poller(state: AppState, mut stop: oneshot::Receiver<()>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: i64, kind: &str, value: &str, expires_at: i64) -> Revocation {
+        Revocation { id, kind: kind.into(), value: value.into(), created_at: 0, expires_at }
+    }
+
+    #[test]
+    fn revoked_ids_and_sessions_are_refused_until_they_are_pruned() {
+        let list = RevocationList::default();
+        list.absorb(&[row(1, KIND_JTI, "abc", 100), row(2, KIND_SID, "7", 200), row(3, "other", "x", 300)]);
+        assert!(list.is_revoked(Some("abc"), None));
+        assert!(list.is_revoked(Some("zzz"), Some(7)));
+        assert!(!list.is_revoked(Some("zzz"), Some(8)));
+        assert!(!list.is_revoked(None, None));
+        assert_eq!(list.len(), 2);
+        list.prune(150);
+        assert!(!list.is_revoked(Some("abc"), None), "expired at 100");
+        assert!(list.is_revoked(None, Some(7)));
+        list.prune(200);
+        assert!(list.is_empty());
+    }
+
+    #[test]
+    fn the_highest_id_read_is_remembered() {
+        let list = RevocationList::default();
+        list.absorb(&[row(5, KIND_JTI, "a", 10), row(3, KIND_JTI, "b", 10)]);
+        assert_eq!(list.entries.read().expect("lock").last_id, 5);
+        list.revoke_sid(9, 10);
+        assert!(list.is_revoked(None, Some(9)), "local revocations apply at once");
+    }
+}
