@@ -27,6 +27,8 @@ mod registration_delivery;
 mod registration_email_change;
 mod registration_reset;
 mod registration_templates;
+mod sessions_refresh;
+mod sessions_support;
 mod shutdown;
 mod smtp_sink;
 mod totp;
