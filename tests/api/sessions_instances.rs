@@ -1,0 +1,92 @@
+//! Sessions across instances sharing one database: revocations reach every instance through the
+//! polled `revocations` table, rotation is claimed in the database, and expired revocations are
+//! pruned.
+
+use authify::store::entity::revocation;
+use sea_orm::{Database, EntityTrait, PaginatorTrait};
+use serde_json::json;
+
+use crate::backend_tests;
+use crate::helpers::{Backend, TestApp, spawn};
+use crate::jsonapi_client::As;
+use crate::sessions_support::{
+    assert_revoked, claims, eventually, invalid_refresh, jwt, login_pair, refresh, refresh_token, refreshed,
+    revoke_bearer, wait_until_revoked,
+};
+
+backend_tests!(
+    a_logout_on_one_instance_is_seen_by_another_within_a_few_polls,
+    ending_a_users_sessions_on_one_instance_is_seen_by_another,
+    a_token_rotated_on_one_instance_gets_the_same_pair_on_another_only_within_the_grace_window,
+    expired_revocations_are_pruned_from_the_table,
+);
+
+/// Two instances on one database, each polling the revocation table every 100 ms.
+async fn two_instances(backend: Backend) -> (TestApp, TestApp) {
+    let a = spawn(backend).settings(|s| s.sessions.revocation_poll_ms = 100).start().await;
+    let b = a.second_instance(|_| {}).await;
+    (a, b)
+}
+
+async fn a_logout_on_one_instance_is_seen_by_another_within_a_few_polls(backend: Backend) {
+    let (a, b) = two_instances(backend).await;
+    a.insert_user("pat@example.com", true, false).await;
+    let pair = login_pair(&a, "pat@example.com").await;
+    let kept = login_pair(&a, "pat@example.com").await;
+    claims(&b, jwt(&pair)).await;
+
+    assert_eq!(revoke_bearer(&a, jwt(&pair)).await, (200, json!({})));
+    assert_revoked(&a, jwt(&pair)).await;
+    wait_until_revoked(&b, jwt(&pair)).await;
+    assert_eq!(b.api_get("/users", &As::Bearer(jwt(&pair).to_owned())).await.status, 401);
+    assert_eq!(refresh(&b, refresh_token(&pair)).await, invalid_refresh());
+    claims(&b, jwt(&kept)).await;
+}
+
+async fn ending_a_users_sessions_on_one_instance_is_seen_by_another(backend: Backend) {
+    let (a, b) = two_instances(backend).await;
+    let (_, admin) = a.user_with_token("root@example.com", true).await;
+    let pat = a.insert_user("pat@example.com", true, false).await;
+    let pair = login_pair(&b, "pat@example.com").await;
+    let pair = refreshed(&b, refresh_token(&pair)).await;
+
+    let response = a.api("DELETE", &format!("/users/{}/sessions", pat.id), &admin, None).await;
+    assert_eq!(response.status, 204, "{}", response.body);
+    wait_until_revoked(&b, jwt(&pair)).await;
+    assert_eq!(refresh(&b, refresh_token(&pair)).await, invalid_refresh());
+}
+
+async fn a_token_rotated_on_one_instance_gets_the_same_pair_on_another_only_within_the_grace_window(backend: Backend) {
+    let (a, b) = two_instances(backend).await;
+    a.insert_user("pat@example.com", true, false).await;
+    let old = login_pair(&a, "pat@example.com").await;
+    let new = refreshed(&a, refresh_token(&old)).await;
+    // Each instance has its own clock; B's still reads the time of the rotation.
+    assert_eq!(refreshed(&b, refresh_token(&old)).await, new, "a concurrent refresh on another instance");
+
+    b.clock.advance(6);
+    assert_eq!(refresh(&b, refresh_token(&old)).await, invalid_refresh());
+    assert_eq!(refresh(&a, refresh_token(&new)).await, invalid_refresh(), "the whole session ended");
+    assert_revoked(&b, jwt(&new)).await;
+    wait_until_revoked(&a, jwt(&new)).await;
+}
+
+/// How many rows the `revocations` table holds.
+async fn revocation_rows(app: &TestApp) -> u64 {
+    let db = Database::connect(app.db.url.as_str()).await.expect("connect");
+    let count = revocation::Entity::find().count(&db).await.expect("count revocations");
+    db.close().await.expect("close");
+    count
+}
+
+async fn expired_revocations_are_pruned_from_the_table(backend: Backend) {
+    let app = spawn(backend).settings(|s| s.sessions.revocation_poll_ms = 100).start().await;
+    app.insert_user("pat@example.com", true, false).await;
+    let pair = login_pair(&app, "pat@example.com").await;
+    assert_eq!(revoke_bearer(&app, jwt(&pair)).await, (200, json!({})));
+    assert!(revocation_rows(&app).await >= 2, "the token and its session are listed");
+
+    app.clock.advance(15 * 60 + 1);
+    assert_eq!(app.verify_error(jwt(&pair)).await, "Signature has expired");
+    eventually("the expired revocations are pruned", || async { revocation_rows(&app).await == 0 }).await;
+}
