@@ -3,10 +3,11 @@
 //! pruned.
 
 use authify::store::entity::revocation;
-use sea_orm::{Database, EntityTrait, PaginatorTrait};
+use sea_orm::{ColumnTrait, Database, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 
 use crate::backend_tests;
+use crate::credentials::{create_key, key_login};
 use crate::helpers::{Backend, TestApp, spawn};
 use crate::jsonapi_client::As;
 use crate::sessions_support::{
@@ -19,6 +20,8 @@ backend_tests!(
     ending_a_users_sessions_on_one_instance_is_seen_by_another,
     a_token_rotated_on_one_instance_gets_the_same_pair_on_another_only_within_the_grace_window,
     expired_revocations_are_pruned_from_the_table,
+    a_revoked_token_stays_revoked_while_the_leeway_still_accepts_it,
+    an_instance_started_after_a_logout_knows_of_it_at_once,
 );
 
 /// Two instances on one database, each polling the revocation table every 100 ms.
@@ -71,12 +74,21 @@ async fn a_token_rotated_on_one_instance_gets_the_same_pair_on_another_only_with
     wait_until_revoked(&a, jwt(&new)).await;
 }
 
-/// How many rows the `revocations` table holds.
-async fn revocation_rows(app: &TestApp) -> u64 {
+/// How many rows the `revocations` table holds, and how many of them have this `value`.
+async fn revocation_rows_with(app: &TestApp, value: &str) -> (u64, u64) {
     let db = Database::connect(app.db.url.as_str()).await.expect("connect");
     let count = revocation::Entity::find().count(&db).await.expect("count revocations");
+    let with = revocation::Entity::find()
+        .filter(revocation::Column::Value.eq(value))
+        .count(&db)
+        .await
+        .expect("count revocations");
     db.close().await.expect("close");
-    count
+    (count, with)
+}
+
+async fn revocation_rows(app: &TestApp) -> u64 {
+    revocation_rows_with(app, "").await.0
 }
 
 async fn expired_revocations_are_pruned_from_the_table(backend: Backend) {
@@ -89,4 +101,39 @@ async fn expired_revocations_are_pruned_from_the_table(backend: Backend) {
     app.clock.advance(15 * 60 + 1);
     assert_eq!(app.verify_error(jwt(&pair)).await, "Signature has expired");
     eventually("the expired revocations are pruned", || async { revocation_rows(&app).await == 0 }).await;
+}
+
+async fn a_revoked_token_stays_revoked_while_the_leeway_still_accepts_it(backend: Backend) {
+    let app = spawn(backend)
+        .settings(|s| {
+            s.sessions.revocation_poll_ms = 100;
+            s.jwt_leeway = 120;
+        })
+        .start()
+        .await;
+    let user = app.insert_user("pat@example.com", true, false).await;
+    let key = create_key(&app, &user, None, None).await;
+    let token = key_login(&app, &key.key.access_key, &key.secret).await.1["jwt"].as_str().expect("jwt").to_owned();
+    assert_eq!(revoke_bearer(&app, &token).await, (200, json!({})));
+
+    // Just past `exp`: the leeway still accepts the signature, so the revocation must hold. A marker
+    // entry that expires now shows when the poller has pruned.
+    app.clock.advance(15 * 60 + 1);
+    let marker = [("jti", "prune-marker".to_owned(), app.clock_now())];
+    app.state.store.insert_revocations(&marker, app.clock_now()).await.expect("insert the marker");
+    eventually("the poller prunes", || async { revocation_rows_with(&app, "prune-marker").await.1 == 0 }).await;
+    assert_revoked(&app, &token).await;
+    assert_eq!(app.api_get("/users", &As::Bearer(token.clone())).await.status, 401);
+
+    app.clock.advance(120);
+    assert_eq!(app.verify_error(&token).await, "Signature has expired");
+}
+
+async fn an_instance_started_after_a_logout_knows_of_it_at_once(backend: Backend) {
+    let app = spawn(backend).start().await;
+    app.insert_user("pat@example.com", true, false).await;
+    let pair = login_pair(&app, "pat@example.com").await;
+    assert_eq!(revoke_bearer(&app, jwt(&pair)).await, (200, json!({})));
+    let late = app.second_instance(|_| {}).await;
+    assert_revoked(&late, jwt(&pair)).await;
 }
