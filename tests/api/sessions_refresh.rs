@@ -18,6 +18,7 @@ backend_tests!(
     a_refresh_answers_a_new_pair_for_the_same_session_and_the_old_token_stops_working,
     a_used_token_presented_after_the_grace_window_ends_the_whole_session,
     concurrent_refreshes_of_one_token_get_the_same_pair_and_the_session_goes_on,
+    with_no_grace_window_any_reuse_ends_the_session,
     a_token_not_exchanged_within_the_idle_lifetime_stops_working,
     no_refresh_works_after_the_absolute_lifetime,
     malformed_refresh_requests_get_400_and_garbage_tokens_401,
@@ -112,6 +113,17 @@ async fn concurrent_refreshes_of_one_token_get_the_same_pair_and_the_session_goe
     let next = refreshed(&app, refresh_token(&a)).await;
     claims(&app, jwt(&next)).await;
     refreshed(&app, refresh_token(&next)).await;
+}
+
+async fn with_no_grace_window_any_reuse_ends_the_session(backend: Backend) {
+    let app = spawn(backend).settings(|s| s.sessions.refresh_grace_seconds = 0).start().await;
+    app.insert_user("pat@example.com", true, false).await;
+    let old = login_pair(&app, "pat@example.com").await;
+    let new = refreshed(&app, refresh_token(&old)).await;
+    // The same second: AUTHIFY_REFRESH_GRACE_SECONDS=0 means no grace at all.
+    assert_eq!(refresh(&app, refresh_token(&old)).await, invalid_refresh());
+    assert_eq!(refresh(&app, refresh_token(&new)).await, invalid_refresh());
+    assert_revoked(&app, jwt(&new)).await;
 }
 
 /// Refresh tokens live 600 s unused; sessions at most 1500 s.
