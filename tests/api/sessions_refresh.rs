@@ -19,6 +19,8 @@ backend_tests!(
     a_used_token_presented_after_the_grace_window_ends_the_whole_session,
     concurrent_refreshes_of_one_token_get_the_same_pair_and_the_session_goes_on,
     with_no_grace_window_any_reuse_ends_the_session,
+    many_concurrent_refreshes_of_one_token_all_get_the_same_pair,
+    a_refresh_injects_only_what_it_is_given,
     a_token_not_exchanged_within_the_idle_lifetime_stops_working,
     no_refresh_works_after_the_absolute_lifetime,
     malformed_refresh_requests_get_400_and_garbage_tokens_401,
@@ -126,6 +128,36 @@ async fn with_no_grace_window_any_reuse_ends_the_session(backend: Backend) {
     assert_revoked(&app, jwt(&new)).await;
 }
 
+async fn many_concurrent_refreshes_of_one_token_all_get_the_same_pair(backend: Backend) {
+    let app = spawn(backend).start().await;
+    app.insert_user("pat@example.com", true, false).await;
+    let pair = login_pair(&app, "pat@example.com").await;
+    let answers = futures::future::join_all((0..8).map(|_| refresh(&app, refresh_token(&pair)))).await;
+    let pairs: Vec<Value> = answers.into_iter().map(|(status, body)| assert_pair(status, body)).collect();
+    assert!(pairs.iter().all(|p| *p == pairs[0]), "{pairs:#?}");
+    let next = refreshed(&app, refresh_token(&pairs[0])).await;
+    claims(&app, jwt(&next)).await;
+}
+
+async fn a_refresh_injects_only_what_it_is_given(backend: Backend) {
+    let app = spawn(backend).start().await;
+    app.insert_user("pat@example.com", true, false).await;
+    let login = json!({"email": "pat@example.com", "password": PASSWORD, "inject": {"app": "cli"}});
+    let (status, body) = post(&app, "/jwt/token", &login).await;
+    let pair = assert_pair(status, body);
+    assert_eq!(claims(&app, jwt(&pair)).await["custom"], json!({"app": "cli"}));
+
+    let plain = refreshed(&app, refresh_token(&pair)).await;
+    assert!(claims(&app, jwt(&plain)).await.get("custom").is_none());
+    let body = json!({"refresh_token": refresh_token(&plain), "inject": {"tab": 2}});
+    let (status, body) = post(&app, "/jwt/refresh", &body).await;
+    let injected = assert_pair(status, body);
+    assert_eq!(claims(&app, jwt(&injected)).await["custom"], json!({"tab": 2}));
+    let body = json!({"refresh_token": refresh_token(&injected), "inject": "not an object"});
+    assert_eq!(post(&app, "/jwt/refresh", &body).await.0, 422);
+    refreshed(&app, refresh_token(&injected)).await;
+}
+
 /// Refresh tokens live 600 s unused; sessions at most 1500 s.
 async fn start_with_lifetimes(backend: Backend) -> TestApp {
     spawn(backend)
@@ -168,9 +200,15 @@ async fn malformed_refresh_requests_get_400_and_garbage_tokens_401(backend: Back
     app.insert_user("pat@example.com", true, false).await;
     let pair = login_pair(&app, "pat@example.com").await;
 
-    for body in [json!({}), json!({"refresh_token": null}), json!({"token": refresh_token(&pair)})] {
+    for body in [json!({}), json!({"refresh_token": null}), json!({"token": refresh_token(&pair)}), json!([])] {
         let (status, answer) = post(&app, "/jwt/refresh", &body).await;
         assert_eq!(status, 400, "{body}: {answer}");
+        assert!(answer["error"].is_string(), "{answer}");
+    }
+    // Valid JSON of the wrong shape: 422, as on the other plain-JSON routes.
+    for body in [json!({"refresh_token": 5}), json!({"refresh_token": [refresh_token(&pair)]})] {
+        let (status, answer) = post(&app, "/jwt/refresh", &body).await;
+        assert_eq!(status, 422, "{body}: {answer}");
         assert!(answer["error"].is_string(), "{answer}");
     }
     let not_json = app.client.post(app.url("/jwt/refresh")).header("content-type", "application/json");
