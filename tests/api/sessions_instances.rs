@@ -7,6 +7,7 @@ use sea_orm::{ColumnTrait, Database, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 
 use crate::backend_tests;
+use crate::cli::run;
 use crate::credentials::{create_key, key_login};
 use crate::helpers::{Backend, TestApp, spawn};
 use crate::jsonapi_client::As;
@@ -22,6 +23,7 @@ backend_tests!(
     expired_revocations_are_pruned_from_the_table,
     a_revoked_token_stays_revoked_while_the_leeway_still_accepts_it,
     an_instance_started_after_a_logout_knows_of_it_at_once,
+    authify_user_disable_ends_sessions_on_running_instances_for_good,
 );
 
 /// Two instances on one database, each polling the revocation table every 100 ms.
@@ -136,4 +138,23 @@ async fn an_instance_started_after_a_logout_knows_of_it_at_once(backend: Backend
     assert_eq!(revoke_bearer(&app, jwt(&pair)).await, (200, json!({})));
     let late = app.second_instance(|_| {}).await;
     assert_revoked(&late, jwt(&pair)).await;
+}
+
+/// `authify <args>` against the instance's database; asserts success.
+fn authify_ok(app: &TestApp, args: &[&str]) {
+    let output = run(app.dir.path(), &[("AUTHIFY_DB_URL", app.settings.db_url.as_str())], args, "");
+    assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+}
+
+async fn authify_user_disable_ends_sessions_on_running_instances_for_good(backend: Backend) {
+    let app = spawn(backend).settings(|s| s.sessions.revocation_poll_ms = 100).start().await;
+    app.insert_user("pat@example.com", true, false).await;
+    let pair = login_pair(&app, "pat@example.com").await;
+
+    authify_ok(&app, &["user", "disable", "pat@example.com"]);
+    wait_until_revoked(&app, jwt(&pair)).await;
+    assert_eq!(refresh(&app, refresh_token(&pair)).await, invalid_refresh());
+    authify_ok(&app, &["user", "enable", "pat@example.com"]);
+    assert_eq!(refresh(&app, refresh_token(&pair)).await, invalid_refresh());
+    refreshed(&app, refresh_token(&login_pair(&app, "pat@example.com").await)).await;
 }
