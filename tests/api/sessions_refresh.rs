@@ -4,6 +4,7 @@
 
 use serde_json::{Value, json};
 
+use crate::audit::events;
 use crate::backend_tests;
 use crate::credentials::{create_key, insert_delegate, key_login, token_request};
 use crate::helpers::{Backend, PASSWORD, TestApp, spawn};
@@ -80,7 +81,8 @@ async fn a_refresh_answers_a_new_pair_for_the_same_session_and_the_old_token_sto
 
 async fn a_used_token_presented_after_the_grace_window_ends_the_whole_session(backend: Backend) {
     let app = spawn(backend).start().await;
-    app.insert_user("pat@example.com", true, false).await;
+    let (_, admin) = app.user_with_token("root@example.com", true).await;
+    let pat = app.insert_user("pat@example.com", true, false).await;
     let bystander = login_pair(&app, "pat@example.com").await;
     let stolen = login_pair(&app, "pat@example.com").await;
     let rightful = refreshed(&app, refresh_token(&stolen)).await;
@@ -96,6 +98,10 @@ async fn a_used_token_presented_after_the_grace_window_ends_the_whole_session(ba
     // Other sessions of the user go on.
     claims(&app, jwt(&bystander)).await;
     refreshed(&app, refresh_token(&bystander)).await;
+
+    let reuse = events(&app, &admin, "filter[action]=session.refresh-reuse").await;
+    assert_eq!(reuse.len(), 1, "{reuse:?}");
+    assert_eq!(reuse[0]["target"], json!(format!("users:{}", pat.id)));
 }
 
 async fn concurrent_refreshes_of_one_token_get_the_same_pair_and_the_session_goes_on(backend: Backend) {

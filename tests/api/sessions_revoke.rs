@@ -1,8 +1,9 @@
 //! Logout and revocation: `POST /jwt/revoke` with a Bearer token or a refresh token, and
 //! `DELETE /users/:id/sessions`.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
+use crate::audit::events;
 use crate::backend_tests;
 use crate::credentials::{create_key, key_login};
 use crate::helpers::{Backend, spawn};
@@ -124,6 +125,11 @@ async fn users_end_their_own_sessions_and_admins_anyones(backend: Backend) {
     // A fresh login after it works, and the admin's own session was not touched.
     refreshed(&app, refresh_token(&pat_three)).await;
     assert_eq!(app.api_get("/users", &admin).await.status, 200);
+
+    let ended = events(&app, &admin, "filter[action]=users.sessions-end&sort=id").await;
+    let targets: Vec<&Value> = ended.iter().map(|e| &e["target"]).collect();
+    assert_eq!(targets, [&json!(format!("users:{}", pat.id)), &json!(format!("users:{}", sam.id))]);
+    assert_eq!(ended[0]["detail"], json!({"sessions_ended": 2}), "{ended:?}");
 }
 
 async fn ending_sessions_of_another_user_is_403_and_of_an_unknown_one_404(backend: Backend) {
