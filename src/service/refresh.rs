@@ -99,7 +99,9 @@ pub async fn live_user(state: &AppState, session: &Session) -> Result<User, Erro
 /// the session ends (whoever holds the newer token loses it too: it may be the thief).
 async fn replayed(state: &AppState, token: &RefreshToken, session: &Session, now: i64) -> Result<TokenPair, Error> {
     let used_at = token.used_at.unwrap_or(now);
-    if now - used_at <= i64::from(state.settings.sessions.refresh_grace_seconds) {
+    let grace = i64::from(state.settings.sessions.refresh_grace_seconds);
+    // `grace > 0`: with whole seconds, 0 would still forgive a reuse within the same second.
+    if grace > 0 && now - used_at <= grace {
         // A concurrent refresh: the same pair, never an ended session. A pair that cannot be opened
         // was sealed by an instance with another AUTHIFY_TOTP_KEY_PATH key (see README).
         return match token.successor.as_deref().and_then(|sealed| open_pair(state, token, sealed)) {

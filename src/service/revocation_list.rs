@@ -117,7 +117,9 @@ pub async fn run_poller(state: AppState, mut stop: oneshot::Receiver<()>) {
         if let Err(err) = state.revocations.poll(&state.store, now).await {
             tracing::warn!(error = %err, "could not read the revocation list");
         }
-        if now - pruned_at >= PRUNE_EVERY {
+        // Saturating: `pruned_at` starts at i64::MIN, and a plain `now - i64::MIN` overflows (a
+        // panic that killed the poller in debug builds; in release it wrapped and never pruned).
+        if now.saturating_sub(pruned_at) >= PRUNE_EVERY {
             pruned_at = now;
             state.revocations.prune(now);
             let pruned = async {

@@ -72,7 +72,13 @@ pub async fn end_all_sessions_in_store(
 pub async fn revoke_access_token(state: &AppState, claims: &Map<String, Value>) -> Result<(), Error> {
     let now = state.now();
     if let Some(jti) = claims.get("jti").and_then(Value::as_str) {
-        let until = claims.get("exp").and_then(Value::as_i64).unwrap_or(now + token_lifetime(&state.settings));
+        // Verification accepts a token until `exp` + leeway: the entry must outlive that, or a
+        // prune after `exp` would make the revoked token valid again.
+        let leeway = i64::from(state.settings.jwt_leeway);
+        let until = claims
+            .get("exp")
+            .and_then(Value::as_i64)
+            .map_or(now + token_lifetime(&state.settings), |exp| exp.saturating_add(leeway));
         state.store.insert_revocations(&[(KIND_JTI, jti.to_owned(), until)], now).await?;
         state.revocations.revoke_jti(jti, until);
     }

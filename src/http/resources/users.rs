@@ -150,6 +150,7 @@ impl ResourceKind for Users {
         if let Some(flag) = attributes.flag("verified") {
             user.verified = flag;
         }
+        let disabling = attributes.flag("disabled") == Some(true) && !user.disabled;
         if let Some(flag) = attributes.flag("disabled") {
             user.disabled = flag;
         }
@@ -160,6 +161,10 @@ impl ResourceKind for Users {
         }
         let saved = cx.state.store.save_user(user, cx.state.now()).await?;
         cx.state.directory_changed();
+        if disabling {
+            // Disabling ends every session (SPEC §5), so enabling the account again revives none.
+            revoke::end_all_sessions(cx.state, id, None).await?;
+        }
         if let Some(email) = pending_email {
             email_change::request_email_change(cx.state, &saved, &email).await?;
         }
