@@ -4,6 +4,7 @@
 mod api_key_login;
 mod audit;
 mod audit_cli;
+mod browser_sessions;
 mod cli;
 mod cli_delegates;
 mod credentials;
@@ -27,6 +28,7 @@ mod registration_delivery;
 mod registration_email_change;
 mod registration_reset;
 mod registration_templates;
+mod session_support;
 mod shutdown;
 mod smtp_sink;
 mod totp;
