@@ -20,6 +20,7 @@ mod jwt;
 mod legacy_digest;
 mod lockout;
 mod matrix;
+mod me_password;
 mod monitoring;
 mod openapi;
 mod rate_limit;
