@@ -116,6 +116,7 @@ impl ResourceKind for Users {
 
     async fn update(&self, cx: &Cx<'_>, id: i64, attributes: Attributes) -> Result<ResourceObject, Error> {
         let mut user = load(cx, id).await?;
+        let was_disabled = user.disabled;
         let admin = cx.caller.is_admin();
         if !admin && !cx.caller.is_user(id) {
             return Err(Error::forbidden("Only the user and admins change a user"));
@@ -158,8 +159,13 @@ impl ResourceKind for Users {
         {
             return Err(Error::Taken { field: "email" });
         }
+        let disabling = user.disabled && !was_disabled;
         let saved = cx.state.store.save_user(user, cx.state.now()).await?;
         cx.state.directory_changed();
+        if disabling {
+            // Ended, not paused: enabling the account again must not bring the sessions back.
+            revoke::end_all_sessions(cx.state, id, None).await?;
+        }
         if let Some(email) = pending_email {
             email_change::request_email_change(cx.state, &saved, &email).await?;
         }
