@@ -17,6 +17,7 @@ backend_tests!(
     disabling_or_deleting_a_user_ends_their_sessions_for_good,
     an_account_with_a_second_factor_signs_in_only_with_a_code,
     sign_in_failures_lock_the_account_and_sign_ins_are_rate_limited,
+    ending_all_of_a_users_sessions_ends_their_cookies_too,
 );
 
 async fn an_unused_session_ends_after_the_idle_time_and_each_use_extends_it(backend: Backend) {
@@ -147,4 +148,30 @@ async fn sign_in_failures_lock_the_account_and_sign_ins_are_rate_limited(backend
     assert_eq!(throttled.status().as_u16(), 429);
     assert!(throttled.headers().get("retry-after").is_some());
     assert!(set_cookies(&throttled).is_empty());
+}
+
+async fn ending_all_of_a_users_sessions_ends_their_cookies_too(backend: Backend) {
+    let app = spawn(backend).start().await;
+    let ann = app.insert_user("ann@example.com", true, false).await;
+    let bo = app.insert_user("bo@example.com", true, false).await;
+    app.insert_user("root@example.com", true, true).await;
+    let ann_cookie = sign_in(&app, "ann@example.com").await;
+    let bo_cookie = sign_in(&app, "bo@example.com").await;
+    let bo_other = sign_in(&app, "bo@example.com").await;
+
+    let path = |id: i64| format!("/users/{id}/sessions");
+    let refused = app.api("DELETE", &path(bo.id), &cookie_from_our_page(&ann_cookie), None).await;
+    assert!(matches!(refused.status, 403 | 404), "not ann's to end: {}", refused.body);
+    assert_eq!(me_status(&app, &bo_cookie).await, 200);
+    let cross_site = app.api("DELETE", &path(bo.id), &crate::session_support::cookie_as(&bo_cookie, &[]), None).await;
+    assert_eq!(cross_site.error(403)["code"], "AUTH-0031");
+    assert_eq!(me_status(&app, &bo_other).await, 200, "a refused request ends nothing");
+
+    let own = app.api("DELETE", &path(bo.id), &cookie_from_our_page(&bo_cookie), None).await;
+    assert_eq!(own.status, 204, "{}", own.body);
+    assert_eq!((me_status(&app, &bo_cookie).await, me_status(&app, &bo_other).await), (401, 401), "every one");
+
+    let root = cookie_from_our_page(&sign_in(&app, "root@example.com").await);
+    assert_eq!(app.api("DELETE", &path(ann.id), &root, None).await.status, 204);
+    assert_eq!(me_status(&app, &ann_cookie).await, 401, "an admin ends them");
 }

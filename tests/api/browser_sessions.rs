@@ -58,6 +58,12 @@ async fn signing_in_sets_an_http_only_lax_secure_identity_cookie_and_a_wrong_pas
         assert_eq!(body, json!({ "error": "Invalid credentials" }), "the same answer for {email}");
     }
 
+    // A cross-site form can post text/plain, never JSON: no login CSRF.
+    let body = json!({ "email": "ann@example.com", "password": PASSWORD }).to_string();
+    let form = app.client.post(app.url("/session")).header("content-type", "text/plain").body(body).send().await;
+    let form = form.expect("request");
+    assert!(!form.status().is_success() && set_cookies(&form).is_empty(), "{}", form.status());
+
     let local = spawn(backend)
         .settings(|s| {
             s.sessions.cookie_secure = false;
