@@ -18,6 +18,7 @@ backend_tests!(
     an_account_with_a_second_factor_signs_in_only_with_a_code,
     sign_in_failures_lock_the_account_and_sign_ins_are_rate_limited,
     ending_all_of_a_users_sessions_ends_their_cookies_too,
+    a_session_opened_on_one_instance_works_and_ends_on_another,
 );
 
 async fn an_unused_session_ends_after_the_idle_time_and_each_use_extends_it(backend: Backend) {
@@ -174,4 +175,18 @@ async fn ending_all_of_a_users_sessions_ends_their_cookies_too(backend: Backend)
     let root = cookie_from_our_page(&sign_in(&app, "root@example.com").await);
     assert_eq!(app.api("DELETE", &path(ann.id), &root, None).await.status, 204);
     assert_eq!(me_status(&app, &ann_cookie).await, 401, "an admin ends them");
+}
+
+async fn a_session_opened_on_one_instance_works_and_ends_on_another(backend: Backend) {
+    let one = spawn(backend).start().await;
+    let two = one.second_instance(|_| {}).await;
+    one.insert_user("ann@example.com", true, false).await;
+    let leaving = sign_in(&one, "ann@example.com").await;
+    let staying = sign_in(&two, "ann@example.com").await;
+    assert_eq!((me_status(&two, &leaving).await, me_status(&one, &staying).await), (200, 200));
+
+    let (status, _) = crate::session_support::sign_out(&one, Some(&leaving), &[("x-requested-with", "fetch")]).await;
+    assert_eq!(status, 204);
+    assert_eq!(me_status(&two, &leaving).await, 401, "ended on the other instance at once");
+    assert_eq!(me_status(&two, &staying).await, 200);
 }

@@ -125,6 +125,17 @@ async fn short_or_missing_passwords_and_missing_credentials_are_refused(backend:
     assert!(anonymous.headers().get("www-authenticate").is_some());
     let (status, _) = change_with_bearer(&app, "not.a.token", change(PASSWORD, NEW_PASSWORD)).await;
     assert_eq!(status, 401);
+    let As::Delegate { access, secret, .. } = app.delegate("portal").await else { unreachable!("a delegate") };
+    let as_itself = app
+        .client
+        .post(app.url("/me/password"))
+        .header("x-authify-access", access)
+        .header("x-authify-secret", secret)
+        .json(&change(PASSWORD, NEW_PASSWORD))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(as_itself.status().as_u16(), 403, "a delegate acting as itself has no password");
     assert_eq!(app.login("ann@example.com", PASSWORD).await.0, 200, "nothing changed so far");
 
     let (status, body) = change_with_bearer(&app, &token, change(PASSWORD, "eight ch")).await;
