@@ -13,6 +13,7 @@ use crate::totp_support::{code_at, enable_totp};
 
 backend_tests!(
     an_unused_session_ends_after_the_idle_time_and_each_use_extends_it,
+    a_short_idle_time_under_a_minute_still_slides_with_use,
     no_session_outlives_the_absolute_lifetime_however_often_it_is_used,
     disabling_or_deleting_a_user_ends_their_sessions_for_good,
     an_account_with_a_second_factor_signs_in_only_with_a_code,
@@ -38,6 +39,18 @@ async fn an_unused_session_ends_after_the_idle_time_and_each_use_extends_it(back
     assert_eq!(me_status(&app, &active).await, 401, "600 s without use");
     assert_eq!(me_status(&app, &unused).await, 401, "an ended session stays ended");
     assert_eq!(me_status(&app, &sign_in(&app, "ann@example.com").await).await, 200);
+}
+
+async fn a_short_idle_time_under_a_minute_still_slides_with_use(backend: Backend) {
+    let app = spawn(backend).settings(|s| s.sessions.session_idle_seconds = 30).start().await;
+    app.insert_user("ann@example.com", true, false).await;
+    let cookie = sign_in(&app, "ann@example.com").await;
+    for use_at in [20, 40, 60, 80] {
+        app.clock.advance(20);
+        assert_eq!(me_status(&app, &cookie).await, 200, "used every 20 s, now at {use_at} s");
+    }
+    app.clock.advance(30);
+    assert_eq!(me_status(&app, &cookie).await, 401, "30 s without use");
 }
 
 async fn no_session_outlives_the_absolute_lifetime_however_often_it_is_used(backend: Backend) {
