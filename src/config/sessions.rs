@@ -68,10 +68,11 @@ impl SessionSettings {
         Ok(())
     }
 
-    /// The origins allowed to send unsafe cookie-authenticated requests, without trailing slashes.
+    /// The origins allowed to send unsafe cookie-authenticated requests, serialized as browsers
+    /// send `Origin`: no trailing slash, no default port.
     pub fn allowed_origins(&self, public_url: &str) -> Vec<String> {
         match &self.session_origins {
-            Some(origins) => split(origins).map(|o| o.trim_end_matches('/').to_owned()).collect(),
+            Some(origins) => split(origins).map(origin_of).collect(),
             None => vec![origin_of(public_url)],
         }
     }
@@ -81,13 +82,19 @@ fn split(list: &str) -> impl Iterator<Item = &str> {
     list.split(',').map(str::trim).filter(|s| !s.is_empty())
 }
 
-/// `scheme://host[:port]` of a URL.
+/// `scheme://host[:port]` of a URL, as a browser's `Origin` (RFC 6454): `https://a.example:443/x`
+/// is `https://a.example`, else a configured default port would refuse every request.
 fn origin_of(url: &str) -> String {
     let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    match url[after_scheme..].find('/') {
-        Some(slash) => url[..after_scheme + slash].to_owned(),
-        None => url.to_owned(),
+    let end = url[after_scheme..].find(['/', '?', '#']).map_or(url.len(), |i| after_scheme + i);
+    let origin = &url[..end];
+    let lower = origin.to_ascii_lowercase();
+    for (scheme, port) in [("https://", ":443"), ("http://", ":80")] {
+        if lower.starts_with(scheme) && lower.ends_with(port) {
+            return origin[..origin.len() - port.len()].to_owned();
+        }
     }
+    origin.to_owned()
 }
 
 #[cfg(test)]
@@ -101,6 +108,11 @@ mod tests {
         let listed = SessionSettings { session_origins: Some("https://a.example, http://b:8080/".into()), ..settings };
         assert_eq!(listed.allowed_origins("http://x"), vec!["https://a.example", "http://b:8080"]);
         assert!(listed.validate().is_ok());
+        assert_eq!(settings.allowed_origins("https://auth.example.com:443?x=1"), vec!["https://auth.example.com"]);
+        assert_eq!(settings.allowed_origins("http://[::1]:80/"), vec!["http://[::1]"]);
+        assert_eq!(settings.allowed_origins("http://a.example:8080/"), vec!["http://a.example:8080"]);
+        let default_ports = SessionSettings { session_origins: Some("HTTP://b.example:80/".into()), ..listed.clone() };
+        assert_eq!(default_ports.allowed_origins("http://x"), vec!["HTTP://b.example"]);
         let bad = SessionSettings { session_origins: Some("a.example".into()), ..SessionSettings::default() };
         assert!(bad.validate().unwrap_err().to_string().starts_with("AUTHIFY_SESSION_ORIGINS"));
     }

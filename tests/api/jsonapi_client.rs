@@ -14,7 +14,16 @@ pub const MEDIA_TYPE: &str = "application/vnd.api+json";
 pub enum As {
     Anonymous,
     Bearer(String),
-    Delegate { access: String, secret: String, on_behalf_of: Option<String> },
+    Delegate {
+        access: String,
+        secret: String,
+        on_behalf_of: Option<String>,
+    },
+    /// The `identity` session cookie, with extra headers (`Origin`, `X-Requested-With`).
+    Cookie {
+        cookie: String,
+        headers: Vec<(&'static str, String)>,
+    },
 }
 
 /// A response: status, headers and the (schema-checked) document.
@@ -82,6 +91,11 @@ impl TestApp {
                     Some(who) => request.header("x-authify-on-behalf-of", who),
                     None => request,
                 }
+            }
+            As::Cookie { cookie, headers } => {
+                headers.iter().fold(request.header("cookie", format!("identity={cookie}")), |r, (name, value)| {
+                    r.header(*name, value)
+                })
             }
         };
         if let Some(body) = body {

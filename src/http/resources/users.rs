@@ -116,6 +116,7 @@ impl ResourceKind for Users {
 
     async fn update(&self, cx: &Cx<'_>, id: i64, attributes: Attributes) -> Result<ResourceObject, Error> {
         let mut user = load(cx, id).await?;
+        let was_disabled = user.disabled;
         let admin = cx.caller.is_admin();
         if !admin && !cx.caller.is_user(id) {
             return Err(Error::forbidden("Only the user and admins change a user"));
@@ -150,7 +151,6 @@ impl ResourceKind for Users {
         if let Some(flag) = attributes.flag("verified") {
             user.verified = flag;
         }
-        let disabling = attributes.flag("disabled") == Some(true) && !user.disabled;
         if let Some(flag) = attributes.flag("disabled") {
             user.disabled = flag;
         }
@@ -159,6 +159,7 @@ impl ResourceKind for Users {
         {
             return Err(Error::Taken { field: "email" });
         }
+        let disabling = user.disabled && !was_disabled;
         let saved = cx.state.store.save_user(user, cx.state.now()).await?;
         cx.state.directory_changed();
         if disabling {
