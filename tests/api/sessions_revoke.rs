@@ -129,7 +129,7 @@ async fn users_end_their_own_sessions_and_admins_anyones(backend: Backend) {
     let ended = events(&app, &admin, "filter[action]=users.sessions-end&sort=id").await;
     let targets: Vec<&Value> = ended.iter().map(|e| &e["target"]).collect();
     assert_eq!(targets, [&json!(format!("users:{}", pat.id)), &json!(format!("users:{}", sam.id))]);
-    assert_eq!(ended[0]["detail"], json!({"sessions_ended": 2}), "{ended:?}");
+    assert_eq!(ended[0]["details"], json!({"sessions_ended": 2}), "{ended:?}");
 }
 
 async fn ending_sessions_of_another_user_is_403_and_of_an_unknown_one_404(backend: Backend) {
