@@ -7,7 +7,7 @@ use crate::backend_tests;
 use crate::helpers::{Backend, PASSWORD, TestApp, spawn};
 use crate::jsonapi_client::As;
 use crate::session_support::{
-    cookie_from, cookie_from_our_page, login_pair, me_status, refresh, set_cookies, sign_in, sign_in_with,
+    cookie_from, cookie_from_our_page, login_pair_with, me_status, refresh, set_cookies, sign_in, sign_in_with,
 };
 use crate::totp_support::{code_at, enable_totp};
 
@@ -88,7 +88,7 @@ async fn disabling_or_deleting_a_user_ends_their_sessions_for_good(backend: Back
     app.insert_user("root@example.com", true, true).await;
     let root = cookie_from_our_page(&sign_in(&app, "root@example.com").await);
     let ann_cookie = sign_in(&app, "ann@example.com").await;
-    let (ann_jwt, ann_refresh) = login_pair(&app, "ann@example.com", PASSWORD).await;
+    let (ann_jwt, ann_refresh) = login_pair_with(&app, "ann@example.com", PASSWORD).await;
     let bo_cookie = sign_in(&app, "bo@example.com").await;
 
     set_disabled(&app, &root, ann.id, true).await;

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::backend_tests;
 use crate::helpers::{Backend, PASSWORD, TestApp, spawn};
 use crate::jsonapi_client::As;
-use crate::session_support::{PUBLIC_ORIGIN, call_with_cookie, login_pair, me_status, refresh, sign_in};
+use crate::session_support::{PUBLIC_ORIGIN, call_with_cookie, login_pair_with, me_status, refresh, sign_in};
 use crate::totp_support::call;
 
 const NEW_PASSWORD: &str = "a brand new passphrase";
@@ -35,8 +35,8 @@ async fn bearer_me_status(app: &TestApp, token: &str) -> u16 {
 async fn a_new_password_set_with_a_bearer_keeps_that_login_and_ends_every_other_session(backend: Backend) {
     let app = spawn(backend).start().await;
     app.insert_user("ann@example.com", true, false).await;
-    let (this_jwt, this_refresh) = login_pair(&app, "ann@example.com", PASSWORD).await;
-    let (other_jwt, other_refresh) = login_pair(&app, "ann@example.com", PASSWORD).await;
+    let (this_jwt, this_refresh) = login_pair_with(&app, "ann@example.com", PASSWORD).await;
+    let (other_jwt, other_refresh) = login_pair_with(&app, "ann@example.com", PASSWORD).await;
     let other_cookie = sign_in(&app, "ann@example.com").await;
 
     let (status, body) = change_with_bearer(&app, &this_jwt, change(PASSWORD, NEW_PASSWORD)).await;
@@ -62,7 +62,7 @@ async fn a_new_password_set_with_the_cookie_keeps_that_cookie_and_ends_every_oth
     app.insert_user("ann@example.com", true, false).await;
     let this_cookie = sign_in(&app, "ann@example.com").await;
     let other_cookie = sign_in(&app, "ann@example.com").await;
-    let (other_jwt, other_refresh) = login_pair(&app, "ann@example.com", PASSWORD).await;
+    let (other_jwt, other_refresh) = login_pair_with(&app, "ann@example.com", PASSWORD).await;
     app.clock.advance(120);
 
     let origin = [("origin", PUBLIC_ORIGIN)];

@@ -108,15 +108,10 @@ pub async fn sign_out(app: &TestApp, cookie: Option<&str>, headers: &[(&str, &st
     (status, cookies)
 }
 
-/// `POST /jwt/refresh`: status and body.
-pub async fn refresh(app: &TestApp, refresh_token: &str) -> (u16, Value) {
-    let response = app.post_json("/jwt/refresh", &json!({ "refresh_token": refresh_token })).await;
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("a JSON body"))
-}
+pub use crate::sessions_support::refresh;
 
 /// A `/jwt/token` login with the given password: the JWT and the refresh token.
-pub async fn login_pair(app: &TestApp, email: &str, password: &str) -> (String, String) {
+pub async fn login_pair_with(app: &TestApp, email: &str, password: &str) -> (String, String) {
     let (status, body) = app.login(email, password).await;
     assert_eq!(status, 200, "login failed: {body}");
     let field = |name: &str| body[name].as_str().unwrap_or_else(|| panic!("{name} in {body}")).to_owned();
