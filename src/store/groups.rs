@@ -92,7 +92,7 @@ impl Store {
 
     /// Adds members that are not members yet.
     pub async fn add_group_members(&self, group_id: i64, user_ids: &[i64], now: i64) -> Result<(), StoreError> {
-        let txn = self.begin_write().await?;
+        let (txn, _gate) = self.begin_write().await?;
         add_in(&txn, group_id, user_ids, now).await?;
         txn.commit().await?;
         Ok(())
@@ -100,7 +100,7 @@ impl Store {
 
     /// Makes the members exactly `user_ids`, in one transaction.
     pub async fn replace_group_members(&self, group_id: i64, user_ids: &[i64], now: i64) -> Result<(), StoreError> {
-        let txn = self.begin_write().await?;
+        let (txn, _gate) = self.begin_write().await?;
         membership::Entity::delete_many()
             .filter(membership::Column::GroupId.eq(group_id))
             .filter(membership::Column::UserId.is_not_in(user_ids.to_vec()))

@@ -19,6 +19,7 @@ pub mod second_factor;
 pub mod sessions;
 pub mod users;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
@@ -52,7 +53,14 @@ pub(crate) fn classify(err: DbErr, fields: &[&'static str]) -> StoreError {
 #[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    /// SQLite only: one write transaction of this process at a time, queued in order here rather
+    /// than in SQLite's busy handler, which sleeps up to 100 ms between tries (the tail latency of
+    /// concurrent writes). Other backends lock rows, not the database, and have none.
+    write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
 }
+
+/// Held beside a write transaction until it ends (see [`Store::begin_write`]).
+pub(crate) type WriteGuard = Option<tokio::sync::OwnedMutexGuard<()>>;
 
 impl Store {
     /// Connects to `url` (already normalised by the settings) and waits at most a few seconds.
@@ -65,11 +73,12 @@ impl Store {
             .acquire_timeout(Duration::from_secs(5))
             .sqlx_logging(false);
         let db = Database::connect(options).await?;
-        if db.get_database_backend() == DbBackend::Sqlite {
+        let sqlite = db.get_database_backend() == DbBackend::Sqlite;
+        if sqlite {
             // WAL lets readers proceed while a writer commits; it is a property of the file.
             db.execute_unprepared("PRAGMA journal_mode = WAL").await?;
         }
-        Ok(Self { db })
+        Ok(Self { db, write_gate: sqlite.then(Default::default) })
     }
 
     /// Applies every pending migration.
@@ -91,15 +100,20 @@ impl Store {
         &self.db
     }
 
-    /// Begins a transaction that will write. On SQLite it takes the write lock at once (`BEGIN
-    /// IMMEDIATE`, waiting for it like any write): a deferred transaction that reads first fails with
-    /// "database is locked" instead of waiting when another connection (for example the audit
-    /// writer) commits between its read and its write. Other backends ignore the mode.
-    pub(crate) async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+    /// Begins a transaction that will write; keep the guard until it commits or rolls back. On
+    /// SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): a deferred transaction that reads
+    /// first fails with "database is locked" instead of waiting when another connection (for example
+    /// the audit writer) commits between its read and its write; and this process's write
+    /// transactions queue for the write gate first. Other backends ignore both.
+    pub(crate) async fn begin_write(&self) -> Result<(DatabaseTransaction, WriteGuard), DbErr> {
+        let guard = match &self.write_gate {
+            Some(gate) => Some(gate.clone().lock_owned().await),
+            None => None,
+        };
         let options = TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..TransactionOptions::default()
         };
-        self.db.begin_with_options(options).await
+        Ok((self.db.begin_with_options(options).await?, guard))
     }
 }

@@ -34,7 +34,7 @@ impl Store {
         owner: i64,
         now: i64,
     ) -> Result<Organization, StoreError> {
-        let txn = self.begin_write().await?;
+        let (txn, _gate) = self.begin_write().await?;
         let org = ActiveModel {
             name: Set(fields.name),
             public_email: Set(fields.public_email),
@@ -150,7 +150,7 @@ impl Store {
 
     /// Makes each user a member (keeping existing memberships), and an admin when `admin`.
     pub async fn add_members(&self, org_id: i64, user_ids: &[i64], admin: bool, now: i64) -> Result<(), StoreError> {
-        let txn = self.begin_write().await?;
+        let (txn, _gate) = self.begin_write().await?;
         add_members_in(&txn, org_id, user_ids, admin, now).await?;
         txn.commit().await?;
         Ok(())
@@ -165,7 +165,7 @@ impl Store {
         admins: bool,
         now: i64,
     ) -> Result<(), StoreError> {
-        let txn = self.begin_write().await?;
+        let (txn, _gate) = self.begin_write().await?;
         let others: Vec<i64> = membership::Entity::find()
             .filter(membership::Column::OrganizationId.eq(org_id))
             .filter(membership::Column::UserId.is_not_in(user_ids.to_vec()))
@@ -187,7 +187,7 @@ impl Store {
 
     /// Removes members (and their group memberships in this organization).
     pub async fn remove_members(&self, org_id: i64, user_ids: &[i64]) -> Result<(), StoreError> {
-        let txn = self.begin_write().await?;
+        let (txn, _gate) = self.begin_write().await?;
         remove_in(&txn, org_id, user_ids).await?;
         txn.commit().await?;
         Ok(())

@@ -43,7 +43,7 @@ pub enum Rotation {
 impl Store {
     /// Creates a session and, for a refresh session, its first refresh token; one transaction.
     pub async fn create_session(&self, new: NewSession<'_>, first_token: Option<&str>) -> Result<Session, StoreError> {
-        let tx = self.begin_write().await?;
+        let (tx, _gate) = self.begin_write().await?;
         let row = session::ActiveModel {
             user_id: Set(new.user_id),
             kind: Set(new.kind.to_owned()),
@@ -84,7 +84,7 @@ impl Store {
         successor: &str,
         now: i64,
     ) -> Result<Rotation, StoreError> {
-        let tx = self.begin_write().await?;
+        let (tx, _gate) = self.begin_write().await?;
         let claimed = RefreshTokens::update_many()
             .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
             .col_expr(refresh_token::Column::Successor, Expr::value(successor))
