@@ -4,6 +4,7 @@
 mod api_key_login;
 mod audit;
 mod audit_cli;
+mod authify_readme;
 mod cli;
 mod cli_delegates;
 mod credentials;
