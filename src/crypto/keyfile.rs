@@ -74,9 +74,24 @@ macro_rules! parse_public_on {
 }
 
 fn parse_private(pem: &str) -> Option<Parsed> {
+    let pem = private_key_block(pem);
     parse_private_on!(p256, Algorithm::Es256, pem)
         .or_else(|| parse_private_on!(p384, Algorithm::Es384, pem))
         .or_else(|| parse_private_on!(p521, Algorithm::Es512, pem))
+}
+
+/// The private-key block of a PEM file. `openssl ecparam -genkey` (the way Authify's README makes
+/// keys) writes an `EC PARAMETERS` block before the `EC PRIVATE KEY` one.
+fn private_key_block(pem: &str) -> &str {
+    for label in ["EC PRIVATE KEY", "PRIVATE KEY"] {
+        let (begin, end) = (format!("-----BEGIN {label}-----"), format!("-----END {label}-----"));
+        if let (Some(start), Some(stop)) = (pem.find(&begin), pem.find(&end))
+            && start < stop
+        {
+            return &pem[start..stop + end.len()];
+        }
+    }
+    pem
 }
 
 fn parse_public(pem: &str) -> Option<Vec<u8>> {

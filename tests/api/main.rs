@@ -4,6 +4,7 @@
 mod api_key_login;
 mod audit;
 mod audit_cli;
+mod authify_readme;
 mod browser_session_ends;
 mod browser_sessions;
 mod cli;
