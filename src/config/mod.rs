@@ -59,6 +59,10 @@ pub struct Settings {
     pub password_hash_queue: usize,
     /// AUTHIFY_DB_MAX_CONNECTIONS: size of the database pool.
     pub db_max_connections: u32,
+    /// AUTHIFY_SQLITE_FSYNC: sync every SQLite commit to disk (`synchronous = FULL`) instead of at
+    /// checkpoints (`NORMAL`, the default: commits survive a process crash; a power loss may undo
+    /// the last few, never corrupting the file). Ignored by PostgreSQL and MariaDB.
+    pub sqlite_fsync: bool,
     /// AUTHIFY_CREDENTIAL_CACHE_SECONDS: how long an API key checked against the database may be
     /// reused from memory (0 = always ask the database). Changes made through this instance apply
     /// at once; changes made by other instances sharing the database within this many seconds.
@@ -182,6 +186,7 @@ impl Default for Settings {
             password_hash_concurrency: 0,
             password_hash_queue: 0,
             db_max_connections: 10,
+            sqlite_fsync: false,
             credential_cache_seconds: 5,
             mail_tls: MailTls::None,
             mail_username: None,

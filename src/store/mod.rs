@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
@@ -64,20 +64,25 @@ pub(crate) type WriteGuard = Option<tokio::sync::OwnedMutexGuard<()>>;
 
 impl Store {
     /// Connects to `url` (already normalised by the settings) and waits at most a few seconds.
-    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbErr> {
+    /// SQLite files run in WAL mode (readers proceed while a writer commits) with
+    /// `synchronous = NORMAL`, which syncs at checkpoints rather than at every commit: a commit
+    /// survives a crash of the process, and a power loss may undo the last ones but never corrupts
+    /// the file. `fsync_every_commit` (AUTHIFY_SQLITE_FSYNC) makes every commit durable instead.
+    pub async fn connect(url: &str, max_connections: u32, fsync_every_commit: bool) -> Result<Self, DbErr> {
+        use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
         let mut options = ConnectOptions::new(url.to_owned());
         options
             .max_connections(max_connections)
             .min_connections(1)
             .connect_timeout(Duration::from_secs(5))
             .acquire_timeout(Duration::from_secs(5))
-            .sqlx_logging(false);
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(move |sqlite| {
+                let synchronous = if fsync_every_commit { SqliteSynchronous::Full } else { SqliteSynchronous::Normal };
+                sqlite.journal_mode(SqliteJournalMode::Wal).synchronous(synchronous)
+            });
         let db = Database::connect(options).await?;
         let sqlite = db.get_database_backend() == DbBackend::Sqlite;
-        if sqlite {
-            // WAL lets readers proceed while a writer commits; it is a property of the file.
-            db.execute_unprepared("PRAGMA journal_mode = WAL").await?;
-        }
         Ok(Self { db, write_gate: sqlite.then(Default::default) })
     }
 
