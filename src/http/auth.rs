@@ -16,7 +16,7 @@ pub fn credentials<'r>(state: &AppState, req: &'r Request) -> Result<Credentials
     let headers = req.headers();
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let mut credentials = Credentials {
-        bearer: header("authorization").and_then(|v| v.strip_prefix("Bearer ").map(str::trim)),
+        bearer: header("authorization").and_then(bearer_token),
         delegate_access: header("x-authify-access"),
         delegate_secret: header("x-authify-secret"),
         on_behalf_of: header("x-authify-on-behalf-of"),
@@ -29,6 +29,11 @@ pub fn credentials<'r>(state: &AppState, req: &'r Request) -> Result<Credentials
         }
     }
     Ok(credentials)
+}
+
+/// The token of an `Authorization: Bearer <token>` header value.
+pub fn bearer_token(authorization: &str) -> Option<&str> {
+    authorization.strip_prefix("Bearer ").map(str::trim)
 }
 
 /// The value of the `identity` cookie, if the request has one.

@@ -288,7 +288,7 @@ impl JwtApi {
         authorization: Header<Option<String>>,
         body: OptionalJsonBody<RevokeRequest>,
     ) -> Result<Json<Revoked>, PlainError> {
-        let bearer = authorization.0.as_deref().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
+        let bearer = authorization.0.as_deref().and_then(super::auth::bearer_token);
         let refresh_token = body.0.and_then(|b| b.refresh_token);
         if bearer.is_none() && refresh_token.is_none() {
             return Err(

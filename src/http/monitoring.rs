@@ -25,10 +25,6 @@ enum MonitoringTags {
 
 pub struct MonitoringApi;
 
-fn bearer(authorization: &Option<String>) -> Option<&str> {
-    authorization.as_deref().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim)
-}
-
 async fn admin(state: &AppState, req: &Request) -> Result<Caller, Error> {
     let caller = access::authenticate(state, &super::auth::credentials(state, req)?).await?;
     if caller.is_admin() { Ok(caller) } else { Err(Error::forbidden("Only admins read the monitoring counters")) }
@@ -57,7 +53,7 @@ impl MonitoringApi {
         req: &Request,
         #[oai(name = "Authorization")] authorization: Header<Option<String>>,
     ) -> Result<PlainText<String>, PlainError> {
-        let presented = bearer(&authorization.0);
+        let presented = authorization.0.as_deref().and_then(super::auth::bearer_token);
         let allowed = match (&state.settings.metrics_token, presented) {
             (Some(token), Some(presented)) => secret::secret_matches(presented, &secret::hash_secret(token)),
             (None, _) => remote_addr.as_socket_addr().is_some_and(|a| a.ip().is_loopback()),

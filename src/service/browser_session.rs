@@ -38,7 +38,7 @@ pub async fn sign_in(state: &AppState, attempt: &PasswordAttempt<'_>) -> Result<
         secret_hash: Some(&secret::hash_secret(&secret)),
         now,
         expires_at: now + i64::from(state.settings.sessions.refresh_absolute_seconds),
-        client_ip: request_context::current().and_then(|c| c.client_ip).map(|ip| ip.to_string()),
+        client_ip: request_context::client_ip_text(),
         actor: None,
     };
     let session = state.store.create_session(new, None).await?;

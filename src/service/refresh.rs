@@ -46,7 +46,7 @@ pub async fn start_session(
         secret_hash: None,
         now,
         expires_at: now + i64::from(state.settings.sessions.refresh_absolute_seconds),
-        client_ip: request_context::current().and_then(|c| c.client_ip).map(|ip| ip.to_string()),
+        client_ip: request_context::client_ip_text(),
         actor: actor.map(str::to_owned),
     };
     let session = state.store.create_session(new, Some(&secret::hash_secret(&refresh_token))).await?;
@@ -61,7 +61,7 @@ pub async fn refresh(
     inject: Option<Map<String, Value>>,
 ) -> Result<TokenPair, Error> {
     let now = state.now();
-    if !presented.starts_with(REFRESH_TOKEN_PREFIX) || presented.len() > 128 {
+    if !is_well_formed(presented) {
         return Err(Error::InvalidRefreshToken);
     }
     let (token, session) =
@@ -139,6 +139,11 @@ async fn sign_pair(
     };
     let issued = sign_token(state, &subject, inject)?;
     Ok(TokenPair { jwt: issued.jwt, refresh_token, expires_in: issued.expires_in })
+}
+
+/// Whether `presented` could be one of our refresh tokens (checked before any hashing or lookup).
+pub fn is_well_formed(presented: &str) -> bool {
+    presented.starts_with(REFRESH_TOKEN_PREFIX) && presented.len() <= 128
 }
 
 fn new_refresh_token() -> String {

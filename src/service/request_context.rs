@@ -24,6 +24,11 @@ pub async fn scope<F: Future>(context: RequestContext, future: F) -> F::Output {
     CURRENT.scope(context, future).await
 }
 
+/// The current request's client address as text, for rows that record it.
+pub fn client_ip_text() -> Option<String> {
+    current().and_then(|c| c.client_ip).map(|ip| ip.to_string())
+}
+
 /// The current request, when called while serving one.
 pub fn current() -> Option<RequestContext> {
     CURRENT.try_with(Clone::clone).ok()

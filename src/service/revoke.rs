@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::audit::{self, Actor, AuditEvent};
-use super::refresh::REFRESH_TOKEN_PREFIX;
+use super::refresh;
 use super::verify_token::session_id;
 use crate::config::Settings;
 use crate::crypto::secret;
@@ -98,7 +98,7 @@ pub async fn revoke_access_token(state: &AppState, claims: &Map<String, Value>) 
 /// Logout with a refresh token: its session ends. An unknown token is not an error (RFC 7009):
 /// the answer does not tell whether it existed.
 pub async fn revoke_refresh_token(state: &AppState, presented: &str) -> Result<(), Error> {
-    if !presented.starts_with(REFRESH_TOKEN_PREFIX) || presented.len() > 128 {
+    if !refresh::is_well_formed(presented) {
         return Ok(());
     }
     let Some((_, session)) = state.store.refresh_token(&secret::hash_secret(presented)).await? else {
