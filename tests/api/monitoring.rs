@@ -94,7 +94,16 @@ async fn metrics_are_prometheus_text_by_route_template_and_status() {
     assert_eq!(counts[r#"route="/users/:id",method="GET",status="200""#], 1.0);
     assert_eq!(counts[r#"route="/users/:id",method="GET",status="404""#], 2.0);
     assert_eq!(counts[r#"route="unmatched",method="GET",status="404""#], 1.0);
-    assert!(!text.contains("999999") && !text.contains("/no/such"), "ids and unknown paths are not labels");
+    // Labels only: a sample value such as a latency sum may well contain the digits 999999.
+    let labels: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split_once('{').and_then(|(_, rest)| rest.split_once('}')))
+        .map(|(l, _)| l)
+        .collect();
+    assert!(
+        labels.iter().all(|l| !l.contains("999999") && !l.contains("/no/such")),
+        "ids and unknown paths are not labels"
+    );
     let users: Vec<&(String, f64)> =
         buckets.iter().filter(|(l, _)| l.starts_with(r#"route="/users/:id",method="GET",status="404""#)).collect();
     assert!(users.len() > 5, "{users:?}");
