@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # HTTP load runs against a release build on loopback (wrk from Debian's packages: apt-get install wrk).
-# Usage: benches/http_load.sh [ES256|ES384|ES512] [apikey]   (default ES256; `apikey` runs only the
-# API-key token run). Figures go to docs/benchmarks.md.
+# Usage: benches/http_load.sh [ES256|ES384|ES512] [apikey|login]   (default ES256; `apikey` runs only the
+# API-key token run, `login` only the password-login runs). Figures go to docs/benchmarks.md.
 # Each run is bounded: wrk -d10s (or -d5s for the flood); the server is stopped at the end.
 set -euo pipefail
 algorithm=${1:-ES256}
@@ -56,6 +56,39 @@ LUA
 
 run() { echo; echo "== $*"; wrk --latency "$@" | grep -E 'Requests/sec|Latency  |  50%|  99%|Non-2xx|Socket errors|successful logins'; }
 
+cat > login.lua <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"email":"bench@example.com","password":"a long enough password"}'
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) ok = 0; busy = 0 end
+function response(status, headers, body)
+  if status == 200 then ok = ok + 1 elseif status == 503 then busy = busy + 1 end
+end
+function done(summary, latency, requests)
+  local ok, busy = 0, 0
+  for _, t in ipairs(threads) do ok = ok + t:get("ok"); busy = busy + t:get("busy") end
+  io.write(string.format("successful logins: %d (%.1f/s); 503 busy: %d\n", ok, ok / (summary.duration / 1e6), busy))
+end
+LUA
+
+login_runs() {
+  run -t2 -c32 -d10s -s login.lua "http://$addr/jwt/token"
+  echo "peak RSS so far: $(hwm_kb) kB; RSS now: $(rss_kb) kB"
+  run -t2 -c500 -d5s -s login.lua "http://$addr/jwt/token"
+  echo "peak RSS after a 500-connection login flood: $(hwm_kb) kB; RSS now: $(rss_kb) kB"
+  sleep 2
+  echo "RSS 2 s after the flood: $(rss_kb) kB"
+}
+
+if [ "$only" = login ]; then
+  start_server
+  echo "server $addr ($algorithm), idle RSS after start: $(rss_kb) kB"
+  login_runs
+  exit 0
+fi
+
 if [ "$only" = apikey ]; then
   start_server
   echo "server $addr ($algorithm)"
@@ -98,29 +131,8 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"token":"$token"}'
 LUA
-cat > login.lua <<'LUA'
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"email":"bench@example.com","password":"a long enough password"}'
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
-function init(args) ok = 0; busy = 0 end
-function response(status, headers, body)
-  if status == 200 then ok = ok + 1 elseif status == 503 then busy = busy + 1 end
-end
-function done(summary, latency, requests)
-  local ok, busy = 0, 0
-  for _, t in ipairs(threads) do ok = ok + t:get("ok"); busy = busy + t:get("busy") end
-  io.write(string.format("successful logins: %d (%.1f/s); 503 busy: %d\n", ok, ok / (summary.duration / 1e6), busy))
-end
-LUA
 
 run -t2 -c32 -d10s -s verify.lua "http://$addr/jwt/verify"
 run -t2 -c32 -d10s "http://$addr/.well-known/jwks.json"
 run -t2 -c32 -d10s -s apikey.lua "http://$addr/jwt/token"
-run -t2 -c32 -d10s -s login.lua "http://$addr/jwt/token"
-echo "peak RSS so far: $(hwm_kb) kB; RSS now: $(rss_kb) kB"
-run -t2 -c500 -d5s -s login.lua "http://$addr/jwt/token"
-echo "peak RSS after a 500-connection login flood: $(hwm_kb) kB; RSS now: $(rss_kb) kB"
-sleep 2
-echo "RSS 2 s after the flood: $(rss_kb) kB"
+login_runs

@@ -55,8 +55,11 @@ pub struct Settings {
     /// AUTHIFY_PASSWORD_HASH_CONCURRENCY: argon2 hashes run at once (0 = one per core).
     pub password_hash_concurrency: usize,
     /// AUTHIFY_PASSWORD_HASH_QUEUE: password checks allowed to wait for a free slot (0 = 32 per slot);
-    /// beyond it a login answers 503 with Retry-After at once.
+    /// beyond it a login answers 503 with Retry-After.
     pub password_hash_queue: usize,
+    /// AUTHIFY_PASSWORD_HASH_WAIT_MS: how long a password check waits for a free slot before it
+    /// answers 503 with Retry-After (0 = as long as it takes).
+    pub password_hash_wait_ms: u64,
     /// AUTHIFY_DB_MAX_CONNECTIONS: size of the database pool.
     pub db_max_connections: u32,
     /// AUTHIFY_SQLITE_FSYNC: sync every SQLite commit to disk (`synchronous = FULL`) instead of at
@@ -185,6 +188,7 @@ impl Default for Settings {
             jwks_max_age: 300,
             password_hash_concurrency: 0,
             password_hash_queue: 0,
+            password_hash_wait_ms: 150,
             db_max_connections: 10,
             sqlite_fsync: false,
             credential_cache_seconds: 5,

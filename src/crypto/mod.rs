@@ -2,6 +2,7 @@
 //! from OpenSSL (through josekit) or RustCrypto, argon2id from the `argon2` crate.
 
 mod algorithm;
+pub mod hash_workers;
 pub mod jwt;
 pub mod keyfile;
 mod keyring;

@@ -1,24 +1,29 @@
-//! argon2id password hashing (OWASP parameters: m=19456 KiB, t=2, p=1), off the async threads and
-//! behind a semaphore so a login flood cannot exhaust memory (about 19 MiB a hash). The queue in
-//! front of it is bounded too: past it, callers are told to come back (503) at once rather than
-//! waiting seconds, which keeps the latency of the logins that are served low under overload.
+//! argon2id password hashing (OWASP parameters: m=19456 KiB, t=2, p=1) on a fixed set of hashing
+//! threads ([`HashWorkers`]), so a login flood can neither exhaust memory (19 MiB a running check)
+//! nor the async threads. Checks wait for a hashing thread at most a set time and the queue is
+//! bounded: past either, the caller is told to come back (503). A refusal is given when that wait
+//! would have ended, not at once, so a client that retries immediately cannot turn refusals into a
+//! flood that takes the CPU from the hashes; and the logins that are served stay within the wait
+//! plus one hash.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use argon2::{Argon2, PasswordHash, PasswordHasher as _, PasswordVerifier as _};
-use tokio::sync::{OnceCell, Semaphore};
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::OnceCell;
+use tokio::time::Instant;
 
+use super::hash_workers::{HashMemory, HashWorkers, Refusal};
 use super::legacy_digest;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
     #[error("password hashing failed: {0}")]
     Hash(String),
-    #[error("password hashing task failed: {0}")]
-    Task(#[from] tokio::task::JoinError),
-    #[error("password hashing is shutting down")]
-    Closed,
-    /// More hashes are waiting than the queue allows; the caller should retry shortly.
+    #[error("password hashing stopped before the check ran to the end")]
+    Lost,
+    /// The check could not get a hashing thread in time; the caller should retry shortly.
     #[error("too many password checks are waiting")]
     Busy,
 }
@@ -26,31 +31,48 @@ pub enum HashError {
 /// Hashes and verifies passwords; cheap to clone.
 #[derive(Clone)]
 pub struct PasswordHasher {
-    /// Hashes running at once.
-    permits: Arc<Semaphore>,
-    /// Hashes running or waiting; `try_acquire` failing means the queue is full.
-    slots: Arc<Semaphore>,
+    workers: HashWorkers,
+    /// How long a check may wait for a hashing thread; `None` waits as long as it takes.
+    wait_limit: Option<Duration>,
     /// A hash of a random password, verified for unknown accounts so they take as long as known ones.
     dummy: Arc<OnceCell<String>>,
 }
 
 impl PasswordHasher {
-    /// `concurrency` hashes at once, and at most `queue` more waiting.
+    /// `concurrency` hashing threads, and at most `queue` more checks waiting, for as long as it takes.
     pub fn new(concurrency: usize, queue: usize) -> Self {
-        let concurrency = concurrency.max(1);
-        Self {
-            permits: Arc::new(Semaphore::new(concurrency)),
-            slots: Arc::new(Semaphore::new(concurrency + queue)),
-            dummy: Arc::new(OnceCell::new()),
-        }
+        Self { workers: HashWorkers::new(concurrency, queue), wait_limit: None, dummy: Arc::new(OnceCell::new()) }
+    }
+
+    /// Refuses a check that has not got a hashing thread within `limit`.
+    pub fn with_wait_limit(mut self, limit: Duration) -> Self {
+        self.wait_limit = Some(limit);
+        self
     }
 
     /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`) for `password` with a fresh random salt.
     pub async fn hash(&self, password: &str) -> Result<String, HashError> {
         let password = password.to_owned();
-        self.run(move || {
-            let hash: PasswordHash =
-                Argon2::default().hash_password(password.as_bytes()).map_err(|e| HashError::Hash(e.to_string()))?;
+        self.run(move |memory| {
+            let failed = |e: &dyn std::fmt::Display| HashError::Hash(e.to_string());
+            let params = Params::DEFAULT;
+            let salt = Salt::generate();
+            let mut output = [0u8; Params::DEFAULT_OUTPUT_LEN];
+            Argon2::default()
+                .hash_password_into_with_memory(
+                    password.as_bytes(),
+                    &salt,
+                    &mut output,
+                    memory.blocks(params.block_count()),
+                )
+                .map_err(|e| failed(&e))?;
+            let hash = PasswordHash {
+                algorithm: Algorithm::Argon2id.ident(),
+                version: Some(Version::V0x13.into()),
+                params: ParamsString::try_from(&params).map_err(|e| failed(&e))?,
+                salt: Some(salt),
+                hash: Some(Output::new(&output).map_err(|e| failed(&e))?),
+            };
             Ok(hash.to_string())
         })
         .await
@@ -79,11 +101,7 @@ impl PasswordHasher {
 
     async fn verify_phc(&self, password: &str, phc: String) -> Result<bool, HashError> {
         let password = password.to_owned();
-        self.run(move || {
-            let Ok(parsed) = PasswordHash::new(&phc) else { return Ok(false) };
-            Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-        })
-        .await
+        self.run(move |memory| Ok(phc_matches(password.as_bytes(), &phc, memory))).await
     }
 
     /// Whether a stored digest should be replaced by a fresh argon2id hash after a successful login.
@@ -108,12 +126,31 @@ impl PasswordHasher {
 
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> Result<T, HashError> + Send + 'static,
+        check: impl FnOnce(&mut HashMemory) -> Result<T, HashError> + Send + 'static,
     ) -> Result<T, HashError> {
-        let _slot = self.slots.try_acquire().map_err(|_| HashError::Busy)?;
-        let _permit = self.permits.acquire().await.map_err(|_| HashError::Closed)?;
-        tokio::task::spawn_blocking(work).await?
+        let refuse_at = self.wait_limit.map(|limit| Instant::now() + limit);
+        match self.workers.run(refuse_at, check).await {
+            Ok(result) => result,
+            Err(Refusal::Busy) => Err(HashError::Busy),
+            Err(Refusal::Lost) => Err(HashError::Lost),
+        }
     }
+}
+
+/// Whether `password` hashes to the PHC string `phc` (any argon2 variant and parameters), compared in
+/// constant time; a string that does not parse matches nothing.
+fn phc_matches(password: &[u8], phc: &str, memory: &mut HashMemory) -> bool {
+    let Ok(parsed) = PasswordHash::new(phc) else { return false };
+    let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else { return false };
+    let (Ok(algorithm), Ok(params)) = (Algorithm::try_from(parsed.algorithm.as_str()), Params::try_from(&parsed)) else {
+        return false;
+    };
+    let Ok(version) = parsed.version.map(Version::try_from).transpose() else { return false };
+    let mut computed = [0u8; Output::MAX_LENGTH];
+    let computed = &mut computed[..expected.len()];
+    let argon2 = Argon2::new(algorithm, version.unwrap_or_default(), params.clone());
+    argon2.hash_password_into_with_memory(password, salt, computed, memory.blocks(params.block_count())).is_ok()
+        && Output::new(computed).is_ok_and(|computed| computed == *expected)
 }
 
 #[cfg(test)]
@@ -150,5 +187,40 @@ mod tests {
             }
         }
         assert!(busy >= 1, "six checks cannot all fit one running and one waiting");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_check_that_cannot_start_within_the_wait_limit_is_refused_when_it_ends() {
+        let hasher = PasswordHasher::new(1, 16).with_wait_limit(Duration::from_millis(5));
+        let phc = hasher.hash("password").await.expect("hash");
+        let checks: Vec<_> = (0..4)
+            .map(|_| {
+                let (hasher, phc) = (hasher.clone(), phc.clone());
+                tokio::spawn(async move {
+                    let started = Instant::now();
+                    (hasher.verify("password", Some(&phc)).await, started.elapsed())
+                })
+            })
+            .collect();
+        let mut outcomes = Vec::new();
+        for check in checks {
+            outcomes.push(check.await.expect("task"));
+        }
+        assert!(outcomes.iter().any(|(result, _)| matches!(result, Ok(true))), "{outcomes:?}");
+        let refused: Vec<_> = outcomes.iter().filter(|(result, _)| matches!(result, Err(HashError::Busy))).collect();
+        assert!(!refused.is_empty(), "one argon2 check takes longer than 5 ms: {outcomes:?}");
+        assert!(refused.iter().all(|(_, elapsed)| *elapsed >= Duration::from_millis(5)), "{refused:?}");
+    }
+
+    #[tokio::test]
+    async fn hashes_of_other_argon2_parameters_still_verify() {
+        let hasher = PasswordHasher::new(1, 0);
+        let small = Argon2::new(Algorithm::Argon2i, Version::V0x10, Params::new(64, 3, 1, Some(24)).expect("params"));
+        let phc = argon2::PasswordHasher::hash_password(&small, b"old password").expect("hash").to_string();
+        assert!(phc.starts_with("$argon2i$v=16$m=64,t=3,p=1$"), "{phc}");
+        assert!(hasher.verify("old password", Some(&phc)).await.expect("verify"));
+        assert!(!hasher.verify("old passwore", Some(&phc)).await.expect("verify"));
+        let modern = hasher.hash("old password").await.expect("hash");
+        assert!(hasher.verify("old password", Some(&modern)).await.expect("verify"), "memory of another size is fine");
     }
 }

@@ -1,7 +1,9 @@
 //! `/jwt/token`, `/jwt/verify`, `/jwt/key`, `/jwt/meta` on every backend.
 
+use std::time::Duration;
+
 use authify::crypto::Algorithm;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::backend_tests;
 use crate::helpers::{Backend, PASSWORD, jwt_segment, spawn};
@@ -147,25 +149,55 @@ async fn key_and_meta_describe_the_signing_key() {
 }
 
 #[tokio::test]
-async fn logins_past_the_hashing_queue_get_503_with_retry_after_at_once() {
+async fn logins_past_the_hashing_queue_get_503_with_retry_after_when_their_wait_would_end() {
     let app = spawn(Backend::Sqlite)
         .settings(|s| {
             s.password_hash_concurrency = 1;
             s.password_hash_queue = 1;
+            s.password_hash_wait_ms = 400;
             // Eight logins of one account at once would otherwise meet the lockout's reservations.
             s.lockout_threshold = 0;
         })
         .start()
         .await;
     app.insert_user("busy@example.com", true, false).await;
-    let logins = (0..8).map(|_| app.login("busy@example.com", PASSWORD));
+    let logins = (0..8).map(|_| async {
+        let started = std::time::Instant::now();
+        let response = app.post_json("/jwt/token", &json!({"email": "busy@example.com", "password": PASSWORD})).await;
+        let status = response.status().as_u16();
+        let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap_or_default().to_owned());
+        (status, retry_after, response.json::<Value>().await.expect("json"), started.elapsed())
+    });
     let results = futures::future::join_all(logins).await;
-    let served = results.iter().filter(|(status, _)| *status == 200).count();
-    let refused: Vec<_> = results.iter().filter(|(status, _)| *status == 503).collect();
+    let served = results.iter().filter(|r| r.0 == 200).count();
+    let refused: Vec<_> = results.iter().filter(|r| r.0 == 503).collect();
     assert!(served >= 1, "{results:?}");
-    assert!(!refused.is_empty(), "{results:?}");
-    assert_eq!(refused[0].1, json!({"error": "Too many requests at once; retry shortly"}));
+    assert!(refused.len() >= 6, "one runs, one waits, the rest are past the queue: {results:?}");
     assert_eq!(served + refused.len(), 8);
+    for (_, retry_after, body, elapsed) in &refused {
+        assert_eq!(*body, json!({"error": "Too many requests at once; retry shortly"}));
+        assert_eq!(retry_after.as_deref(), Some("1"));
+        assert!(*elapsed >= Duration::from_millis(400), "refused when the wait would end, not at once: {elapsed:?}");
+    }
     let response = app.post_json("/jwt/token", &json!({"email": "busy@example.com", "password": PASSWORD})).await;
     assert_eq!(response.status().as_u16(), 200, "the queue drains");
+}
+
+#[tokio::test]
+async fn a_login_that_waits_longer_than_the_hash_wait_limit_gets_503() {
+    let app = spawn(Backend::Sqlite)
+        .settings(|s| {
+            s.password_hash_concurrency = 1;
+            s.password_hash_queue = 64;
+            s.password_hash_wait_ms = 1;
+            s.lockout_threshold = 0;
+        })
+        .start()
+        .await;
+    app.insert_user("queue@example.com", true, false).await;
+    let results = futures::future::join_all((0..6).map(|_| app.login("queue@example.com", PASSWORD))).await;
+    let statuses: Vec<u16> = results.iter().map(|(status, _)| *status).collect();
+    assert!(statuses.iter().all(|s| *s == 200 || *s == 503), "{statuses:?}");
+    assert!(statuses.contains(&200), "{statuses:?}");
+    assert!(statuses.contains(&503), "six argon2 checks cannot all start within 1 ms of each other: {statuses:?}");
 }
