@@ -15,10 +15,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// argon2 allocates 19 MiB per password check. glibc's dynamic mmap threshold would, after the
-/// first free, serve such blocks from a fragmenting heap (882 MB peak measured); a fixed threshold
-/// maps and unmaps them each time, which bounds memory at a cost in login throughput
-/// (docs/benchmarks.md, "Allocator trade-off").
+/// argon2 works in 19 MiB per hashing thread, which the threads free when logins stop
+/// (`crypto::hash_workers`). glibc's dynamic mmap threshold would, after the first free, serve such
+/// blocks from a fragmenting heap that is never given back (882 MB peak measured); a fixed threshold
+/// keeps every block of 1 MiB or more in its own mapping, returned to the OS when freed. Two arenas
+/// keep the heap of many threads from multiplying (docs/benchmarks.md, "Allocator trade-off").
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn tune_allocator() {
     // SAFETY: mallopt only sets allocator parameters; it runs before any other thread exists.

@@ -5,7 +5,7 @@
 //! for a hand-over between threads, and it keeps its memory while checks keep coming: allocating
 //! 19 MiB afresh for every login costs about 4,900 page faults and an unmap (docs/benchmarks.md,
 //! "Allocator trade-off"). A worker that has had nothing to do for [`LINGER`] frees its memory, so
-//! an idle server holds none. On Linux the memory is advised for transparent huge pages, so fresh
+//! an idle server holds none, and trims the C heap. On Linux the memory is advised for transparent huge pages, so fresh
 //! memory faults in 2 MiB at a time and argon2's random block reads miss the TLB less.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -77,6 +77,11 @@ impl HashWorkers {
         Self { jobs }
     }
 
+    /// Whether the queue is full now, so a check sent now would be refused.
+    pub fn is_full(&self) -> bool {
+        self.jobs.is_full()
+    }
+
     /// Runs `check` on a worker. A check no worker has taken by `refuse_at` is dropped and refused
     /// at that moment; a full queue refuses at that moment too (at once without a deadline). A check
     /// that has started always runs to the end.
@@ -120,6 +125,7 @@ fn work(incoming: &flume::Receiver<Job>) {
             Ok(job) => job,
             Err(flume::RecvTimeoutError::Timeout) => {
                 memory = HashMemory::default();
+                give_free_heap_back();
                 match incoming.recv() {
                     Ok(job) => job,
                     Err(_) => return,
@@ -132,6 +138,19 @@ fn work(incoming: &flume::Receiver<Job>) {
         }
     }
 }
+
+/// Returns the free pages inside the C heap to the OS. Logins leave the heap fragmented (request
+/// and database buffers of many connections), and glibc gives back only its free top on its own.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn give_free_heap_back() {
+    // SAFETY: malloc_trim only releases memory the allocator holds as free; it is thread-safe.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn give_free_heap_back() {}
 
 /// Asks Linux to back the (not yet touched) capacity of `blocks` with 2 MiB pages where it is aligned.
 #[cfg(target_os = "linux")]

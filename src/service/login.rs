@@ -84,6 +84,7 @@ async fn verify_password(state: &AppState, attempt: &PasswordAttempt<'_>) -> Res
 
 /// The checks behind a reserved attempt: password, standing, second factor.
 async fn check_reserved(state: &AppState, attempt: &PasswordAttempt<'_>) -> Result<User, Error> {
+    state.hasher.admit().await?;
     let user = match Email::parse(attempt.email) {
         Ok(email) => state.store.user_by_email(email.as_str()).await?,
         Err(_) => None,

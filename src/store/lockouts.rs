@@ -27,15 +27,17 @@ impl Store {
         if self.try_reserve(key, threshold, now).await? {
             return Ok(Reservation::Reserved);
         }
-        let Some(row) = self.lockout(key).await? else {
-            self.insert_lockout_row(key, now).await?;
-            return Ok(match self.try_reserve(key, threshold, now).await? {
-                true => Reservation::Reserved,
-                false => Reservation::Locked { until: None },
-            });
-        };
-        let until = (row.locked_until > now).then_some(row.locked_until);
-        Ok(Reservation::Locked { until })
+        match self.lockout(key).await? {
+            Some(row) if row.locked_until > now => return Ok(Reservation::Locked { until: Some(row.locked_until) }),
+            // Not locked: the attempts in flight filled the threshold a moment ago, or the row was
+            // created by another request since the first try; either way, try once more.
+            Some(_) => {}
+            None => self.insert_lockout_row(key, now).await?,
+        }
+        Ok(match self.try_reserve(key, threshold, now).await? {
+            true => Reservation::Reserved,
+            false => Reservation::Locked { until: None },
+        })
     }
 
     pub async fn lockout(&self, key: &str) -> Result<Option<Lockout>, StoreError> {
