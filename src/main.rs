@@ -19,7 +19,7 @@ fn main() -> ExitCode {
 /// (`crypto::hash_workers`). glibc's dynamic mmap threshold would, after the first free, serve such
 /// blocks from a fragmenting heap that is never given back (882 MB peak measured); a fixed threshold
 /// keeps every block of 1 MiB or more in its own mapping, returned to the OS when freed. Two arenas
-/// keep the heap of many threads from multiplying (docs/benchmarks.md, "Allocator trade-off").
+/// keep the heap of many threads from multiplying (docs/benchmarks.md, "Password logins").
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn tune_allocator() {
     // SAFETY: mallopt only sets allocator parameters; it runs before any other thread exists.

@@ -4,7 +4,7 @@
 //! A worker takes the next queued check itself the moment it finishes one, so the cores never wait
 //! for a hand-over between threads, and it keeps its memory while checks keep coming: allocating
 //! 19 MiB afresh for every login costs about 4,900 page faults and an unmap (docs/benchmarks.md,
-//! "Allocator trade-off"). A worker that has had nothing to do for [`LINGER`] frees its memory, so
+//! "Password logins"). A worker that has had nothing to do for [`LINGER`] frees its memory, so
 //! an idle server holds none, and trims the C heap. On Linux the memory is advised for transparent huge pages, so fresh
 //! memory faults in 2 MiB at a time and argon2's random block reads miss the TLB less.
 
