@@ -6,7 +6,7 @@ use authify::crypto::Algorithm;
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::helpers::{Backend, PASSWORD, jwt_segment, spawn};
+use crate::helpers::{Backend, PASSWORD, TestApp, jwt_segment, spawn};
 
 backend_tests!(
     password_login_returns_a_token_with_authify_claims,
@@ -148,19 +148,25 @@ async fn key_and_meta_describe_the_signing_key() {
     }
 }
 
-#[tokio::test]
-async fn logins_past_the_hashing_queue_get_503_with_retry_after_when_their_wait_would_end() {
+/// A service with one hashing thread, `queue` places to wait for it and `wait_ms` of waiting, and a
+/// user `email`; no lockout, whose reservations parallel logins of one account would otherwise meet.
+async fn one_hashing_thread(queue: usize, wait_ms: u64, email: &str) -> TestApp {
     let app = spawn(Backend::Sqlite)
-        .settings(|s| {
+        .settings(move |s| {
             s.password_hash_concurrency = 1;
-            s.password_hash_queue = 1;
-            s.password_hash_wait_ms = 400;
-            // Eight logins of one account at once would otherwise meet the lockout's reservations.
+            s.password_hash_queue = queue;
+            s.password_hash_wait_ms = wait_ms;
             s.lockout_threshold = 0;
         })
         .start()
         .await;
-    app.insert_user("busy@example.com", true, false).await;
+    app.insert_user(email, true, false).await;
+    app
+}
+
+#[tokio::test]
+async fn logins_past_the_hashing_queue_get_503_with_retry_after_when_their_wait_would_end() {
+    let app = one_hashing_thread(1, 400, "busy@example.com").await;
     let logins = (0..8).map(|_| async {
         let started = std::time::Instant::now();
         let response = app.post_json("/jwt/token", &json!({"email": "busy@example.com", "password": PASSWORD})).await;
@@ -185,16 +191,7 @@ async fn logins_past_the_hashing_queue_get_503_with_retry_after_when_their_wait_
 
 #[tokio::test]
 async fn a_login_that_waits_longer_than_the_hash_wait_limit_gets_503() {
-    let app = spawn(Backend::Sqlite)
-        .settings(|s| {
-            s.password_hash_concurrency = 1;
-            s.password_hash_queue = 64;
-            s.password_hash_wait_ms = 100;
-            s.lockout_threshold = 0;
-        })
-        .start()
-        .await;
-    app.insert_user("queue@example.com", true, false).await;
+    let app = one_hashing_thread(64, 100, "queue@example.com").await;
     let results = futures::future::join_all((0..12).map(|_| app.login("queue@example.com", PASSWORD))).await;
     let statuses: Vec<u16> = results.iter().map(|(status, _)| *status).collect();
     assert!(statuses.iter().all(|s| *s == 200 || *s == 503), "{statuses:?}");
