@@ -115,10 +115,8 @@ impl Application {
             .await
             .map_err(|source| StartupError::Listen { addr: listen, source })?;
         let addr = acceptor.local_addr().first().and_then(|a| a.as_socket_addr().copied()).unwrap_or(listen);
-        let mut hasher = PasswordHasher::new(settings.hash_concurrency(), settings.hash_queue());
-        if settings.password_hash_wait_ms > 0 {
-            hasher = hasher.with_wait_limit(Duration::from_millis(settings.password_hash_wait_ms));
-        }
+        let hasher = PasswordHasher::new(settings.hash_concurrency(), settings.hash_queue())
+            .with_wait_limit(settings.hash_wait_limit());
         let credentials = CredentialCache::new(settings.credential_cache_seconds, credential_cache::CAPACITY);
         let state = AppState {
             credentials: Arc::new(credentials),

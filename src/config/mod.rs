@@ -6,6 +6,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -373,6 +374,11 @@ impl Settings {
             0 => 32 * self.hash_concurrency(),
             n => n,
         }
+    }
+
+    /// How long a password check may wait for a hashing thread; `None` (0) waits as long as it takes.
+    pub fn hash_wait_limit(&self) -> Option<Duration> {
+        (self.password_hash_wait_ms > 0).then(|| Duration::from_millis(self.password_hash_wait_ms))
     }
 
     /// The allowed CORS origins; `None` means any origin.

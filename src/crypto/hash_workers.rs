@@ -77,9 +77,13 @@ impl HashWorkers {
         Self { jobs }
     }
 
-    /// Whether the queue is full now, so a check sent now would be refused.
-    pub fn is_full(&self) -> bool {
-        self.jobs.is_full()
+    /// Refuses, at `refuse_at` (at once without one), a check that would find the queue full now,
+    /// before the caller spends anything on it.
+    pub async fn admit(&self, refuse_at: Option<Instant>) -> Result<(), Refusal> {
+        if self.jobs.is_full() {
+            return Err(refuse(refuse_at).await);
+        }
+        Ok(())
     }
 
     /// Runs `check` on a worker. A check no worker has taken by `refuse_at` is dropped and refused
@@ -99,10 +103,7 @@ impl HashWorkers {
             }
         });
         if self.jobs.try_send(job).is_err() {
-            if let Some(at) = refuse_at {
-                tokio::time::sleep_until(at).await;
-            }
-            return Err(Refusal::Busy);
+            return Err(refuse(refuse_at).await);
         }
         if let Some(at) = refuse_at {
             if let Ok(result) = tokio::time::timeout_at(at, &mut answered).await {
@@ -114,6 +115,15 @@ impl HashWorkers {
         }
         answered.await.map_err(|_| Refusal::Lost)
     }
+}
+
+/// A refusal given when the check's wait would have ended, not at once, so that clients retrying
+/// immediately cannot turn refusals into a flood.
+async fn refuse(refuse_at: Option<Instant>) -> Refusal {
+    if let Some(at) = refuse_at {
+        tokio::time::sleep_until(at).await;
+    }
+    Refusal::Busy
 }
 
 /// A worker's loop: the next check at once while there are any, memory freed after [`LINGER`]

@@ -44,22 +44,17 @@ impl PasswordHasher {
         Self { workers: HashWorkers::new(concurrency, queue), wait_limit: None, dummy: Arc::new(OnceCell::new()) }
     }
 
-    /// Refuses a check that has not got a hashing thread within `limit`.
-    pub fn with_wait_limit(mut self, limit: Duration) -> Self {
-        self.wait_limit = Some(limit);
+    /// Refuses a check that has not got a hashing thread within `limit` (`None`: waits as long as it
+    /// takes).
+    pub fn with_wait_limit(mut self, limit: Option<Duration>) -> Self {
+        self.wait_limit = limit;
         self
     }
 
     /// Refuses, when its wait would end, a check that would find the queue full, before the caller
     /// spends anything on it (a flood's excess logins then cost no database read).
     pub async fn admit(&self) -> Result<(), HashError> {
-        if !self.workers.is_full() {
-            return Ok(());
-        }
-        if let Some(limit) = self.wait_limit {
-            tokio::time::sleep(limit).await;
-        }
-        Err(HashError::Busy)
+        Ok(self.workers.admit(self.refuse_at()).await?)
     }
 
     /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`) for `password` with a fresh random salt.
@@ -140,11 +135,20 @@ impl PasswordHasher {
         &self,
         check: impl FnOnce(&mut HashMemory) -> Result<T, HashError> + Send + 'static,
     ) -> Result<T, HashError> {
-        let refuse_at = self.wait_limit.map(|limit| Instant::now() + limit);
-        match self.workers.run(refuse_at, check).await {
-            Ok(result) => result,
-            Err(Refusal::Busy) => Err(HashError::Busy),
-            Err(Refusal::Lost) => Err(HashError::Lost),
+        self.workers.run(self.refuse_at(), check).await?
+    }
+
+    /// When a check arriving now is refused if no hashing thread has taken it.
+    fn refuse_at(&self) -> Option<Instant> {
+        self.wait_limit.map(|limit| Instant::now() + limit)
+    }
+}
+
+impl From<Refusal> for HashError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Busy => HashError::Busy,
+            Refusal::Lost => HashError::Lost,
         }
     }
 }
@@ -204,7 +208,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_check_that_cannot_start_within_the_wait_limit_is_refused_when_it_ends() {
-        let hasher = PasswordHasher::new(1, 16).with_wait_limit(Duration::from_millis(50));
+        let hasher = PasswordHasher::new(1, 16).with_wait_limit(Some(Duration::from_millis(50)));
         let phc = hasher.hash("password").await.expect("hash");
         let checks: Vec<_> = (0..8)
             .map(|_| {

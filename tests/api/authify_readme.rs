@@ -29,6 +29,7 @@ use crate::cli::Server;
 use crate::credentials::insert_delegate;
 use crate::helpers::{Backend, TestApp, TestDatabase, jwt_segment, spawn};
 use crate::jsonapi_client::{As, MEDIA_TYPE, assert_valid_document};
+use crate::registration::spawn_with_sink;
 use crate::smtp_sink::{Mail, SmtpSink};
 
 backend_tests!(
@@ -51,18 +52,7 @@ const HTML_BODY: &str = r#"<p>An <a href="https://en.wikipedia.org/wiki/HTML">HT
 
 /// The README's defaults: ES512, mail to a real SMTP server.
 async fn start(backend: Backend, tweak: impl FnOnce(&mut authify::config::Settings) + 'static) -> (TestApp, SmtpSink) {
-    let sink = SmtpSink::start().await;
-    let port = sink.addr.port();
-    let app = spawn(backend)
-        .algorithm(Algorithm::Es512)
-        .settings(move |s| {
-            s.mail_address = Some("127.0.0.1".into());
-            s.mail_port = port;
-            tweak(s);
-        })
-        .start()
-        .await;
-    (app, sink)
+    spawn_with_sink(spawn(backend).algorithm(Algorithm::Es512), tweak).await
 }
 
 /// A POST as the README's curl examples send it: `Content-Type` and `Accept` of `media_type`, plus

@@ -6,16 +6,21 @@ use authify::config::Settings;
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::helpers::{Backend, TestApp, spawn};
+use crate::helpers::{Backend, Spawn, TestApp, spawn};
 use crate::smtp_sink::{Mail, SmtpSink};
 
 pub const NEW_PASSWORD: &str = "a brand new secret";
 
 /// An instance delivering to a fresh SMTP sink, with extra settings.
 pub async fn start_with_sink(backend: Backend, tweak: impl FnOnce(&mut Settings) + 'static) -> (TestApp, SmtpSink) {
+    spawn_with_sink(spawn(backend), tweak).await
+}
+
+/// The instance `spawn` describes, delivering to a fresh SMTP sink, with extra settings.
+pub async fn spawn_with_sink(spawn: Spawn, tweak: impl FnOnce(&mut Settings) + 'static) -> (TestApp, SmtpSink) {
     let sink = SmtpSink::start().await;
     let port = sink.addr.port();
-    let app = spawn(backend)
+    let app = spawn
         .settings(move |s| {
             s.mail_address = Some("127.0.0.1".into());
             s.mail_port = port;
