@@ -105,12 +105,30 @@ impl Drop for TestDatabase {
             runtime.block_on(async move {
                 if let Ok(admin) = Database::connect(url.as_str()).await {
                     let force = if url.starts_with("postgres") { " WITH (FORCE)" } else { "" };
+                    if force.is_empty() {
+                        end_mariadb_sessions(&admin, &name).await;
+                    }
                     let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}{force}")).await;
                     let _ = admin.close().await;
                 }
             });
         })
         .join();
+    }
+}
+
+/// MariaDB's counterpart of PostgreSQL's `DROP DATABASE … WITH (FORCE)`: ends the sessions still
+/// using `name`. The test's pool is still open while its database is dropped, and a connection
+/// left inside a transaction (a task cancelled mid-write) held the metadata lock the DROP waits for,
+/// with MariaDB's default one-day lock wait: the suite hung.
+async fn end_mariadb_sessions(admin: &sea_orm::DatabaseConnection, name: &str) {
+    let sessions =
+        format!("SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '{name}' AND ID <> CONNECTION_ID()");
+    let statement = sea_orm::Statement::from_string(admin.get_database_backend(), sessions);
+    for row in admin.query_all_raw(statement).await.unwrap_or_default() {
+        if let Ok(id) = row.try_get_by_index::<u64>(0) {
+            let _ = admin.execute_unprepared(&format!("KILL {id}")).await;
+        }
     }
 }
 
