@@ -118,9 +118,9 @@ impl Drop for TestDatabase {
 }
 
 /// MariaDB's counterpart of PostgreSQL's `DROP DATABASE … WITH (FORCE)`: ends the sessions still
-/// using `name`. The test's pool is still open while its database is dropped, and a connection
-/// left inside a transaction (a task cancelled mid-write) held the metadata lock the DROP waits for,
-/// with MariaDB's default one-day lock wait: the suite hung.
+/// using `name`. The test's pool is still open while its database is dropped; once (2026-12-02) one
+/// of its connections sat idle inside a transaction (cause not pinned down) and held the metadata
+/// lock the DROP waits for, with MariaDB's default one-day lock wait: the suite hung.
 async fn end_mariadb_sessions(admin: &sea_orm::DatabaseConnection, name: &str) {
     let sessions =
         format!("SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '{name}' AND ID <> CONNECTION_ID()");
