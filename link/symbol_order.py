@@ -7,8 +7,8 @@ code in 64 KiB fault-around windows, so scattered code costs RSS far beyond what
 binary was resident at idle before, 7.2 MB after (docs/benchmarks.md, "Memory").
 
 How: each algorithm's service runs under valgrind's callgrind (instruction counts, not timing) while
-this script drives the common routes; every function of the binary that ran is listed, the most
-executed first. Symbol names carry the compiler's and the dependencies' hashes: regenerate after a
+this script drives the common routes; every function of the binary that ran is listed: those
+start-up ran first, then those serving added, the most executed first in each group. Symbol names carry the compiler's and the dependencies' hashes: regenerate after a
 toolchain or Cargo.lock change (a stale file only loses the effect; the build never fails on it).
 
 Usage: python3 link/symbol_order.py   (builds the release binary; needs valgrind; ~1 minute per run)
@@ -89,13 +89,19 @@ def profile(algorithm, work):
     env = dict(os.environ, AUTHIFY_JWT_ALGORITHM=algorithm, AUTHIFY_LISTEN="127.0.0.1:0", RUST_LOG="info",
                AUTHIFY_PASSWORD_HASH_WAIT_MS="0", AUTHIFY_RATE_LIMIT_PER_IP="0",
                AUTHIFY_RATE_LIMIT_PER_ACCOUNT="0", AUTHIFY_LOCKOUT_THRESHOLD="0")
-    subprocess.run([BIN, "migrate"], cwd=home, env=env, check=True, capture_output=True)
     subprocess.run([BIN, "user", "create", "admin@example.com", "--admin"], cwd=home, env=env, check=True,
                    input=PASSWORD + "\n", text=True, capture_output=True)
     out = os.path.join(work, algorithm + ".callgrind")
-    log = open(os.path.join(home, "server.log"), "w+")
+    with open(os.path.join(home, "server.log"), "w+") as log:
+        serve_under_callgrind(algorithm, home, env, out, log)
+    started, = glob.glob(out + ".*")  # the dump at idle; `out` holds what serving added
+    return started, out
+
+
+def serve_under_callgrind(algorithm, home, env, out, log):
+    """Starts `authify serve` under callgrind, dumps its counts once it idles, then drives it and stops it."""
     server = subprocess.Popen(["valgrind", "--tool=callgrind", "--demangle=no", "--callgrind-out-file=" + out,
-                               "--log-file=" + os.path.join(home, "valgrind.log"), BIN, "serve"],
+                              "--log-file=" + os.path.join(home, "valgrind.log"), BIN, "serve"],
                               cwd=home, env=env, stderr=log)
     try:
         for _ in range(1200):
@@ -112,8 +118,6 @@ def profile(algorithm, work):
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=300)
-    started, = glob.glob(out + ".*")  # the dump at idle; `out` holds what serving added
-    return started, out
 
 
 def self_costs(path):

@@ -104,10 +104,11 @@ impl Drop for TestDatabase {
             let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
             runtime.block_on(async move {
                 if let Ok(admin) = Database::connect(url.as_str()).await {
-                    let force = if url.starts_with("postgres") { " WITH (FORCE)" } else { "" };
-                    if force.is_empty() {
+                    let postgres = url.starts_with("postgres");
+                    if !postgres {
                         end_mariadb_sessions(&admin, &name).await;
                     }
+                    let force = if postgres { " WITH (FORCE)" } else { "" };
                     let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}{force}")).await;
                     let _ = admin.close().await;
                 }
