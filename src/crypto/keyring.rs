@@ -5,13 +5,12 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
 use josekit::JoseError;
-use josekit::jws::alg::ecdsa::EcdsaJwsAlgorithm;
 use josekit::jws::{JwsSigner, JwsVerifier};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::keyfile::KeyPair;
-use super::{Algorithm, signer};
+use super::{Algorithm, signer, verifier};
 
 /// One public key that can verify tokens.
 struct VerificationKey {
@@ -39,11 +38,11 @@ impl Keyring {
         published["kid"] = json!(kid);
         published["alg"] = json!(algorithm.name());
         published["use"] = json!("sig");
-        let verifier = josekit_algorithm(algorithm).verifier_from_der(&pair.public_spki_der)?;
+        let verifier = verifier::verifier_for(algorithm, &pair.public_spki_der, &pair.public_point);
         Ok(Self {
             algorithm,
             signer: signer::signer_for(algorithm, &pair.private_pkcs8_der, &kid)?,
-            verification_keys: vec![VerificationKey { kid: kid.clone(), algorithm, verifier: Box::new(verifier) }],
+            verification_keys: vec![VerificationKey { kid: kid.clone(), algorithm, verifier }],
             kid,
             public_pem: pair.public_pem.clone(),
             jwks_json: Bytes::from(json!({ "keys": [published] }).to_string()),
@@ -81,14 +80,6 @@ impl Keyring {
             None => self.verification_keys.iter().find(|k| k.kid == self.kid)?,
         };
         Some((key.algorithm, key.verifier.as_ref()))
-    }
-}
-
-fn josekit_algorithm(algorithm: Algorithm) -> EcdsaJwsAlgorithm {
-    match algorithm {
-        Algorithm::Es256 => EcdsaJwsAlgorithm::Es256,
-        Algorithm::Es384 => EcdsaJwsAlgorithm::Es384,
-        Algorithm::Es512 => EcdsaJwsAlgorithm::Es512,
     }
 }
 

@@ -1,5 +1,6 @@
-//! Keys, JWT signing and verification, password hashing. Nothing here is hand-rolled: ECDSA comes
-//! from OpenSSL (through josekit) or RustCrypto, argon2id from the `argon2` crate.
+//! Keys, JWT signing and verification, password hashing. Nothing here is hand-rolled: josekit
+//! assembles and parses the JWS, ECDSA comes from ring, RustCrypto or OpenSSL (through josekit),
+//! whichever is fastest per algorithm, argon2id from the `argon2` crate.
 
 mod algorithm;
 pub mod hash_workers;
@@ -12,6 +13,7 @@ pub mod sealed;
 pub mod secret;
 mod signer;
 pub mod tokens;
+mod verifier;
 
 pub use algorithm::Algorithm;
 pub use keyring::Keyring;
