@@ -120,8 +120,12 @@ impl Drop for TestDatabase {
 
 /// MariaDB's counterpart of PostgreSQL's `DROP DATABASE … WITH (FORCE)`: ends the sessions still
 /// using `name`. The test's pool is still open while its database is dropped; once (2026-12-02) one
-/// of its connections sat idle inside a transaction (cause not pinned down) and held the metadata
-/// lock the DROP waits for, with MariaDB's default one-day lock wait: the suite hung.
+/// of its connections sat idle inside a transaction and held the metadata lock the DROP waits for,
+/// with MariaDB's default one-day lock wait: the suite hung. The likely cause (reasoned, not
+/// reproduced) is this drop itself: it blocks the test's runtime thread until the DROP ends, so a
+/// transaction a background task (the audit writer, the outbox sender) had open at that moment can
+/// neither finish nor be rolled back (sqlx sends the ROLLBACK of a dropped transaction from a task on
+/// that runtime). A running service's runtime is never blocked that way.
 async fn end_mariadb_sessions(admin: &sea_orm::DatabaseConnection, name: &str) {
     let sessions =
         format!("SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '{name}' AND ID <> CONNECTION_ID()");
