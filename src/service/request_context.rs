@@ -19,9 +19,11 @@ tokio::task_local! {
     static CURRENT: RequestContext;
 }
 
-/// Runs `future` with `context` as the current request.
-pub async fn scope<F: Future>(context: RequestContext, future: F) -> F::Output {
-    CURRENT.scope(context, future).await
+/// Runs `future` with `context` as the current request. A plain function, not an `async fn`: an
+/// `async fn` would keep the argument `future` beside the task-local future it is moved into, and
+/// every request's boxed future would carry the endpoint chain's future twice.
+pub fn scope<F: Future>(context: RequestContext, future: F) -> impl Future<Output = F::Output> {
+    CURRENT.scope(context, future)
 }
 
 /// The current request's client address as text, for rows that record it.
