@@ -1,9 +1,10 @@
-//! `authify keys generate`: write a new key pair where the settings point.
+//! `authify keys generate`: write a new key pair where the settings point; `authify keys list`: the
+//! key the service signs and verifies with, by the `kid` it publishes.
 
 use clap::Subcommand;
 
 use crate::config::Settings;
-use crate::crypto::{Algorithm, keyfile};
+use crate::crypto::{Algorithm, Keyring, keyfile};
 use crate::service::audit::{Actor, AuditEvent};
 
 #[derive(Debug, Subcommand)]
@@ -13,6 +14,13 @@ pub enum KeysCommand {
         /// ES256, ES384 or ES512 (default: AUTHIFY_JWT_ALGORITHM).
         #[arg(long)]
         algorithm: Option<Algorithm>,
+    },
+    /// Show the key at AUTHIFY_PRIVKEY_PATH / AUTHIFY_PUBKEY_PATH: its kid (as published in the JWKS),
+    /// algorithm and files, after the same checks `serve` makes.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -36,7 +44,31 @@ pub fn run(settings: &Settings, command: KeysCommand) -> Result<(), String> {
             }
             Ok(())
         }
+        KeysCommand::List { json } => list(settings, json),
     }
+}
+
+fn list(settings: &Settings, json: bool) -> Result<(), String> {
+    let (private, public) = (&settings.privkey_path, &settings.pubkey_path);
+    let pair = keyfile::load(settings.jwt_algorithm, private, public).map_err(|e| e.to_string())?;
+    let keyring = Keyring::new(&pair).map_err(|e| format!("AUTHIFY_PRIVKEY_PATH: the key cannot be used: {e}"))?;
+    let (kid, algorithm) = (keyring.kid(), keyring.algorithm());
+    if json {
+        let key = serde_json::json!({
+            "kid": kid, "alg": algorithm.name(), "use": "signing and verifying",
+            "private_key": private, "public_key": public,
+        });
+        println!("{}", serde_json::json!([key]));
+    } else {
+        println!("{:<43}  {:<5}  {:<21}  FILES", "KID", "ALG", "USE");
+        println!(
+            "{kid:<43}  {algorithm:<5}  {:<21}  {}, {}",
+            "signing and verifying",
+            private.display(),
+            public.display()
+        );
+    }
+    Ok(())
 }
 
 /// Records the generation on the audit trail when the database can be reached (keys may be made

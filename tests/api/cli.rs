@@ -209,6 +209,34 @@ fn bad_settings_stop_start_up_with_one_line_naming_the_setting() {
 }
 
 #[test]
+fn keys_list_shows_the_kid_the_service_publishes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path();
+    let es256 = [("AUTHIFY_JWT_ALGORITHM", "ES256")];
+    let line = failure_line(&run(path, &es256, &["keys", "list"], ""));
+    assert!(line.starts_with("error: AUTHIFY_PRIVKEY_PATH: cannot read keys/private.pem"), "{line}");
+
+    assert!(run(path, &[], &["keys", "generate", "--algorithm", "ES256"], "").status.success());
+    let listed = run(path, &es256, &["keys", "list", "--json"], "");
+    assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+    let keys: Value = serde_json::from_slice(&listed.stdout).expect("JSON");
+    let kid = keys[0]["kid"].as_str().expect("kid").to_owned();
+    assert_eq!(keys[0]["alg"], "ES256");
+    assert_eq!(keys[0]["private_key"], "keys/private.pem");
+    assert_eq!(keys.as_array().map(Vec::len), Some(1));
+    let table = String::from_utf8(run(path, &es256, &["keys", "list"], "").stdout).expect("utf-8");
+    assert!(table.lines().nth(1).is_some_and(|row| row.starts_with(&kid) && row.contains("ES256")), "{table}");
+
+    let server = Server::start(path, &es256);
+    let listening = server.first_lines.iter().find(|l| l.contains("authify is listening")).expect("listening line");
+    assert!(listening.contains(&format!("kid=\"{kid}\"")), "{listening}");
+    drop(server);
+
+    let line = failure_line(&run(path, &[], &["keys", "list"], ""));
+    assert!(line.starts_with("error: AUTHIFY_JWT_ALGORITHM: ES512 needs a P-521 key"), "{line}");
+}
+
+#[test]
 fn settings_come_from_a_toml_file_under_the_environment() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("authify.toml"), "jwt_algorithm = \"ES384\"\njwt_issuer = \"From File\"\n")
