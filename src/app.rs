@@ -11,6 +11,7 @@ use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::password::PasswordHasher;
+use crate::crypto::rotation::{KeySet, RotationPaths};
 use crate::crypto::sealed::SealingKey;
 use crate::crypto::{Keyring, keyfile};
 use crate::email::sender::OutboxSender;
@@ -33,8 +34,9 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 pub enum StartupError {
     #[error(transparent)]
     Key(#[from] keyfile::KeyError),
-    #[error("AUTHIFY_PRIVKEY_PATH: the key cannot be used for signing: {0}")]
-    KeyUnusable(josekit::JoseError),
+    /// A key of a rotation (or its record) that cannot be used; the text names the setting.
+    #[error("{0}")]
+    Rotation(String),
     #[error("AUTHIFY_DB_URL: cannot connect to the database: {0}")]
     Database(sea_orm::DbErr),
     #[error("AUTHIFY_DB_URL: applying migrations failed: {0}")]
@@ -76,8 +78,10 @@ pub fn load_keyring(settings: &Settings) -> Result<(Keyring, bool), StartupError
             "no key pair found: generated a new one (private key mode 0600)"
         );
     }
-    let pair = keyfile::load(settings.jwt_algorithm, private, public)?;
-    Ok((Keyring::new(&pair).map_err(StartupError::KeyUnusable)?, generate))
+    let now = chrono::Utc::now().timestamp();
+    let keys = KeySet::load(settings.jwt_algorithm, &RotationPaths::new(private, public), now)
+        .map_err(StartupError::Rotation)?;
+    Ok((keys.keyring(settings.token_lifetime()).map_err(StartupError::Rotation)?, generate))
 }
 
 /// Loads the key that seals TOTP secrets, generating it first when missing.

@@ -1,10 +1,15 @@
-//! `authify keys generate`: write a new key pair where the settings point; `authify keys list`: the
-//! key the service signs and verifies with, by the `kid` it publishes.
+//! `authify keys generate`: write a new key pair where the settings point; `authify keys rotate`:
+//! start a rotation (SPEC §6, [`crate::crypto::rotation`]); `authify keys list`: the keys the
+//! service signs and verifies with, by the `kid` it publishes, and what each does when.
 
 use clap::Subcommand;
 
 use crate::config::Settings;
-use crate::crypto::{Algorithm, Keyring, keyfile};
+use std::path::Path;
+
+use crate::crypto::keyfile::{self, KeyPair};
+use crate::crypto::rotation::{KeySet, RotationPaths, RotationTimes};
+use crate::crypto::{Algorithm, kid_of};
 use crate::service::audit::{Actor, AuditEvent};
 
 #[derive(Debug, Subcommand)]
@@ -15,8 +20,12 @@ pub enum KeysCommand {
         #[arg(long)]
         algorithm: Option<Algorithm>,
     },
-    /// Show the key at AUTHIFY_PRIVKEY_PATH / AUTHIFY_PUBKEY_PATH: its kid (as published in the JWKS),
-    /// algorithm and files, after the same checks `serve` makes.
+    /// Start a rotation: a new pair is published at the next start of the service and signs after
+    /// AUTHIFY_KEY_ROTATION_DELAY; the current one verifies until every token it signed has expired.
+    /// Once the new key signs, the next rotation first makes it the pair at the configured paths.
+    Rotate,
+    /// Show the keys: kid (as published in the JWKS), algorithm, what each does when, and files,
+    /// after the same checks `serve` makes.
     List {
         /// Print JSON instead of a table.
         #[arg(long)]
@@ -37,43 +46,136 @@ pub fn run(settings: &Settings, command: KeysCommand) -> Result<(), String> {
                 ));
             }
             keyfile::generate_files(algorithm, private, public).map_err(|e| e.to_string())?;
-            audit_generation(settings, algorithm);
+            let detail = serde_json::json!({"algorithm": algorithm.name(), "private_key": private});
+            audit_key_event(settings, "keys.generate", detail);
             println!("generated an {algorithm} key pair: {} (mode 0600) and {}", private.display(), public.display());
             if algorithm != settings.jwt_algorithm {
                 println!("set AUTHIFY_JWT_ALGORITHM={algorithm} to use it");
             }
             Ok(())
         }
+        KeysCommand::Rotate => rotate(settings),
         KeysCommand::List { json } => list(settings, json),
     }
 }
 
+fn rotate(settings: &Settings) -> Result<(), String> {
+    let paths = RotationPaths::new(&settings.privkey_path, &settings.pubkey_path);
+    let now = chrono::Utc::now().timestamp();
+    let keys = KeySet::load(settings.jwt_algorithm, &paths, now)?;
+    let mut times = paths.read_times()?;
+    if let Some((next, signs_from)) = &keys.next {
+        if now < *signs_from {
+            return Err(format!(
+                "AUTHIFY_PRIVKEY_PATH: a rotation is in progress: {} signs from {}; rotate again after that",
+                kid_of(next),
+                timestamp(*signs_from)
+            ));
+        }
+        if let Some((previous, until)) = &keys.previous {
+            return Err(format!(
+                "AUTHIFY_PRIVKEY_PATH: {} still verifies tokens until {}; rotate again after that",
+                kid_of(previous),
+                timestamp(*until)
+            ));
+        }
+        // The next pair signs already: it becomes the configured pair, the current one the previous.
+        let moves = [
+            (&paths.private, &paths.previous_private),
+            (&paths.public, &paths.previous_public),
+            (&paths.next_private, &paths.private),
+            (&paths.next_public, &paths.public),
+        ];
+        for (from, to) in moves {
+            std::fs::rename(from, to).map_err(|e| {
+                format!("AUTHIFY_PRIVKEY_PATH: cannot move {} to {}: {e}", from.display(), to.display())
+            })?;
+        }
+        times = RotationTimes {
+            next_signs_from: None,
+            previous_verifies_until: Some(signs_from.saturating_add(settings.token_lifetime())),
+        };
+        paths.write_times(&times)?;
+    }
+    keyfile::generate_files(settings.jwt_algorithm, &paths.next_private, &paths.next_public)
+        .map_err(|e| e.to_string())?;
+    let signs_from = now + i64::from(settings.key_rotation_delay);
+    paths.write_times(&RotationTimes { next_signs_from: Some(signs_from), ..times })?;
+    let next =
+        KeySet::load(settings.jwt_algorithm, &paths, now)?.next.map(|(pair, _)| kid_of(&pair)).unwrap_or_default();
+    audit_key_event(settings, "keys.rotate", serde_json::json!({"kid": next, "signs_from": timestamp(signs_from)}));
+    println!(
+        "new key {next} ({}, {}); it signs from {}",
+        paths.next_private.display(),
+        paths.next_public.display(),
+        timestamp(signs_from)
+    );
+    println!("restart every instance before then, so that each publishes it before it signs");
+    Ok(())
+}
+
+/// One row of `keys list`.
+struct Listed<'a> {
+    pair: &'a KeyPair,
+    state: String,
+    private: &'a Path,
+    public: &'a Path,
+}
+
 fn list(settings: &Settings, json: bool) -> Result<(), String> {
-    let (private, public) = (&settings.privkey_path, &settings.pubkey_path);
-    let pair = keyfile::load(settings.jwt_algorithm, private, public).map_err(|e| e.to_string())?;
-    let keyring = Keyring::new(&pair).map_err(|e| format!("AUTHIFY_PRIVKEY_PATH: the key cannot be used: {e}"))?;
-    let (kid, algorithm) = (keyring.kid(), keyring.algorithm());
+    let paths = RotationPaths::new(&settings.privkey_path, &settings.pubkey_path);
+    let now = chrono::Utc::now().timestamp();
+    let keys = KeySet::load(settings.jwt_algorithm, &paths, now)?;
+    let lifetime = settings.token_lifetime();
+    let mut rows = Vec::new();
+    let current_state = match &keys.next {
+        None => "signing".to_owned(),
+        Some((_, from)) if now < *from => format!("signing until {}", timestamp(*from)),
+        Some((_, from)) => format!("verifying until {}", timestamp(from.saturating_add(lifetime))),
+    };
+    rows.push(Listed { pair: &keys.current, state: current_state, private: &paths.private, public: &paths.public });
+    if let Some((pair, from)) = &keys.next {
+        let state =
+            if now < *from { format!("published, signing from {}", timestamp(*from)) } else { "signing".to_owned() };
+        rows.push(Listed { pair, state, private: &paths.next_private, public: &paths.next_public });
+    }
+    if let Some((pair, until)) = &keys.previous {
+        let state = format!("verifying until {}", timestamp(*until));
+        rows.push(Listed { pair, state, private: &paths.previous_private, public: &paths.previous_public });
+    }
     if json {
-        let key = serde_json::json!({
-            "kid": kid, "alg": algorithm.name(), "use": "signing and verifying",
-            "private_key": private, "public_key": public,
-        });
-        println!("{}", serde_json::json!([key]));
+        let rows: Vec<_> = rows
+            .iter()
+            .map(|row| {
+                serde_json::json!({
+                    "kid": kid_of(row.pair), "alg": row.pair.algorithm.name(), "state": row.state,
+                    "private_key": row.private, "public_key": row.public,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::Value::from(rows));
     } else {
-        println!("{:<43}  {:<5}  {:<21}  FILES", "KID", "ALG", "USE");
-        println!(
-            "{kid:<43}  {algorithm:<5}  {:<21}  {}, {}",
-            "signing and verifying",
-            private.display(),
-            public.display()
-        );
+        println!("{:<43}  {:<5}  {:<49}  FILES", "KID", "ALG", "STATE");
+        for row in rows {
+            let (kid, algorithm) = (kid_of(row.pair), row.pair.algorithm);
+            println!(
+                "{kid:<43}  {algorithm:<5}  {:<49}  {}, {}",
+                row.state,
+                row.private.display(),
+                row.public.display()
+            );
+        }
     }
     Ok(())
 }
 
-/// Records the generation on the audit trail when the database can be reached (keys may be made
+fn timestamp(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0).map_or_else(|| unix.to_string(), |t| t.to_rfc3339())
+}
+
+/// Records a key event on the audit trail when the database can be reached (keys may be made
 /// before there is one, so a failure is only a warning).
-fn audit_generation(settings: &Settings, algorithm: Algorithm) {
+fn audit_key_event(settings: &Settings, action: &'static str, detail: serde_json::Value) {
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
         eprintln!("warning: could not write the audit trail: no async runtime");
         return;
@@ -81,9 +183,7 @@ fn audit_generation(settings: &Settings, algorithm: Algorithm) {
     runtime.block_on(async {
         match crate::app::open_store(settings).await {
             Ok(store) => {
-                let event = AuditEvent::new(Actor::cli(), "keys.generate")
-                    .detail(serde_json::json!({"algorithm": algorithm.name(), "private_key": settings.privkey_path}));
-                super::audit(&store, event).await;
+                super::audit(&store, AuditEvent::new(Actor::cli(), action).detail(detail)).await;
                 let _ = store.close().await;
             }
             Err(err) => eprintln!("warning: could not write the audit trail: {err}"),

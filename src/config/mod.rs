@@ -53,6 +53,9 @@ pub struct Settings {
     pub cors_origins: String,
     /// AUTHIFY_JWKS_MAX_AGE: seconds relying services may cache the JWKS.
     pub jwks_max_age: u32,
+    /// AUTHIFY_KEY_ROTATION_DELAY: seconds between `authify keys rotate` and the new key's first
+    /// signature (it is published from the start).
+    pub key_rotation_delay: u32,
     /// AUTHIFY_PASSWORD_HASH_CONCURRENCY: argon2 hashes run at once (0 = one per core).
     pub password_hash_concurrency: usize,
     /// AUTHIFY_PASSWORD_HASH_QUEUE: password checks allowed to wait for a free slot (0 = 32 per slot);
@@ -187,6 +190,7 @@ impl Default for Settings {
             public_url: "http://127.0.0.1:9292".into(),
             cors_origins: "*".into(),
             jwks_max_age: 300,
+            key_rotation_delay: 900,
             password_hash_concurrency: 0,
             password_hash_queue: 0,
             password_hash_wait_ms: 150,
@@ -377,6 +381,11 @@ impl Settings {
     }
 
     /// How long a password check may wait for a hashing thread; `None` (0) waits as long as it takes.
+    /// How long a token may be checked after it was signed: its lifetime plus the leeway (seconds).
+    pub fn token_lifetime(&self) -> i64 {
+        i64::from(self.jwt_expiration) * 60 + i64::from(self.jwt_leeway)
+    }
+
     pub fn hash_wait_limit(&self) -> Option<Duration> {
         (self.password_hash_wait_ms > 0).then(|| Duration::from_millis(self.password_hash_wait_ms))
     }

@@ -56,11 +56,12 @@ pub struct VerifiedToken {
 
 /// Signs `claims` with the active key; the header carries `typ`, `alg` and `kid`.
 pub fn sign(keyring: &Keyring, claims: Map<String, Value>) -> Result<String, JoseError> {
+    let (kid, signer) = keyring.signer();
     let mut header = JwsHeader::new();
     header.set_token_type("JWT");
-    header.set_key_id(keyring.kid());
+    header.set_key_id(kid);
     let payload = JwtPayload::from_map(claims)?;
-    jwt::encode_with_signer(&payload, &header, keyring.signer())
+    jwt::encode_with_signer(&payload, &header, signer)
 }
 
 /// Verifies signature (with the key named by `kid`, whose algorithm must match `alg`) and claims.

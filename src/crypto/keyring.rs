@@ -12,75 +12,159 @@ use sha2::{Digest, Sha256};
 use super::keyfile::KeyPair;
 use super::{Algorithm, signer, verifier};
 
-/// One public key that can verify tokens.
+/// One public key that can verify tokens until `until` (Unix seconds).
 struct VerificationKey {
     kid: String,
     algorithm: Algorithm,
     verifier: Box<dyn JwsVerifier>,
+    until: i64,
+    jwk: Value,
 }
 
-/// The active signing key and every key that may still verify.
-pub struct Keyring {
-    algorithm: Algorithm,
+/// A key that signs from `from` (Unix seconds) until the next one's `from`.
+struct SigningKey {
+    from: i64,
     kid: String,
     signer: Box<dyn JwsSigner>,
-    verification_keys: Vec<VerificationKey>,
     public_pem: String,
-    jwks_json: Bytes,
+}
+
+/// A pair that joins the keyring with a rotation (see [`super::rotation`]).
+pub enum RotatedPair<'a> {
+    /// Published at once; signs from the given time, after which the current pair only verifies,
+    /// for `token_lifetime` seconds more.
+    Next { pair: &'a KeyPair, signs_from: i64, token_lifetime: i64 },
+    /// Only verifies, until the given time.
+    Previous { pair: &'a KeyPair, verifies_until: i64 },
+}
+
+/// The signing key of each moment and every key that may still verify; the public documents
+/// (PEM, JWKS) are computed here once, so the hot paths only read them.
+pub struct Keyring {
+    algorithm: Algorithm,
+    /// By `from`, ascending; the first signs from the beginning of time.
+    signing: Vec<SigningKey>,
+    verification_keys: Vec<VerificationKey>,
+    /// The serialized JWK Set that holds until each time, ascending.
+    jwks: Vec<(i64, Bytes)>,
 }
 
 impl Keyring {
+    /// One pair that signs and verifies.
     pub fn new(pair: &KeyPair) -> Result<Self, JoseError> {
-        let algorithm = pair.algorithm;
-        let jwk = public_jwk(algorithm, &pair.public_point);
-        let kid = thumbprint(&jwk);
-        let mut published = jwk.clone();
-        published["kid"] = json!(kid);
-        published["alg"] = json!(algorithm.name());
-        published["use"] = json!("sig");
-        let verifier = verifier::verifier_for(algorithm, &pair.public_spki_der, &pair.public_point);
-        Ok(Self {
-            algorithm,
-            signer: signer::signer_for(algorithm, &pair.private_pkcs8_der, &kid)?,
-            verification_keys: vec![VerificationKey { kid: kid.clone(), algorithm, verifier }],
-            kid,
-            public_pem: pair.public_pem.clone(),
-            jwks_json: Bytes::from(json!({ "keys": [published] }).to_string()),
-        })
+        Self::rotating(pair, &[])
     }
 
-    /// The algorithm of the active signing key.
+    /// The current pair with the pairs of a rotation.
+    pub fn rotating(current: &KeyPair, rotated: &[RotatedPair<'_>]) -> Result<Self, JoseError> {
+        let mut keyring =
+            Self { algorithm: current.algorithm, signing: Vec::new(), verification_keys: Vec::new(), jwks: Vec::new() };
+        let mut current_until = i64::MAX;
+        for entry in rotated {
+            match *entry {
+                RotatedPair::Next { pair, signs_from, token_lifetime } => {
+                    keyring.add_signer(pair, signs_from)?;
+                    keyring.add_verifier(pair, i64::MAX);
+                    current_until = signs_from.saturating_add(token_lifetime);
+                }
+                RotatedPair::Previous { pair, verifies_until } => keyring.add_verifier(pair, verifies_until),
+            }
+        }
+        keyring.add_signer(current, i64::MIN)?;
+        keyring.add_verifier(current, current_until);
+        keyring.signing.sort_by_key(|key| key.from);
+        keyring.jwks = jwks_by_time(&keyring.verification_keys);
+        Ok(keyring)
+    }
+
+    fn add_signer(&mut self, pair: &KeyPair, from: i64) -> Result<(), JoseError> {
+        let kid = kid_of(pair);
+        let signer = signer::signer_for(pair.algorithm, &pair.private_pkcs8_der, &kid)?;
+        self.signing.push(SigningKey { from, kid, signer, public_pem: pair.public_pem.clone() });
+        Ok(())
+    }
+
+    fn add_verifier(&mut self, pair: &KeyPair, until: i64) {
+        let algorithm = pair.algorithm;
+        let mut jwk = public_jwk(algorithm, &pair.public_point);
+        let kid = thumbprint(&jwk);
+        jwk["kid"] = json!(kid);
+        jwk["alg"] = json!(algorithm.name());
+        jwk["use"] = json!("sig");
+        let verifier = verifier::verifier_for(algorithm, &pair.public_spki_der, &pair.public_point);
+        self.verification_keys.push(VerificationKey { kid, algorithm, verifier, until, jwk });
+    }
+
+    /// The algorithm of every key.
     pub fn algorithm(&self) -> Algorithm {
         self.algorithm
     }
 
-    /// The RFC 7638 thumbprint of the active key.
+    /// The RFC 7638 thumbprint of the key that signs now.
     pub fn kid(&self) -> &str {
-        &self.kid
+        &self.signing_key(now()).kid
     }
 
-    /// PEM (SPKI) of the active public key, as served by `GET /jwt/key`.
+    /// PEM (SPKI) of the public key that signs now, as served by `GET /jwt/key`.
     pub fn public_pem(&self) -> &str {
-        &self.public_pem
+        &self.signing_key(now()).public_pem
     }
 
-    /// The serialized JWK Set of every key that can verify (cheap to clone).
+    /// The serialized JWK Set of every key that can verify now (cheap to clone).
     pub fn jwks_json(&self) -> Bytes {
-        self.jwks_json.clone()
+        self.jwks_at(now())
     }
 
-    pub(super) fn signer(&self) -> &dyn JwsSigner {
-        self.signer.as_ref()
+    fn jwks_at(&self, at: i64) -> Bytes {
+        self.jwks.iter().find(|(until, _)| at < *until).map(|(_, jwks)| jwks.clone()).unwrap_or_default()
     }
 
-    /// The key that verifies a token with header `kid` (the active key when absent), with its algorithm.
+    fn signing_key(&self, at: i64) -> &SigningKey {
+        self.signing.iter().rev().find(|key| key.from <= at).unwrap_or(&self.signing[0])
+    }
+
+    /// The key that signs now and its kid.
+    pub(super) fn signer(&self) -> (&str, &dyn JwsSigner) {
+        let key = self.signing_key(now());
+        (&key.kid, key.signer.as_ref())
+    }
+
+    /// The key that verifies a token with header `kid` now (the signing key when absent), with
+    /// its algorithm.
     pub(super) fn verification_key(&self, kid: Option<&str>) -> Option<(Algorithm, &dyn JwsVerifier)> {
-        let key = match kid {
-            Some(kid) => self.verification_keys.iter().find(|k| k.kid == kid)?,
-            None => self.verification_keys.iter().find(|k| k.kid == self.kid)?,
-        };
+        self.verification_key_at(kid, now())
+    }
+
+    fn verification_key_at(&self, kid: Option<&str>, at: i64) -> Option<(Algorithm, &dyn JwsVerifier)> {
+        let kid = kid.unwrap_or(&self.signing_key(at).kid);
+        let key = self.verification_keys.iter().find(|k| k.kid == kid && at < k.until)?;
         Some((key.algorithm, key.verifier.as_ref()))
     }
+}
+
+/// The RFC 7638 thumbprint of a pair's public key, as the JWKS publishes it.
+pub fn kid_of(pair: &KeyPair) -> String {
+    thumbprint(&public_jwk(pair.algorithm, &pair.public_point))
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// The JWK Set of each span between the times keys stop verifying: `(until, JWKS)`, ascending.
+fn jwks_by_time(keys: &[VerificationKey]) -> Vec<(i64, Bytes)> {
+    let mut ends: Vec<i64> = keys.iter().map(|k| k.until).collect();
+    ends.push(i64::MAX);
+    ends.sort_unstable();
+    ends.dedup();
+    let mut spans = Vec::new();
+    let mut start = i64::MIN;
+    for end in ends {
+        let published: Vec<&Value> = keys.iter().filter(|k| start < k.until).map(|k| &k.jwk).collect();
+        spans.push((end, Bytes::from(json!({ "keys": published }).to_string())));
+        start = end;
+    }
+    spans
 }
 
 /// The public JWK members of an uncompressed SEC1 point (`0x04 || x || y`).
@@ -99,6 +183,45 @@ fn thumbprint(jwk: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A rotation: the next key is published at once and signs from its time; the current one
+    /// verifies for a token lifetime more; the previous one until its time; then each leaves the JWKS.
+    #[test]
+    fn a_rotation_hands_signing_over_and_retires_keys_at_their_times() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pairs: Vec<KeyPair> = (0..3)
+            .map(|n| {
+                let (private, public) = (dir.path().join(format!("{n}.pem")), dir.path().join(format!("{n}.pub.pem")));
+                super::super::keyfile::generate_files(Algorithm::Es256, &private, &public).expect("generate");
+                super::super::keyfile::load(Algorithm::Es256, &private, &public).expect("load")
+            })
+            .collect();
+        let (current, next, previous) = (&pairs[0], &pairs[1], &pairs[2]);
+        let rotated = [
+            RotatedPair::Next { pair: next, signs_from: 1000, token_lifetime: 100 },
+            RotatedPair::Previous { pair: previous, verifies_until: 500 },
+        ];
+        let keyring = Keyring::rotating(current, &rotated).expect("keyring");
+        let kid = |pair: &KeyPair| thumbprint(&public_jwk(pair.algorithm, &pair.public_point));
+        let published = |at: i64| -> Vec<String> {
+            let jwks: Value = serde_json::from_slice(&keyring.jwks_at(at)).expect("JSON");
+            jwks["keys"].as_array().expect("keys").iter().map(|k| k["kid"].as_str().unwrap_or("").to_owned()).collect()
+        };
+        let verifies = |pair: &KeyPair, at: i64| keyring.verification_key_at(Some(&kid(pair)), at).is_some();
+
+        assert_eq!(keyring.signing_key(999).kid, kid(current));
+        assert_eq!(keyring.signing_key(1000).kid, kid(next));
+        assert_eq!(keyring.signing_key(1000).public_pem, next.public_pem);
+        assert_eq!(published(499).len(), 3);
+        assert_eq!(published(500), vec![kid(next), kid(current)]);
+        assert_eq!(published(1099), vec![kid(next), kid(current)]);
+        assert_eq!(published(1100), vec![kid(next)]);
+        assert!(verifies(previous, 499) && !verifies(previous, 500));
+        assert!(verifies(current, 1099) && !verifies(current, 1100));
+        assert!(verifies(next, 0) && verifies(next, i64::MAX - 1));
+        // A token without `kid` (Authify's) is checked with the key that signs at that moment.
+        assert!(keyring.verification_key_at(None, 1200).is_some());
+    }
 
     /// RFC 7638 has no EC example; this key is from RFC 7517 appendix A.1 and was checked with
     /// python-jwcrypto 1.6 (`JWK(...).thumbprint()`), which gives the same thumbprint.

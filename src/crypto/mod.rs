@@ -9,6 +9,7 @@ pub mod keyfile;
 mod keyring;
 pub mod legacy_digest;
 pub mod password;
+pub mod rotation;
 pub mod sealed;
 pub mod secret;
 mod signer;
@@ -16,4 +17,4 @@ pub mod tokens;
 mod verifier;
 
 pub use algorithm::Algorithm;
-pub use keyring::Keyring;
+pub use keyring::{Keyring, RotatedPair, kid_of};

@@ -236,6 +236,81 @@ fn keys_list_shows_the_kid_the_service_publishes() {
     assert!(line.starts_with("error: AUTHIFY_JWT_ALGORITHM: ES512 needs a P-521 key"), "{line}");
 }
 
+#[tokio::test]
+async fn a_rotated_key_is_published_first_signs_after_the_delay_and_the_old_one_keeps_verifying() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path();
+    let env = [("AUTHIFY_JWT_ALGORITHM", "ES256"), ("AUTHIFY_KEY_ROTATION_DELAY", "3")];
+    assert!(run(path, &env, &["keys", "generate"], "").status.success());
+    assert!(run(path, &env, &["user", "create", "a@example.com"], "a long enough password\n").status.success());
+    let rotated = run(path, &env, &["keys", "rotate"], "");
+    assert!(rotated.status.success(), "{}", String::from_utf8_lossy(&rotated.stderr));
+    let line = failure_line(&run(path, &env, &["keys", "rotate"], ""));
+    assert!(line.contains("a rotation is in progress"), "{line}");
+
+    let listed: Value =
+        serde_json::from_slice(&run(path, &env, &["keys", "list", "--json"], "").stdout).expect("JSON list");
+    let kid = |n: usize| listed[n]["kid"].as_str().expect("kid").to_owned();
+    let (old, new) = (kid(0), kid(1));
+    assert!(listed[0]["state"].as_str().is_some_and(|s| s.starts_with("signing until")), "{listed}");
+    assert!(listed[1]["state"].as_str().is_some_and(|s| s.starts_with("published, signing from")), "{listed}");
+    assert_eq!(listed[1]["private_key"], "keys/private.next.pem");
+
+    let server = Server::start(path, &env);
+    let client = reqwest::Client::new();
+    let jwks: Value =
+        client.get(server.url("/.well-known/jwks.json")).send().await.expect("jwks").json().await.expect("json");
+    let published: Vec<&str> =
+        jwks["keys"].as_array().expect("keys").iter().filter_map(|k| k["kid"].as_str()).collect();
+    assert_eq!(published.len(), 2, "{jwks}");
+    assert!(published.contains(&old.as_str()) && published.contains(&new.as_str()), "{jwks}");
+    let login = || async {
+        let body: Value = client
+            .post(server.url("/jwt/token"))
+            .json(&json!({"email": "a@example.com", "password": "a long enough password"}))
+            .send()
+            .await
+            .expect("login")
+            .json()
+            .await
+            .expect("json");
+        body["jwt"].as_str().expect("a jwt").to_owned()
+    };
+    let before = login().await;
+    assert_eq!(crate::helpers::jwt_segment(&before, 0)["kid"], old.as_str());
+
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let after = login().await;
+    assert_eq!(crate::helpers::jwt_segment(&after, 0)["kid"], new.as_str());
+    let key: Value = client.get(server.url("/jwt/key")).send().await.expect("key").json().await.expect("json");
+    let next_public = std::fs::read_to_string(path.join("keys/public.next.pem")).expect("next public key");
+    assert_eq!(key["data"].as_str().map(str::trim), Some(next_public.trim()));
+    for token in [&before, &after] {
+        let verified: Value = client
+            .post(server.url("/jwt/verify"))
+            .json(&json!({"token": token}))
+            .send()
+            .await
+            .expect("verify")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(verified["valid"], true, "{verified}");
+    }
+    drop(server);
+
+    // The next rotation makes the new key the configured one and keeps the old one as the previous.
+    assert!(run(path, &env, &["keys", "rotate"], "").status.success());
+    let listed: Value =
+        serde_json::from_slice(&run(path, &env, &["keys", "list", "--json"], "").stdout).expect("JSON list");
+    assert_eq!(listed[0]["kid"], new.as_str());
+    assert_eq!(listed[0]["private_key"], "keys/private.pem");
+    assert_eq!(listed[2]["kid"], old.as_str());
+    assert!(listed[2]["state"].as_str().is_some_and(|s| s.starts_with("verifying until")), "{listed}");
+    let line = failure_line(&run(path, &env, &["keys", "rotate"], ""));
+    assert!(line.contains("a rotation is in progress"), "{line}");
+}
+
 #[test]
 fn settings_come_from_a_toml_file_under_the_environment() {
     let dir = tempfile::tempdir().expect("tempdir");
