@@ -113,6 +113,20 @@ impl Drop for Server {
     }
 }
 
+/// The token of a password login with the password these tests give every user.
+async fn password_login(client: &reqwest::Client, server: &Server, email: &str) -> String {
+    let login: Value = client
+        .post(server.url("/jwt/token"))
+        .json(&json!({"email": email, "password": "a long enough password"}))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    login["jwt"].as_str().expect("a jwt").to_owned()
+}
+
 #[tokio::test]
 async fn a_new_user_runs_the_service_creates_a_user_and_gets_a_token_verified_elsewhere() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -130,16 +144,7 @@ async fn a_new_user_runs_the_service_creates_a_user_and_gets_a_token_verified_el
     let client = reqwest::Client::new();
     let meta: Value = client.get(server.url("/jwt/meta")).send().await.expect("meta").json().await.expect("json");
     assert_eq!(meta["algorithm"], "ES512");
-    let login: Value = client
-        .post(server.url("/jwt/token"))
-        .json(&json!({"email": "admin@example.com", "password": "a long enough password"}))
-        .send()
-        .await
-        .expect("login")
-        .json()
-        .await
-        .expect("json");
-    let token = login["jwt"].as_str().expect("a jwt");
+    let token = &password_login(&client, &server, "admin@example.com").await;
     let jwks: Value =
         client.get(server.url("/.well-known/jwks.json")).send().await.expect("jwks").json().await.expect("json");
     assert!(crate::discovery::verify_es512_with_openssl(&jwks["keys"][0], token));
@@ -264,23 +269,11 @@ async fn a_rotated_key_is_published_first_signs_after_the_delay_and_the_old_one_
         jwks["keys"].as_array().expect("keys").iter().filter_map(|k| k["kid"].as_str()).collect();
     assert_eq!(published.len(), 2, "{jwks}");
     assert!(published.contains(&old.as_str()) && published.contains(&new.as_str()), "{jwks}");
-    let login = || async {
-        let body: Value = client
-            .post(server.url("/jwt/token"))
-            .json(&json!({"email": "a@example.com", "password": "a long enough password"}))
-            .send()
-            .await
-            .expect("login")
-            .json()
-            .await
-            .expect("json");
-        body["jwt"].as_str().expect("a jwt").to_owned()
-    };
-    let before = login().await;
+    let before = password_login(&client, &server, "a@example.com").await;
     assert_eq!(crate::helpers::jwt_segment(&before, 0)["kid"], old.as_str());
 
     tokio::time::sleep(Duration::from_secs(4)).await;
-    let after = login().await;
+    let after = password_login(&client, &server, "a@example.com").await;
     assert_eq!(crate::helpers::jwt_segment(&after, 0)["kid"], new.as_str());
     let key: Value = client.get(server.url("/jwt/key")).send().await.expect("key").json().await.expect("json");
     let next_public = std::fs::read_to_string(path.join("keys/public.next.pem")).expect("next public key");
