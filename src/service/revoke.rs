@@ -40,7 +40,7 @@ async fn list_sessions(state: &AppState, ids: &[i64], now: i64) -> Result<(), Er
 
 /// Writes revoked sessions to the revocation table; answers until when the entries matter.
 async fn record_revoked_sessions(store: &Store, settings: &Settings, ids: &[i64], now: i64) -> Result<i64, Error> {
-    let until = now + token_lifetime(settings);
+    let until = now + settings.token_lifetime();
     let entries: Vec<_> = ids.iter().map(|id| (KIND_SID, id.to_string(), until)).collect();
     store.insert_revocations(&entries, now).await?;
     Ok(until)
@@ -78,7 +78,7 @@ pub async fn revoke_access_token(state: &AppState, claims: &Map<String, Value>) 
         let until = claims
             .get("exp")
             .and_then(Value::as_i64)
-            .map_or(now + token_lifetime(&state.settings), |exp| exp.saturating_add(leeway));
+            .map_or(now + state.settings.token_lifetime(), |exp| exp.saturating_add(leeway));
         state.store.insert_revocations(&[(KIND_JTI, jti.to_owned(), until)], now).await?;
         state.revocations.revoke_jti(jti, until);
     }
@@ -110,9 +110,4 @@ pub async fn revoke_refresh_token(state: &AppState, presented: &str) -> Result<(
         .detail(serde_json::json!({"session": session.id, "by": "refresh_token"}));
     audit::record(state, event).await;
     Ok(())
-}
-
-/// The longest a JWT issued now lives (seconds), leeway included.
-fn token_lifetime(settings: &Settings) -> i64 {
-    i64::from(settings.jwt_expiration) * 60 + i64::from(settings.jwt_leeway)
 }
