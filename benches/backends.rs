@@ -6,9 +6,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use josekit::jws::JwsSigner;
-use josekit::jws::JwsVerifier;
 use josekit::jws::alg::ecdsa::EcdsaJwsAlgorithm;
+use josekit::jws::{JwsSigner, JwsVerifier};
 use p256::ecdsa::signature::{Signer, Verifier};
 use p256::elliptic_curve::Generate;
 use p256::elliptic_curve::pkcs8::{EncodePrivateKey, EncodePublicKey};

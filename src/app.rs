@@ -8,7 +8,7 @@ use std::time::Duration;
 use poem::Server;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 
-use crate::clock::Clock;
+use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::crypto::password::PasswordHasher;
 use crate::crypto::rotation::{KeySet, RotationPaths};
@@ -78,7 +78,7 @@ pub fn load_keyring(settings: &Settings) -> Result<(Keyring, bool), StartupError
             "no key pair found: generated a new one (private key mode 0600)"
         );
     }
-    let now = chrono::Utc::now().timestamp();
+    let now = SystemClock.now();
     let keys = KeySet::load(settings.jwt_algorithm, &RotationPaths::new(private, public), now)
         .map_err(StartupError::Rotation)?;
     Ok((keys.keyring(settings.token_lifetime()).map_err(StartupError::Rotation)?, generate))
@@ -143,7 +143,7 @@ impl Application {
         state.revocations.poll(&state.store, now).await.map_err(StartupError::Revocations)?;
         if generated {
             let event = AuditEvent::new(Actor::System, "keys.generate")
-                .target(format!("kid:{}", state.keyring.kid()))
+                .target(format!("kid:{}", state.keyring.kid(now)))
                 .detail(serde_json::json!({"algorithm": state.keyring.algorithm().name(), "at": "first start"}));
             audit::record(&state, event).await;
         }
@@ -174,7 +174,7 @@ impl Application {
         let (poller_stop, poller_stopped) = tokio::sync::oneshot::channel();
         let poller = tokio::spawn(revocation_list::run_poller(state.clone(), poller_stopped));
         let sender_abort = sender.abort_handle();
-        tracing::info!(%addr, algorithm = %state.keyring.algorithm(), kid = state.keyring.kid(), "authify is listening");
+        tracing::info!(%addr, algorithm = %state.keyring.algorithm(), kid = state.keyring.kid(state.now()), "authify is listening");
         let audit = state.audit.clone();
         let result = Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(http::endpoint(state), shutdown, Some(SHUTDOWN_GRACE))

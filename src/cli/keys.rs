@@ -2,11 +2,12 @@
 //! start a rotation (SPEC §6, [`crate::crypto::rotation`]); `authify keys list`: the keys the
 //! service signs and verifies with, by the `kid` it publishes, and what each does when.
 
-use clap::Subcommand;
-
-use crate::config::Settings;
 use std::path::Path;
 
+use clap::Subcommand;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Settings;
 use crate::crypto::keyfile::{self, KeyPair};
 use crate::crypto::rotation::{KeySet, RotationPaths, RotationTimes};
 use crate::crypto::{Algorithm, kid_of};
@@ -61,9 +62,9 @@ pub fn run(settings: &Settings, command: KeysCommand) -> Result<(), String> {
 
 fn rotate(settings: &Settings) -> Result<(), String> {
     let paths = RotationPaths::new(&settings.privkey_path, &settings.pubkey_path);
-    let now = chrono::Utc::now().timestamp();
+    let now = SystemClock.now();
     let keys = KeySet::load(settings.jwt_algorithm, &paths, now)?;
-    let mut times = paths.read_times()?;
+    let mut times = keys.times;
     if let Some((next, signs_from)) = &keys.next {
         if now < *signs_from {
             return Err(format!(
@@ -101,8 +102,9 @@ fn rotate(settings: &Settings) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let signs_from = now + i64::from(settings.key_rotation_delay);
     paths.write_times(&RotationTimes { next_signs_from: Some(signs_from), ..times })?;
-    let next =
-        KeySet::load(settings.jwt_algorithm, &paths, now)?.next.map(|(pair, _)| kid_of(&pair)).unwrap_or_default();
+    let next = kid_of(
+        &keyfile::load(settings.jwt_algorithm, &paths.next_private, &paths.next_public).map_err(|e| e.to_string())?,
+    );
     audit_key_event(settings, "keys.rotate", serde_json::json!({"kid": next, "signs_from": timestamp(signs_from)}));
     println!(
         "new key {next} ({}, {}); it signs from {}",
@@ -124,7 +126,7 @@ struct Listed<'a> {
 
 fn list(settings: &Settings, json: bool) -> Result<(), String> {
     let paths = RotationPaths::new(&settings.privkey_path, &settings.pubkey_path);
-    let now = chrono::Utc::now().timestamp();
+    let now = SystemClock.now();
     let keys = KeySet::load(settings.jwt_algorithm, &paths, now)?;
     let lifetime = settings.token_lifetime();
     let mut rows = Vec::new();

@@ -380,12 +380,12 @@ impl Settings {
         }
     }
 
-    /// How long a password check may wait for a hashing thread; `None` (0) waits as long as it takes.
     /// How long a token may be checked after it was signed: its lifetime plus the leeway (seconds).
     pub fn token_lifetime(&self) -> i64 {
         i64::from(self.jwt_expiration) * 60 + i64::from(self.jwt_leeway)
     }
 
+    /// How long a password check may wait for a hashing thread; `None` (0) waits as long as it takes.
     pub fn hash_wait_limit(&self) -> Option<Duration> {
         (self.password_hash_wait_ms > 0).then(|| Duration::from_millis(self.password_hash_wait_ms))
     }

@@ -54,9 +54,10 @@ pub struct VerifiedToken {
     pub algorithm: Algorithm,
 }
 
-/// Signs `claims` with the active key; the header carries `typ`, `alg` and `kid`.
-pub fn sign(keyring: &Keyring, claims: Map<String, Value>) -> Result<String, JoseError> {
-    let (kid, signer) = keyring.signer();
+/// Signs `claims` with the key that signs at `now` (Unix seconds); the header carries `typ`, `alg`
+/// and `kid`.
+pub fn sign(keyring: &Keyring, claims: Map<String, Value>, now: i64) -> Result<String, JoseError> {
+    let (kid, signer) = keyring.signer(now);
     let mut header = JwsHeader::new();
     header.set_token_type("JWT");
     header.set_key_id(kid);
@@ -79,7 +80,7 @@ pub fn verify(keyring: &Keyring, token: &str, expect: Expectations<'_>) -> Resul
     let refused: Cell<Option<VerifyError>> = Cell::new(None);
     let chosen: Cell<Option<Algorithm>> = Cell::new(None);
     let selector = |header: &JwsHeader| -> Result<Option<&dyn JwsVerifier>, JoseError> {
-        let Some((algorithm, verifier)) = keyring.verification_key(header.key_id()) else {
+        let Some((algorithm, verifier)) = keyring.verification_key(header.key_id(), expect.now) else {
             refused.set(Some(VerifyError::Signature));
             return Ok(None);
         };

@@ -180,6 +180,14 @@ fn read(path: &Path, setting: &'static str) -> Result<String, KeyError> {
     fs::read_to_string(path).map_err(|source| KeyError::Unreadable { setting, path: path.into(), source })
 }
 
+/// A freshly generated and loaded pair, its files named `name` in `dir`; for tests.
+#[cfg(test)]
+pub(crate) fn generated_pair(dir: &Path, algorithm: Algorithm, name: &str) -> KeyPair {
+    let (private, public) = (dir.join(format!("{name}-private.pem")), dir.join(format!("{name}-public.pem")));
+    generate_files(algorithm, &private, &public).expect("generate");
+    load(algorithm, &private, &public).expect("load")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -63,36 +63,33 @@ impl Keyring {
         for entry in rotated {
             match *entry {
                 RotatedPair::Next { pair, signs_from, token_lifetime } => {
-                    keyring.add_signer(pair, signs_from)?;
-                    keyring.add_verifier(pair, i64::MAX);
+                    keyring.add(pair, Some(signs_from), i64::MAX)?;
                     current_until = signs_from.saturating_add(token_lifetime);
                 }
-                RotatedPair::Previous { pair, verifies_until } => keyring.add_verifier(pair, verifies_until),
+                RotatedPair::Previous { pair, verifies_until } => keyring.add(pair, None, verifies_until)?,
             }
         }
-        keyring.add_signer(current, i64::MIN)?;
-        keyring.add_verifier(current, current_until);
+        keyring.add(current, Some(i64::MIN), current_until)?;
         keyring.signing.sort_by_key(|key| key.from);
         keyring.jwks = jwks_by_time(&keyring.verification_keys);
         Ok(keyring)
     }
 
-    fn add_signer(&mut self, pair: &KeyPair, from: i64) -> Result<(), JoseError> {
-        let kid = kid_of(pair);
-        let signer = signer::signer_for(pair.algorithm, &pair.private_pkcs8_der, &kid)?;
-        self.signing.push(SigningKey { from, kid, signer, public_pem: pair.public_pem.clone() });
-        Ok(())
-    }
-
-    fn add_verifier(&mut self, pair: &KeyPair, until: i64) {
+    /// Adds `pair`: signing from `signs_from` (when it signs at all) and verifying until `until`.
+    fn add(&mut self, pair: &KeyPair, signs_from: Option<i64>, until: i64) -> Result<(), JoseError> {
         let algorithm = pair.algorithm;
         let mut jwk = public_jwk(algorithm, &pair.public_point);
         let kid = thumbprint(&jwk);
+        if let Some(from) = signs_from {
+            let signer = signer::signer_for(algorithm, &pair.private_pkcs8_der, &kid)?;
+            self.signing.push(SigningKey { from, kid: kid.clone(), signer, public_pem: pair.public_pem.clone() });
+        }
         jwk["kid"] = json!(kid);
         jwk["alg"] = json!(algorithm.name());
         jwk["use"] = json!("sig");
         let verifier = verifier::verifier_for(algorithm, &pair.public_spki_der, &pair.public_point);
         self.verification_keys.push(VerificationKey { kid, algorithm, verifier, until, jwk });
+        Ok(())
     }
 
     /// The algorithm of every key.
@@ -100,22 +97,18 @@ impl Keyring {
         self.algorithm
     }
 
-    /// The RFC 7638 thumbprint of the key that signs now.
-    pub fn kid(&self) -> &str {
-        &self.signing_key(now()).kid
+    /// The RFC 7638 thumbprint of the key that signs at `at` (Unix seconds, the service's clock).
+    pub fn kid(&self, at: i64) -> &str {
+        &self.signing_key(at).kid
     }
 
-    /// PEM (SPKI) of the public key that signs now, as served by `GET /jwt/key`.
-    pub fn public_pem(&self) -> &str {
-        &self.signing_key(now()).public_pem
+    /// PEM (SPKI) of the public key that signs at `at`, as served by `GET /jwt/key`.
+    pub fn public_pem(&self, at: i64) -> &str {
+        &self.signing_key(at).public_pem
     }
 
-    /// The serialized JWK Set of every key that can verify now (cheap to clone).
-    pub fn jwks_json(&self) -> Bytes {
-        self.jwks_at(now())
-    }
-
-    fn jwks_at(&self, at: i64) -> Bytes {
+    /// The serialized JWK Set of every key that can verify at `at` (cheap to clone).
+    pub fn jwks_json(&self, at: i64) -> Bytes {
         self.jwks.iter().find(|(until, _)| at < *until).map(|(_, jwks)| jwks.clone()).unwrap_or_default()
     }
 
@@ -123,19 +116,15 @@ impl Keyring {
         self.signing.iter().rev().find(|key| key.from <= at).unwrap_or(&self.signing[0])
     }
 
-    /// The key that signs now and its kid.
-    pub(super) fn signer(&self) -> (&str, &dyn JwsSigner) {
-        let key = self.signing_key(now());
+    /// The key that signs at `at` and its kid.
+    pub(super) fn signer(&self, at: i64) -> (&str, &dyn JwsSigner) {
+        let key = self.signing_key(at);
         (&key.kid, key.signer.as_ref())
     }
 
-    /// The key that verifies a token with header `kid` now (the signing key when absent), with
-    /// its algorithm.
-    pub(super) fn verification_key(&self, kid: Option<&str>) -> Option<(Algorithm, &dyn JwsVerifier)> {
-        self.verification_key_at(kid, now())
-    }
-
-    fn verification_key_at(&self, kid: Option<&str>, at: i64) -> Option<(Algorithm, &dyn JwsVerifier)> {
+    /// The key that verifies, at `at`, a token with header `kid` (the signing key when absent),
+    /// with its algorithm.
+    pub(super) fn verification_key(&self, kid: Option<&str>, at: i64) -> Option<(Algorithm, &dyn JwsVerifier)> {
         let kid = kid.unwrap_or(&self.signing_key(at).kid);
         let key = self.verification_keys.iter().find(|k| k.kid == kid && at < k.until)?;
         Some((key.algorithm, key.verifier.as_ref()))
@@ -145,10 +134,6 @@ impl Keyring {
 /// The RFC 7638 thumbprint of a pair's public key, as the JWKS publishes it.
 pub fn kid_of(pair: &KeyPair) -> String {
     thumbprint(&public_jwk(pair.algorithm, &pair.public_point))
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 /// The JWK Set of each span between the times keys stop verifying: `(until, JWKS)`, ascending.
@@ -190,11 +175,7 @@ mod tests {
     fn a_rotation_hands_signing_over_and_retires_keys_at_their_times() {
         let dir = tempfile::tempdir().expect("tempdir");
         let pairs: Vec<KeyPair> = (0..3)
-            .map(|n| {
-                let (private, public) = (dir.path().join(format!("{n}.pem")), dir.path().join(format!("{n}.pub.pem")));
-                super::super::keyfile::generate_files(Algorithm::Es256, &private, &public).expect("generate");
-                super::super::keyfile::load(Algorithm::Es256, &private, &public).expect("load")
-            })
+            .map(|n| super::super::keyfile::generated_pair(dir.path(), Algorithm::Es256, &n.to_string()))
             .collect();
         let (current, next, previous) = (&pairs[0], &pairs[1], &pairs[2]);
         let rotated = [
@@ -202,12 +183,12 @@ mod tests {
             RotatedPair::Previous { pair: previous, verifies_until: 500 },
         ];
         let keyring = Keyring::rotating(current, &rotated).expect("keyring");
-        let kid = |pair: &KeyPair| thumbprint(&public_jwk(pair.algorithm, &pair.public_point));
+        let kid = kid_of;
         let published = |at: i64| -> Vec<String> {
-            let jwks: Value = serde_json::from_slice(&keyring.jwks_at(at)).expect("JSON");
+            let jwks: Value = serde_json::from_slice(&keyring.jwks_json(at)).expect("JSON");
             jwks["keys"].as_array().expect("keys").iter().map(|k| k["kid"].as_str().unwrap_or("").to_owned()).collect()
         };
-        let verifies = |pair: &KeyPair, at: i64| keyring.verification_key_at(Some(&kid(pair)), at).is_some();
+        let verifies = |pair: &KeyPair, at: i64| keyring.verification_key(Some(&kid(pair)), at).is_some();
 
         assert_eq!(keyring.signing_key(999).kid, kid(current));
         assert_eq!(keyring.signing_key(1000).kid, kid(next));
@@ -220,7 +201,7 @@ mod tests {
         assert!(verifies(current, 1099) && !verifies(current, 1100));
         assert!(verifies(next, 0) && verifies(next, i64::MAX - 1));
         // A token without `kid` (Authify's) is checked with the key that signs at that moment.
-        assert!(keyring.verification_key_at(None, 1200).is_some());
+        assert!(keyring.verification_key(None, 1200).is_some());
     }
 
     /// RFC 7638 has no EC example; this key is from RFC 7517 appendix A.1 and was checked with

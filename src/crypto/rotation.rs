@@ -71,6 +71,8 @@ impl RotationPaths {
 /// The pairs on disk at `now`: the current one, the next with the time it signs from, and the
 /// previous with the time it verifies until (left out once that time has passed).
 pub struct KeySet {
+    /// The record the pairs were read by.
+    pub times: RotationTimes,
     pub current: KeyPair,
     pub next: Option<(KeyPair, i64)>,
     pub previous: Option<(KeyPair, i64)>,
@@ -90,7 +92,7 @@ impl KeySet {
             Some(until) if now < until => Some((load(&paths.previous_private, &paths.previous_public)?, until)),
             _ => None,
         };
-        Ok(Self { current, next, previous })
+        Ok(Self { times, current, next, previous })
     }
 
     /// The keyring of these pairs; tokens live `token_lifetime` seconds (expiry plus leeway).

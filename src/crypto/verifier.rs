@@ -107,14 +107,8 @@ mod tests {
     fn verifiers_accept_their_key_and_refuse_others() {
         let dir = tempfile::tempdir().expect("tempdir");
         for algorithm in Algorithm::ALL {
-            let pairs: Vec<_> = (0..2)
-                .map(|n| {
-                    let private = dir.path().join(format!("{algorithm}-{n}-private.pem"));
-                    let public = dir.path().join(format!("{algorithm}-{n}-public.pem"));
-                    keyfile::generate_files(algorithm, &private, &public).expect("generate");
-                    keyfile::load(algorithm, &private, &public).expect("load")
-                })
-                .collect();
+            let pairs: Vec<_> =
+                (0..2).map(|n| keyfile::generated_pair(dir.path(), algorithm, &format!("{algorithm}-{n}"))).collect();
             let signer = crate::crypto::signer::signer_for(algorithm, &pairs[0].private_pkcs8_der, "k").unwrap();
             let other = crate::crypto::signer::signer_for(algorithm, &pairs[1].private_pkcs8_der, "k").unwrap();
             let verifier = verifier_for(algorithm, &pairs[0].public_spki_der, &pairs[0].public_point);

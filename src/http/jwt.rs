@@ -199,7 +199,7 @@ impl JwtApi {
     /// The public key (PEM) that verifies tokens.
     #[oai(path = "/key", method = "get")]
     async fn key(&self, state: Data<&AppState>) -> Json<KeyDocument> {
-        Json(KeyDocument { data: state.keyring.public_pem().to_owned() })
+        Json(KeyDocument { data: state.keyring.public_pem(state.now()).to_owned() })
     }
 
     /// The algorithm, issuer and lifetime of tokens.

@@ -96,7 +96,7 @@ impl WellKnownApi {
     /// The JWK Set of every key that can verify this service's tokens.
     #[oai(path = "/jwks.json", method = "get")]
     async fn jwks(&self, state: Data<&AppState>) -> JwksResponse {
-        let body = PreSerialized { bytes: state.keyring.jwks_json(), schema: PhantomData };
+        let body = PreSerialized { bytes: state.keyring.jwks_json(state.now()), schema: PhantomData };
         JwksResponse::Ok(body, format!("public, max-age={}", state.settings.jwks_max_age))
     }
 

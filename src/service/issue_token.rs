@@ -108,7 +108,7 @@ pub fn sign_token(
     if let Some(session) = subject.session {
         claims.insert("sid".into(), json!(session.to_string()));
     }
-    let jwt = jwt::sign(&state.keyring, claims)?;
+    let jwt = jwt::sign(&state.keyring, claims, now)?;
     state.monitor.token_provided();
     Ok(IssuedToken { jwt, jti, expires_in: lifetime, expires_at: now + lifetime })
 }
