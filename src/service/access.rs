@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::audit::{self, Actor, AuditEvent};
 use super::browser_session;
-use super::delegate_auth::authenticate_delegate;
+use super::delegate_auth::{acting_delegate, authenticate_delegate, confine, scopes_of_delegate};
 use super::issue_token::{ADMIN_ACCESS, scopes_of};
 use super::verify_token;
 use crate::domain::Email;
@@ -31,7 +31,11 @@ pub struct Credentials<'a> {
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub user: Option<User>,
+    /// A delegate that proved its own secret on this request.
     pub delegate: Option<Delegate>,
+    /// The delegate a Bearer token was minted through (its `act` claim): a delegated token, never
+    /// more than that delegate's scopes, and never a person signed in themselves.
+    pub acting_delegate: Option<Delegate>,
     scopes: Vec<String>,
     /// The session the credential belongs to (a token's `sid`, or the cookie's session).
     pub session_id: Option<i64>,
@@ -52,10 +56,11 @@ impl Caller {
         }
     }
 
-    /// An admin person signed in themselves (not a delegate, whether acting as itself or on an
-    /// admin's behalf): only they manage trusted delegates, so a delegate cannot mint delegates.
+    /// An admin person signed in themselves (not a delegate, whether acting as itself, on an
+    /// admin's behalf or through a token it obtained for one): only they manage trusted delegates,
+    /// so a delegate cannot mint delegates.
     pub fn is_admin_user(&self) -> bool {
-        self.delegate.is_none() && self.is_admin()
+        self.delegate.is_none() && self.acting_delegate.is_none() && self.is_admin()
     }
 
     /// The scopes of the credential (a token's `scopes`, or a delegate's narrowed to the user's).
@@ -96,20 +101,38 @@ impl Caller {
 pub async fn authenticate(state: &AppState, credentials: &Credentials<'_>) -> Result<Caller, Error> {
     if let (Some(access), Some(secret)) = (credentials.delegate_access, credentials.delegate_secret) {
         let delegate = authenticate_delegate(state, access, secret).await.map_err(|_| Error::Unauthenticated)?;
-        let delegate_scopes: Vec<String> = delegate.scopes.split_whitespace().map(str::to_owned).collect();
+        let delegate_scopes = scopes_of_delegate(&delegate);
         return match credentials.on_behalf_of {
-            None => Ok(Caller { user: None, delegate: Some(delegate), scopes: delegate_scopes, session_id: None }),
+            None => Ok(Caller {
+                user: None,
+                delegate: Some(delegate),
+                acting_delegate: None,
+                scopes: delegate_scopes,
+                session_id: None,
+            }),
             Some(who) => {
                 let user = impersonate(state, &delegate, who).await?;
-                let scopes = scopes_of(&user).into_iter().filter(|s| delegate_scopes.contains(s)).collect();
-                Ok(Caller { user: Some(user), delegate: Some(delegate), scopes, session_id: None })
+                let scopes = confine(scopes_of(&user), &delegate);
+                Ok(Caller {
+                    user: Some(user),
+                    delegate: Some(delegate),
+                    acting_delegate: None,
+                    scopes,
+                    session_id: None,
+                })
             }
         };
     }
     if let (None, Some(cookie)) = (credentials.bearer, credentials.session_cookie) {
         let (user, session) = browser_session::authenticate(state, cookie).await?;
         let scopes = scopes_of(&user);
-        return Ok(Caller { user: Some(user), delegate: None, scopes, session_id: Some(session.id) });
+        return Ok(Caller {
+            user: Some(user),
+            delegate: None,
+            acting_delegate: None,
+            scopes,
+            session_id: Some(session.id),
+        });
     }
     let token = credentials.bearer.ok_or(Error::Unauthenticated)?;
     let verified = verify_token::verify(state, token).map_err(|_| Error::Unauthenticated)?;
@@ -118,12 +141,20 @@ pub async fn authenticate(state: &AppState, credentials: &Credentials<'_>) -> Re
     if user.disabled {
         return Err(Error::Unauthenticated);
     }
-    let scopes = match verified.claims.get("scopes") {
+    let mut scopes: Vec<String> = match verified.claims.get("scopes") {
         Some(Value::Array(scopes)) => scopes.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
         _ => Vec::new(),
     };
+    // A token minted through a delegate stays within what that delegate holds now.
+    let acting = match verified.claims.get("act").and_then(|act| act.get("sub")) {
+        Some(actor) => Some(acting_delegate(&state.store, actor.as_str().unwrap_or_default()).await?),
+        None => None,
+    };
+    if let Some(delegate) = &acting {
+        scopes = confine(scopes, delegate);
+    }
     let session_id = verify_token::session_id(&verified.claims);
-    Ok(Caller { user: Some(user), delegate: None, scopes, session_id })
+    Ok(Caller { user: Some(user), delegate: None, acting_delegate: acting, scopes, session_id })
 }
 
 /// The user a delegate acts for (`X-Authify-On-Behalf-Of`: an email or an id); every attempt is

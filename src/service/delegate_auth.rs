@@ -1,10 +1,17 @@
-//! Recognising a trusted delegate by its `X-Authify-Access` / `X-Authify-Secret` pair.
+//! Recognising a trusted delegate by its `X-Authify-Access` / `X-Authify-Secret` pair, and the one
+//! rule for everything a delegate reaches through a user (`X-Authify-On-Behalf-Of`, an identity
+//! login, refreshes of such a session, a token carrying `act`): never more than the delegate's own
+//! scopes. See docs/delegates.md.
 
 use super::audit::{self, Actor, AuditEvent};
 use crate::crypto::secret;
 use crate::error::Error;
 use crate::state::AppState;
+use crate::store::Store;
 use crate::store::delegates::Delegate;
+
+/// How a delegate is named in `act.sub` and in `sessions.actor`.
+const ACTOR_PREFIX: &str = "delegate:";
 
 /// The delegate owning `access_key` when `secret` is its secret; one error for every failure.
 /// Every attempt is audited (`delegate.authenticate`).
@@ -21,4 +28,27 @@ pub async fn authenticate_delegate(state: &AppState, access_key: &str, secret: &
     detail["access_key"] = access_key.chars().take(64).collect::<String>().into();
     audit::record(state, event.detail(detail)).await;
     result
+}
+
+/// `delegate:<name>`, as tokens (`act.sub`) and sessions (`actor`) name the delegate.
+pub fn actor_of(delegate: &Delegate) -> String {
+    format!("{ACTOR_PREFIX}{}", delegate.name)
+}
+
+/// The scopes a delegate was registered with.
+pub fn scopes_of_delegate(delegate: &Delegate) -> Vec<String> {
+    delegate.scopes.split_whitespace().map(str::to_owned).collect()
+}
+
+/// `scopes` narrowed to those the delegate holds itself.
+pub fn confine(scopes: Vec<String>, delegate: &Delegate) -> Vec<String> {
+    let held = scopes_of_delegate(delegate);
+    scopes.into_iter().filter(|s| held.contains(s)).collect()
+}
+
+/// The delegate an `act.sub` / `sessions.actor` names, as it is registered now. A removed
+/// delegate (or an actor that names none) is [`Error::Unauthenticated`]: what it started ends.
+pub async fn acting_delegate(store: &Store, actor: &str) -> Result<Delegate, Error> {
+    let name = actor.strip_prefix(ACTOR_PREFIX).ok_or(Error::Unauthenticated)?;
+    store.delegate_by_name(name).await?.ok_or(Error::Unauthenticated)
 }

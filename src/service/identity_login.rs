@@ -6,11 +6,12 @@
 use serde_json::{Map, Value};
 
 use super::audit::{self, Actor, AuditEvent};
-use super::delegate_auth::authenticate_delegate;
+use super::delegate_auth::{actor_of, authenticate_delegate};
 use super::login::check_standing;
 use super::refresh::{TokenPair, start_session};
 use crate::error::Error;
 use crate::state::AppState;
+use crate::store::delegates::Delegate;
 
 /// Opens a session for the user linked to `provider`/`uid`, acting as the delegate owning `access`.
 /// Bad delegate credentials and an unknown identity get the same 401.
@@ -24,7 +25,7 @@ pub async fn delegate_identity_login(
     inject: Option<Map<String, Value>>,
 ) -> Result<TokenPair, Error> {
     let delegate = authenticate_delegate(state, access, secret).await?;
-    let result = token_for_identity(state, &delegate.name, provider, uid, inject).await;
+    let result = token_for_identity(state, &delegate, provider, uid, inject).await;
     let mut event = AuditEvent::new(Actor::Delegate(delegate.name.clone()), "login.identity");
     let mut detail = audit::outcome(&result);
     detail["provider"] = provider.chars().take(64).collect::<String>().into();
@@ -36,17 +37,23 @@ pub async fn delegate_identity_login(
     result.map(|(issued, _)| issued)
 }
 
-/// The session (token pair) for the user linked to `provider`/`uid`, and that user's id.
+/// The session (token pair) for the user linked to `provider`/`uid`, and that user's id. Only the
+/// delegate that linked the identity logs in through it (links older than that record: any
+/// delegate); the session's tokens carry the user's scopes that the delegate holds too.
 async fn token_for_identity(
     state: &AppState,
-    delegate_name: &str,
+    delegate: &Delegate,
     provider: &str,
     uid: &str,
     inject: Option<Map<String, Value>>,
 ) -> Result<(TokenPair, i64), Error> {
-    let identity = state.store.identity_by_provider_uid(provider, uid).await?.ok_or(Error::InvalidCredentials)?;
+    let identity = state
+        .store
+        .identity_by_provider_uid(provider, uid)
+        .await?
+        .filter(|identity| identity.delegate_id.is_none_or(|id| id == delegate.id))
+        .ok_or(Error::InvalidCredentials)?;
     let user = state.store.user_by_id(identity.user_id).await?.ok_or(Error::InvalidCredentials)?;
     check_standing(state, &user)?;
-    let actor = format!("delegate:{delegate_name}");
-    Ok((start_session(state, &user, Some(&actor), inject).await?, user.id))
+    Ok((start_session(state, &user, Some(&actor_of(delegate)), inject).await?, user.id))
 }

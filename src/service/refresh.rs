@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::audit::{self, Actor, AuditEvent};
+use super::delegate_auth::{acting_delegate, confine};
 use super::issue_token::{TokenSubject, scopes_of, sign_token};
 use super::request_context;
 use super::revoke;
@@ -77,7 +78,10 @@ pub async fn refresh(
     }
     let user = live_user(state, &session).await.map_err(|_| Error::InvalidRefreshToken)?;
     let successor = new_refresh_token();
-    let pair = sign_pair(state, &user, &session, successor.clone(), inject).await?;
+    let pair = sign_pair(state, &user, &session, successor.clone(), inject).await.map_err(|err| match err {
+        Error::Unauthenticated => Error::InvalidRefreshToken,
+        other => other,
+    })?;
     let sealed = seal_pair(state, &token, &pair)?;
     match state.store.rotate_refresh_token(&token, &secret::hash_secret(&successor), &sealed, now).await? {
         Rotation::Rotated => Ok(pair),
@@ -129,7 +133,12 @@ async fn sign_pair(
     inject: Option<Map<String, Value>>,
 ) -> Result<TokenPair, Error> {
     let organizations = state.store.organization_claims(user.id).await?;
-    let scopes = scopes_of(user);
+    // A session a delegate opened never carries more than the delegate holds now (a removed
+    // delegate's sessions end here: Unauthenticated).
+    let scopes = match session.actor.as_deref() {
+        Some(actor) => confine(scopes_of(user), &acting_delegate(&state.store, actor).await?),
+        None => scopes_of(user),
+    };
     let subject = TokenSubject {
         user,
         organizations: &organizations,

@@ -5,7 +5,7 @@
 
 use std::net::IpAddr;
 
-use super::delegate_auth::authenticate_delegate;
+use super::delegate_auth::{actor_of, authenticate_delegate, confine};
 use super::email_tokens::{LIMIT_WINDOW_SECONDS, MailRequest, PreparedMail, mail_allowed, prepare_mail};
 use super::issue_token::{TokenSubject, issue_for_user, scopes_of, sign_token};
 use super::users::free_handle;
@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::delegates::Delegate;
-use crate::store::registration::Registration;
+use crate::store::registration::{LinkedIdentity, Registration};
 use crate::store::users::{NewUser, User};
 
 /// The longest display name accepted.
@@ -62,7 +62,12 @@ pub async fn signup(state: &AppState, request: SignupRequest) -> Result<SignedUp
         return Err(Error::DuplicateUser);
     }
     let handle = choose_handle(state, request.handle.as_deref(), &email, name.as_deref()).await?;
-    let via = if delegate.is_some() { request.via.clone() } else { None };
+    let via = match &delegate {
+        Some(delegate) => {
+            request.via.clone().map(|(provider, uid)| LinkedIdentity { provider, uid, delegate_id: delegate.id })
+        }
+        None => None,
+    };
     let verified = via.is_some() || !state.settings.verifications_required;
     let prepared = match verified {
         true => None,
@@ -177,8 +182,8 @@ fn taken(err: StoreError) -> Error {
 /// A token for a user verified at signup; minted by a delegate, it names the delegate in `act`.
 async fn token_for_new_user(state: &AppState, user: &User, delegate: Option<&Delegate>) -> Result<String, Error> {
     let Some(delegate) = delegate else { return Ok(issue_for_user(state, user, None).await?.jwt) };
-    let actor = format!("delegate:{}", delegate.name);
-    let scopes = scopes_of(user);
+    let actor = actor_of(delegate);
+    let scopes = confine(scopes_of(user), delegate);
     let subject =
         TokenSubject { user, organizations: &[], scopes: &scopes, actor: Some(actor.as_str()), session: None };
     Ok(sign_token(state, &subject, None)?.jwt)

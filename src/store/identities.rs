@@ -12,10 +12,12 @@ pub type Identity = Model;
 const UNIQUE_FIELDS: &[&str] = &["provider", "uid"];
 
 impl Store {
-    /// Links `provider`/`uid` to a user; a pair already linked gives [`StoreError::Taken`].
+    /// Links `provider`/`uid` to a user on behalf of `delegate_id` (`None`: a link that names no
+    /// delegate, as older ones); a pair already linked gives [`StoreError::Taken`].
     pub async fn insert_identity(
         &self,
         user_id: i64,
+        delegate_id: Option<i64>,
         provider: &str,
         uid: &str,
         now: i64,
@@ -25,6 +27,7 @@ impl Store {
             provider: Set(provider.to_owned()),
             uid: Set(uid.to_owned()),
             created_at: Set(now),
+            delegate_id: Set(delegate_id),
             ..Default::default()
         };
         row.insert(self.conn()).await.map_err(|e| classify(e, UNIQUE_FIELDS))

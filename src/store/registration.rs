@@ -11,12 +11,20 @@ use super::outbox::{NewOutboxMail, insert_mail};
 use super::users::{self, NewUser, User};
 use super::{Store, StoreError, classify};
 
+/// An external identity a trusted delegate links to a new user.
+#[derive(Debug, Clone)]
+pub struct LinkedIdentity {
+    pub provider: String,
+    pub uid: String,
+    pub delegate_id: i64,
+}
+
 /// A signup to store: the user, and optionally an external identity, a token and its mail.
 #[derive(Debug, Clone)]
 pub struct Registration {
     pub user: NewUser,
-    /// `(provider, uid)` of an identity vouched for by a trusted delegate.
-    pub identity: Option<(String, String)>,
+    /// An identity vouched for by a trusted delegate.
+    pub identity: Option<LinkedIdentity>,
     pub token: Option<NewEmailToken>,
     pub mail: Option<NewOutboxMail>,
 }
@@ -43,12 +51,13 @@ impl Store {
         .insert(&txn)
         .await
         .map_err(|e| classify(e, &["email", "handle"]))?;
-        if let Some((provider, uid)) = registration.identity {
+        if let Some(link) = registration.identity {
             identity::ActiveModel {
                 user_id: Set(user.id),
-                provider: Set(provider),
-                uid: Set(uid),
+                provider: Set(link.provider),
+                uid: Set(link.uid),
                 created_at: Set(now),
+                delegate_id: Set(Some(link.delegate_id)),
                 ..Default::default()
             }
             .insert(&txn)

@@ -125,7 +125,7 @@ async fn identity_logins_are_audited_for_the_delegate(backend: Backend) {
     let app = spawn(backend).start().await;
     let (_, admin) = admin(&app).await;
     let user = app.insert_user("octocat@example.com", true, false).await;
-    app.state.store.insert_identity(user.id, "github", "583231", app.clock_now()).await.expect("identity");
+    app.state.store.insert_identity(user.id, None, "github", "583231", app.clock_now()).await.expect("identity");
     let (access, secret) = crate::credentials::insert_delegate(&app, "portal").await;
     let headers = [("X-Authify-Access", access.as_str()), ("X-Authify-Secret", secret.as_str())];
     assert_eq!(token_request(&app, &headers, &json!({"provider": "github", "uid": "583231"})).await.0, 200);

@@ -65,15 +65,21 @@ pub async fn wait_for_last_used(app: &TestApp, id: i64, expected: i64) {
     panic!("last_used_at never became {expected}: it is {:?}", last_used_at(app, id).await);
 }
 
-/// Registers a trusted delegate; returns its access key and secret.
+/// Registers a trusted delegate with the default scopes (`user_access admin_access`); returns its
+/// access key and secret.
 pub async fn insert_delegate(app: &TestApp, name: &str) -> (String, String) {
+    insert_delegate_with_scopes(app, name, "user_access admin_access").await
+}
+
+/// Registers a trusted delegate with `scopes` (space-separated); returns its access key and secret.
+pub async fn insert_delegate_with_scopes(app: &TestApp, name: &str, scopes: &str) -> (String, String) {
     let (access, secret) = (secret::random_hex(16), secret::random_hex(32));
     let new = NewDelegate {
         name: name.into(),
         description: None,
         access_key: access.clone(),
         secret_hash: secret::hash_secret(&secret),
-        scopes: String::new(),
+        scopes: scopes.into(),
         now: app.clock_now(),
     };
     app.state.store.insert_delegate(new).await.expect("insert delegate");

@@ -17,7 +17,7 @@ backend_tests!(
 async fn a_delegate_gets_a_token_for_an_identitys_user_with_an_act_claim(backend: Backend) {
     let app = spawn(backend).start().await;
     let user = app.insert_user("octocat@example.com", true, true).await;
-    app.state.store.insert_identity(user.id, "github", "583231", app.clock_now()).await.expect("identity");
+    app.state.store.insert_identity(user.id, None, "github", "583231", app.clock_now()).await.expect("identity");
     let (access, secret) = insert_delegate(&app, "portal").await;
     let headers = [("X-Authify-Access", access.as_str()), ("X-Authify-Secret", secret.as_str())];
 
@@ -39,8 +39,8 @@ async fn identity_login_failures_get_the_same_401(backend: Backend) {
     let app = spawn(backend).start().await;
     let user = app.insert_user("octocat@example.com", true, false).await;
     let unverified = app.insert_user("fresh@example.com", false, false).await;
-    app.state.store.insert_identity(user.id, "github", "1", app.clock_now()).await.expect("identity");
-    app.state.store.insert_identity(unverified.id, "github", "2", app.clock_now()).await.expect("identity");
+    app.state.store.insert_identity(user.id, None, "github", "1", app.clock_now()).await.expect("identity");
+    app.state.store.insert_identity(unverified.id, None, "github", "2", app.clock_now()).await.expect("identity");
     let (access, secret) = insert_delegate(&app, "portal").await;
     let good = [("X-Authify-Access", access.as_str()), ("X-Authify-Secret", secret.as_str())];
     let wrong_secret = [("X-Authify-Access", access.as_str()), ("X-Authify-Secret", "0000")];
@@ -69,7 +69,7 @@ async fn identity_login_failures_get_the_same_401(backend: Backend) {
 async fn a_disabled_identity_user_gets_403(backend: Backend) {
     let app = spawn(backend).start().await;
     let user = app.insert_user("gone@example.com", true, false).await;
-    app.state.store.insert_identity(user.id, "github", "7", app.clock_now()).await.expect("identity");
+    app.state.store.insert_identity(user.id, None, "github", "7", app.clock_now()).await.expect("identity");
     authify::service::users::set_disabled(&app.state, user.id, true).await.expect("disable");
     let (access, secret) = insert_delegate(&app, "portal").await;
     let headers = [("X-Authify-Access", access.as_str()), ("X-Authify-Secret", secret.as_str())];
@@ -83,7 +83,7 @@ async fn one_kind_of_credentials_is_judged_with_no_fallback(backend: Backend) {
     let app = spawn(backend).start().await;
     let user = app.insert_user("both@example.com", true, false).await;
     let other = app.insert_user("other@example.com", true, false).await;
-    app.state.store.insert_identity(other.id, "github", "9", app.clock_now()).await.expect("identity");
+    app.state.store.insert_identity(other.id, None, "github", "9", app.clock_now()).await.expect("identity");
     let key = create_key(&app, &user, None, None).await;
     let (access, secret) = insert_delegate(&app, "portal").await;
     let delegate = [("X-Authify-Access", access.as_str()), ("X-Authify-Secret", secret.as_str())];

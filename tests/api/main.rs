@@ -32,6 +32,7 @@ mod registration_delivery;
 mod registration_email_change;
 mod registration_reset;
 mod registration_templates;
+mod security_delegates;
 mod session_support;
 mod sessions_instances;
 mod sessions_refresh;

@@ -246,7 +246,7 @@ async fn malformed_refresh_requests_get_400_and_garbage_tokens_401(backend: Back
 async fn refreshed_identity_login_tokens_keep_the_delegate_act_claim(backend: Backend) {
     let app = spawn(backend).start().await;
     let user = app.insert_user("octocat@example.com", true, false).await;
-    app.state.store.insert_identity(user.id, "github", "583231", app.clock_now()).await.expect("identity");
+    app.state.store.insert_identity(user.id, None, "github", "583231", app.clock_now()).await.expect("identity");
     let (access, secret) = insert_delegate(&app, "portal").await;
     let headers = [("X-Authify-Access", access.as_str()), ("X-Authify-Secret", secret.as_str())];
     let (status, body) = token_request(&app, &headers, &json!({"provider": "github", "uid": "583231"})).await;

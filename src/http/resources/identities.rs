@@ -10,6 +10,8 @@ use super::users;
 use crate::domain::InvalidValue;
 use crate::error::Error;
 use crate::http::jsonapi::document::{Identifier, Linkage, ResourceObject};
+use crate::service::delegate_auth::scopes_of_delegate;
+use crate::service::issue_token::ADMIN_ACCESS;
 use crate::store::identities::Identity;
 use crate::store::listing::ListParams;
 
@@ -85,18 +87,24 @@ impl ResourceKind for Identities {
     }
 
     async fn create(&self, cx: &Cx<'_>, attributes: Attributes, links: LinkedIds) -> Result<ResourceObject, Error> {
-        if !cx.caller.is_delegate() {
+        let Some(delegate) = &cx.caller.delegate else {
             return Err(Error::forbidden("Identities are attached only by trusted delegates"));
-        }
+        };
         let user_id = match (links.get("user"), cx.caller.user_id()) {
             (Some([id]), _) => *id,
             (None, Some(id)) => id,
             _ => return Err(Error::bad_document("/data/relationships/user", "is required: the user to link")),
         };
-        cx.state.store.user_by_id(user_id).await?.ok_or(Error::NotFound)?;
+        let user = cx.state.store.user_by_id(user_id).await?.ok_or(Error::NotFound)?;
+        // An identity login never carries more than the delegate's scopes; linking an admin is
+        // still refused to a delegate that is no admin itself, so it cannot even try.
+        if user.admin && !scopes_of_delegate(delegate).iter().any(|s| s == ADMIN_ACCESS) {
+            return Err(Error::forbidden("A delegate without admin_access cannot link an identity to an admin"));
+        }
         let provider = required_text(&attributes, "provider", 64)?;
         let uid = required_text(&attributes, "uid", 255)?;
-        let identity = cx.state.store.insert_identity(user_id, &provider, &uid, cx.state.now()).await?;
+        let now = cx.state.now();
+        let identity = cx.state.store.insert_identity(user_id, Some(delegate.id), &provider, &uid, now).await?;
         Ok(render(&identity))
     }
 

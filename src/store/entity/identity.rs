@@ -9,6 +9,9 @@ pub struct Model {
     pub provider: String,
     pub uid: String,
     pub created_at: i64,
+    /// The trusted delegate that linked it; only that delegate logs in through it. `None` for links
+    /// made before delegates were recorded (any delegate, confined to its own scopes).
+    pub delegate_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
