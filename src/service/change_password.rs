@@ -10,7 +10,8 @@ use crate::error::Error;
 use crate::state::AppState;
 use crate::store::users::User;
 
-/// Changes `user`'s password; `current_session` (the caller's own) stays signed in.
+/// Changes `user`'s password; `current_session` (the caller's own) stays signed in. Runs to
+/// completion even when the client goes away (the lockout reservation is always settled).
 pub async fn change_password(
     state: &AppState,
     user: &User,
@@ -19,6 +20,20 @@ pub async fn change_password(
     new_password: &str,
 ) -> Result<(), Error> {
     let new_password = Password::parse(new_password).map_err(|e| InvalidValue::new("new_password", e.problem))?;
+    let (state, user, current_password) = (state.clone(), user.clone(), current_password.to_owned());
+    lockout::run_to_completion(
+        async move { change(&state, &user, current_session, &current_password, new_password).await },
+    )
+    .await
+}
+
+async fn change(
+    state: &AppState,
+    user: &User,
+    current_session: Option<i64>,
+    current_password: &str,
+    new_password: Password,
+) -> Result<(), Error> {
     let account = lockout::account_key(&user.email);
     lockout::reserve(state, &account).await?;
     let correct = match state.hasher.verify(current_password, user.password_digest.as_deref()).await {

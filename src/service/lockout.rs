@@ -3,7 +3,15 @@
 //! Reserving first (a conditional UPDATE that refuses at the threshold) is what keeps 50 parallel
 //! guesses, on any number of instances, from making more than `AUTHIFY_LOCKOUT_THRESHOLD` password
 //! checks: counting after the check would let every guess in flight through. See docs/lockout.md.
+//!
+//! A reservation must always be settled. Callers run reserve → check → settle with
+//! [`run_to_completion`], in a task of its own, so a client that resets the connection mid-check
+//! (dropping the request's future) cannot leave it behind; and a reservation that a crashed process
+//! never settled expires after [`RESERVATION_SECONDS`], counted as the failure it may have been.
 
+use std::future::Future;
+
+use super::request_context;
 use crate::crypto::secret::hash_secret;
 use crate::domain::Email;
 use crate::error::Error;
@@ -20,6 +28,23 @@ pub fn account_key(email: &str) -> String {
     }
 }
 
+/// How long an unsettled reservation counts as an attempt still being checked (seconds); a check
+/// takes well under a second, so only a process that died mid-check leaves one this old.
+pub const RESERVATION_SECONDS: i64 = 10;
+
+/// Runs `work` in a task of its own, in the current request's context, and waits for it:
+/// dropping the caller (a client that went away) does not stop it, so whatever `work` reserves it
+/// also settles, and audits.
+pub async fn run_to_completion<T: Send + 'static>(
+    work: impl Future<Output = Result<T, Error>> + Send + 'static,
+) -> Result<T, Error> {
+    let task = match request_context::current() {
+        Some(context) => tokio::spawn(request_context::scope(context, work)),
+        None => tokio::spawn(work),
+    };
+    task.await.map_err(Error::internal)?
+}
+
 /// Counts one attempt, or refuses with [`Error::AccountLocked`] (no password is checked then).
 pub async fn reserve(state: &AppState, key: &str) -> Result<(), Error> {
     let threshold = state.settings.lockout_threshold;
@@ -27,14 +52,28 @@ pub async fn reserve(state: &AppState, key: &str) -> Result<(), Error> {
         return Ok(());
     }
     let now = state.now();
-    match state.store.reserve_login_attempt(key, threshold, now).await? {
-        Reservation::Reserved => Ok(()),
-        Reservation::Locked { until } => {
-            // `None`: attempts still being checked fill the threshold; they settle within moments.
-            let retry_after = until.map_or(1, |until| until - now);
-            Err(Error::AccountLocked { retry_after: retry_after.clamp(1, i64::from(u32::MAX)) as u32 })
-        }
+    let until = match state.store.reserve_login_attempt(key, threshold, now).await? {
+        Reservation::Reserved => return Ok(()),
+        Reservation::Locked { until: Some(until) } => until,
+        // Attempts still being checked fill the threshold; they settle within moments, unless
+        // their process died: then they have expired and count as failures.
+        Reservation::Locked { until: None } => match expire_reservations(state, key, threshold, now).await? {
+            Some(until) => until,
+            None => now + 1,
+        },
+    };
+    Err(Error::AccountLocked { retry_after: (until - now).clamp(1, i64::from(u32::MAX)) as u32 })
+}
+
+/// When the reservations filling the threshold are older than [`RESERVATION_SECONDS`], settles
+/// them as failures (the lock they would have set) and answers until when it holds.
+async fn expire_reservations(state: &AppState, key: &str, threshold: u32, now: i64) -> Result<Option<i64>, Error> {
+    let Some(row) = state.store.lockout(key).await? else { return Ok(None) };
+    if row.updated_at + RESERVATION_SECONDS > now {
+        return Ok(None);
     }
+    tracing::warn!("unsettled login reservations expired: counted as failures");
+    Ok(state.store.lock_if_exhausted(key, threshold, now, |n| interval(state, n)).await?)
 }
 
 /// What the reserved attempt came to.

@@ -41,8 +41,46 @@ pub async fn password_login(
 }
 
 /// Checks an interactive login and answers the user it is good for (see [`verify_password`]).
-/// Every attempt is audited (`login.password`), so callers do not record it again.
+/// Every attempt is audited (`login.password`), so callers do not record it again. The check runs
+/// to completion even when the client goes away mid-way (see [`lockout::run_to_completion`]).
 pub async fn check_password(state: &AppState, attempt: &PasswordAttempt<'_>) -> Result<User, Error> {
+    let state = state.clone();
+    let attempt = OwnedAttempt::from(attempt);
+    lockout::run_to_completion(async move { audited_check(&state, &attempt.borrowed()).await }).await
+}
+
+/// [`PasswordAttempt`] owned, to move into the task that checks it.
+struct OwnedAttempt {
+    email: String,
+    password: String,
+    totp_code: Option<String>,
+    recovery_code: Option<String>,
+    client_ip: Option<IpAddr>,
+}
+
+impl OwnedAttempt {
+    fn from(attempt: &PasswordAttempt<'_>) -> Self {
+        Self {
+            email: attempt.email.to_owned(),
+            password: attempt.password.to_owned(),
+            totp_code: attempt.totp_code.map(str::to_owned),
+            recovery_code: attempt.recovery_code.map(str::to_owned),
+            client_ip: attempt.client_ip,
+        }
+    }
+
+    fn borrowed(&self) -> PasswordAttempt<'_> {
+        PasswordAttempt {
+            email: &self.email,
+            password: &self.password,
+            totp_code: self.totp_code.as_deref(),
+            recovery_code: self.recovery_code.as_deref(),
+            client_ip: self.client_ip,
+        }
+    }
+}
+
+async fn audited_check(state: &AppState, attempt: &PasswordAttempt<'_>) -> Result<User, Error> {
     let result = verify_password(state, attempt).await;
     if matches!(result, Err(Error::Busy { .. })) {
         return result;

@@ -33,6 +33,7 @@ mod registration_email_change;
 mod registration_reset;
 mod registration_templates;
 mod security_delegates;
+mod security_lockout;
 mod session_support;
 mod sessions_instances;
 mod sessions_refresh;
