@@ -126,6 +126,9 @@ pub struct Settings {
     pub mail_limit_per_recipient: u32,
     /// AUTHIFY_MAIL_LIMIT_PER_IP: mails queued per client address per hour (0 = no limit).
     pub mail_limit_per_ip: u32,
+    /// AUTHIFY_MAIL_LIMIT_PER_USER: mails queued per account per hour, whatever the address
+    /// (reset, verification, email change); 0 = no limit.
+    pub mail_limit_per_user: u32,
     /// AUTHIFY_EMAIL_TOKEN_MINUTES: how long a verification or reset token is valid.
     pub email_token_minutes: u32,
     /// AUTHIFY_EMAIL_TOKEN_ATTEMPTS: wrong tokens tried for an account before its live token of
@@ -206,6 +209,7 @@ impl Default for Settings {
             mail_max_attempts: 10,
             mail_limit_per_recipient: 5,
             mail_limit_per_ip: 20,
+            mail_limit_per_user: 5,
             email_token_minutes: 60,
             email_token_attempts: 5,
             templates_dir: None,

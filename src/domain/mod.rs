@@ -1,10 +1,12 @@
 //! Values parsed at the edge: once constructed they are valid, so the services need not re-check.
 
 mod email;
+mod full_name;
 mod handle;
 mod password;
 
 pub use email::Email;
+pub use full_name::FullName;
 pub use handle::Handle;
 pub use password::Password;
 

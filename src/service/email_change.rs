@@ -3,7 +3,9 @@
 //! address); `POST /registration/verify` with the new address, the password and that token makes
 //! it the account's email.
 
-use super::email_tokens::{LIMIT_WINDOW_SECONDS, MailRequest, mail_allowed, prepare_mail};
+use std::net::IpAddr;
+
+use super::email_tokens::{LIMIT_WINDOW_SECONDS, MailAudience, MailRequest, mail_allowed, prepare_mail};
 use crate::domain::Email;
 use crate::email::MailKind;
 use crate::error::Error;
@@ -12,11 +14,17 @@ use crate::store::users::User;
 
 /// Mails a confirmation token to `new_email` for `user`. A taken address is refused at once.
 #[tracing::instrument(skip_all, fields(user_id = user.id))]
-pub async fn request_email_change(state: &AppState, user: &User, new_email: &Email) -> Result<(), Error> {
+pub async fn request_email_change(
+    state: &AppState,
+    user: &User,
+    new_email: &Email,
+    client_ip: Option<IpAddr>,
+) -> Result<(), Error> {
     if state.store.user_by_email(new_email.as_str()).await?.is_some() {
         return Err(Error::Taken { field: "email" });
     }
-    if !mail_allowed(state, new_email.as_str(), None).await? {
+    let audience = MailAudience { recipient: new_email.as_str(), client_ip, user_id: Some(user.id) };
+    if !mail_allowed(state, audience).await? {
         return Err(Error::MailLimit { retry_after: LIMIT_WINDOW_SECONDS as u32 });
     }
     let request = MailRequest {
@@ -25,7 +33,7 @@ pub async fn request_email_change(state: &AppState, user: &User, new_email: &Ema
         name: user.full_name.as_deref().unwrap_or_default(),
         handle: &user.handle,
         overrides: None,
-        client_ip: None,
+        client_ip,
         new_email: true,
     };
     let prepared = prepare_mail(state, request).await?;

@@ -40,14 +40,26 @@ pub struct PreparedMail {
     pub mail: NewOutboxMail,
 }
 
-/// Whether another mail may be queued for `recipient` from `client_ip` (AUTHIFY_MAIL_LIMIT_*).
-pub async fn mail_allowed(state: &AppState, recipient: &str, client_ip: Option<IpAddr>) -> Result<bool, Error> {
+/// Who a mail would reach and who asked for it: every path that queues mail asks
+/// [`mail_allowed`] with all three first.
+#[derive(Debug, Clone, Copy)]
+pub struct MailAudience<'a> {
+    pub recipient: &'a str,
+    pub client_ip: Option<IpAddr>,
+    /// The account the mail is about (`None` for a signup, whose account does not exist yet).
+    pub user_id: Option<i64>,
+}
+
+/// Whether another mail may be queued (AUTHIFY_MAIL_LIMIT_PER_RECIPIENT, _PER_IP, _PER_USER).
+pub async fn mail_allowed(state: &AppState, audience: MailAudience<'_>) -> Result<bool, Error> {
     let settings = &state.settings;
-    let ip = client_ip.map(|ip| ip.to_string());
+    let ip = audience.client_ip.map(|ip| ip.to_string());
     let since = state.now() - LIMIT_WINDOW_SECONDS;
-    let (by_recipient, by_ip) = state.store.recent_mail_counts(recipient, ip.as_deref(), since).await?;
+    let counts = state.store.recent_mail_counts(audience.recipient, ip.as_deref(), audience.user_id, since).await?;
     let over = |count: u64, limit: u32| limit > 0 && count >= u64::from(limit);
-    Ok(!over(by_recipient, settings.mail_limit_per_recipient) && !over(by_ip, settings.mail_limit_per_ip))
+    Ok(!over(counts.by_recipient, settings.mail_limit_per_recipient)
+        && !over(counts.by_ip, settings.mail_limit_per_ip)
+        && !over(counts.by_user, settings.mail_limit_per_user))
 }
 
 /// Makes a token and renders its mail (422 when a template fails to render).

@@ -9,7 +9,7 @@
 use std::net::IpAddr;
 
 use super::audit::{self, Actor, AuditEvent};
-use super::email_tokens::{MailRequest, mail_allowed, prepare_mail};
+use super::email_tokens::{MailAudience, MailRequest, mail_allowed, prepare_mail};
 use super::issue_token::issue_for_user;
 use crate::crypto::secret;
 use crate::domain::{Email, Password};
@@ -35,7 +35,8 @@ pub async fn request_reset(
         tracing::info!(user_id = user.id, "reset mail not queued: the account is disabled");
         return Ok(false);
     }
-    if !mail_allowed(state, email.as_str(), client_ip).await? {
+    let audience = MailAudience { recipient: email.as_str(), client_ip, user_id: Some(user.id) };
+    if !mail_allowed(state, audience).await? {
         tracing::info!(user_id = user.id, "reset mail not queued: mail limit reached");
         return Ok(false);
     }

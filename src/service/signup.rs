@@ -6,10 +6,10 @@
 use std::net::IpAddr;
 
 use super::delegate_auth::{actor_of, authenticate_delegate, confine};
-use super::email_tokens::{LIMIT_WINDOW_SECONDS, MailRequest, PreparedMail, mail_allowed, prepare_mail};
+use super::email_tokens::{LIMIT_WINDOW_SECONDS, MailAudience, MailRequest, PreparedMail, mail_allowed, prepare_mail};
 use super::issue_token::{TokenSubject, issue_for_user, scopes_of, sign_token};
 use super::users::free_handle;
-use crate::domain::{Email, Handle, InvalidValue, Password};
+use crate::domain::{Email, FullName, Handle, InvalidValue, Password};
 use crate::email::templates::ParsedOverrides;
 use crate::email::{MailKind, RequestTemplates};
 use crate::error::Error;
@@ -18,9 +18,6 @@ use crate::store::StoreError;
 use crate::store::delegates::Delegate;
 use crate::store::registration::{LinkedIdentity, Registration};
 use crate::store::users::{NewUser, User};
-
-/// The longest display name accepted.
-pub const MAX_NAME_CHARS: usize = 255;
 
 /// A signup as it arrived.
 #[derive(Debug, Clone, Default)]
@@ -112,7 +109,8 @@ pub async fn signup(state: &AppState, request: SignupRequest) -> Result<SignedUp
 
 /// The verification mail, unless the mail limits are reached (429: nothing is created).
 async fn verification_mail(state: &AppState, mail: MailRequest<'_>) -> Result<PreparedMail, Error> {
-    if !mail_allowed(state, mail.email, mail.client_ip).await? {
+    let audience = MailAudience { recipient: mail.email, client_ip: mail.client_ip, user_id: None };
+    if !mail_allowed(state, audience).await? {
         return Err(Error::MailLimit { retry_after: LIMIT_WINDOW_SECONDS as u32 });
     }
     prepare_mail(state, mail).await
@@ -133,11 +131,7 @@ pub fn request_overrides(
 }
 
 fn clean_name(name: Option<&str>) -> Result<Option<String>, Error> {
-    let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) else { return Ok(None) };
-    if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
-        return Err(InvalidValue::new("name", format!("must be at most {MAX_NAME_CHARS} printable characters")).into());
-    }
-    Ok(Some(name.to_owned()))
+    Ok(name.map(|name| FullName::parse(name, "name")).transpose()?.flatten().map(FullName::into_inner))
 }
 
 /// The requested handle (422 naming `handle` when invalid or taken), else one derived from the

@@ -57,6 +57,7 @@ impl Store {
         Ok(Entity::find().filter(Column::Id.is_in(ids)).order_by_asc(Column::Id).all(self.conn()).await?)
     }
 
+    /// Writes the fields that differ from `group` as read, and only those.
     pub async fn update_group(
         &self,
         group: Group,
@@ -65,8 +66,8 @@ impl Store {
         now: i64,
     ) -> Result<Group, StoreError> {
         let mut row: ActiveModel = group.into();
-        row.name = Set(name);
-        row.description = Set(description);
+        row.name.set_if_not_equals(name);
+        row.description.set_if_not_equals(description);
         row.updated_at = Set(now);
         row.update(self.conn()).await.map_err(|e| classify(e, UNIQUE_FIELDS))
     }

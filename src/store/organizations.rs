@@ -71,6 +71,8 @@ impl Store {
         self.fetch_page(Entity::find(), Column::Id, params).await
     }
 
+    /// Writes the fields that differ from `org` as read, and only those: a concurrent update of
+    /// another field is not put back.
     pub async fn update_organization(
         &self,
         org: Organization,
@@ -78,13 +80,13 @@ impl Store {
         now: i64,
     ) -> Result<Organization, StoreError> {
         let mut row: ActiveModel = org.into();
-        row.name = Set(fields.name);
-        row.public_email = Set(fields.public_email);
-        row.gravatar_email = Set(fields.gravatar_email);
-        row.billing_email = Set(fields.billing_email);
-        row.description = Set(fields.description);
-        row.url = Set(fields.url);
-        row.location = Set(fields.location);
+        row.name.set_if_not_equals(fields.name);
+        row.public_email.set_if_not_equals(fields.public_email);
+        row.gravatar_email.set_if_not_equals(fields.gravatar_email);
+        row.billing_email.set_if_not_equals(fields.billing_email);
+        row.description.set_if_not_equals(fields.description);
+        row.url.set_if_not_equals(fields.url);
+        row.location.set_if_not_equals(fields.location);
         row.updated_at = Set(now);
         row.update(self.conn()).await.map_err(|e| classify(e, UNIQUE_FIELDS))
     }

@@ -7,6 +7,7 @@ use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, Condition, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect};
 
+use super::entity::email_token;
 use super::entity::outbox_mail::{ActiveModel, Column, Entity, Model};
 use super::{Store, StoreError};
 
@@ -63,21 +64,41 @@ pub enum Delivery {
     },
 }
 
+/// Mails queued in a window: to one address, from one client address, for one account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailCounts {
+    pub by_recipient: u64,
+    pub by_ip: u64,
+    pub by_user: u64,
+}
+
 impl Store {
     /// Mails queued after `since` for this recipient and from this client address.
     pub async fn recent_mail_counts(
         &self,
         recipient: &str,
         client_ip: Option<&str>,
+        user_id: Option<i64>,
         since: i64,
-    ) -> Result<(u64, u64), StoreError> {
+    ) -> Result<MailCounts, StoreError> {
         let recent = || Entity::find().filter(Column::CreatedAt.gt(since));
         let by_recipient = recent().filter(Column::Recipient.eq(recipient)).count(self.conn()).await?;
         let by_ip = match client_ip {
             Some(ip) => recent().filter(Column::ClientIp.eq(ip)).count(self.conn()).await?,
             None => 0,
         };
-        Ok((by_recipient, by_ip))
+        // Every mail to an account carries one of its email tokens (kept when retired).
+        let by_user = match user_id {
+            Some(user_id) => {
+                email_token::Entity::find()
+                    .filter(email_token::Column::UserId.eq(user_id))
+                    .filter(email_token::Column::CreatedAt.gt(since))
+                    .count(self.conn())
+                    .await?
+            }
+            None => 0,
+        };
+        Ok(MailCounts { by_recipient, by_ip, by_user })
     }
 
     /// Ids of pending mails that are due and not leased by a live sender.

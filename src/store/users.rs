@@ -1,7 +1,7 @@
 //! The `users` table.
 
 use sea_orm::entity::prelude::*;
-use sea_orm::{ActiveValue::Set, IntoActiveModel, QueryFilter};
+use sea_orm::{ActiveValue::Set, ActiveValue::Unchanged, QueryFilter};
 
 use super::{Store, StoreError, classify};
 
@@ -40,6 +40,18 @@ pub struct NewUser {
     pub admin: bool,
     pub verified: bool,
     pub now: i64,
+}
+
+/// Profile and standing columns a user update may change; `None` leaves a column as it is. The
+/// password columns are not here: only the password flows write them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserChanges {
+    pub email: Option<String>,
+    pub handle: Option<String>,
+    pub full_name: Option<Option<String>>,
+    pub admin: Option<bool>,
+    pub verified: Option<bool>,
+    pub disabled: Option<bool>,
 }
 
 const UNIQUE_FIELDS: &[&str] = &["email", "handle"];
@@ -122,11 +134,39 @@ impl Store {
         Ok(Entity::find().filter(Column::Id.is_in(ids.to_vec())).all(self.conn()).await?)
     }
 
-    /// Saves changed profile fields; a taken email or handle gives [`StoreError::Taken`].
-    pub async fn save_user(&self, user: User, now: i64) -> Result<User, StoreError> {
-        let mut row = user.into_active_model().reset_all();
-        row.updated_at = Set(now);
-        row.update(self.conn()).await.map_err(|e| classify(e, UNIQUE_FIELDS))
+    /// Writes the columns `changes` names, and only those (a concurrent password change, disable
+    /// or demotion is never put back); a taken email or handle gives [`StoreError::Taken`], no
+    /// such user `None`.
+    pub async fn update_user_fields(
+        &self,
+        id: i64,
+        changes: &UserChanges,
+        now: i64,
+    ) -> Result<Option<User>, StoreError> {
+        let mut row = ActiveModel { id: Unchanged(id), updated_at: Set(now), ..Default::default() };
+        if let Some(email) = &changes.email {
+            row.email = Set(email.clone());
+        }
+        if let Some(handle) = &changes.handle {
+            row.handle = Set(handle.clone());
+        }
+        if let Some(full_name) = &changes.full_name {
+            row.full_name = Set(full_name.clone());
+        }
+        if let Some(admin) = changes.admin {
+            row.admin = Set(admin);
+        }
+        if let Some(verified) = changes.verified {
+            row.verified = Set(verified);
+        }
+        if let Some(disabled) = changes.disabled {
+            row.disabled = Set(disabled);
+        }
+        match row.update(self.conn()).await {
+            Ok(user) => Ok(Some(user)),
+            Err(DbErr::RecordNotUpdated) => Ok(None),
+            Err(err) => Err(classify(err, UNIQUE_FIELDS)),
+        }
     }
 
     /// Deletes a user; everything hanging off it goes with it (foreign keys cascade).

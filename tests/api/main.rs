@@ -34,6 +34,7 @@ mod registration_reset;
 mod registration_templates;
 mod security_delegates;
 mod security_lockout;
+mod security_profile;
 mod session_support;
 mod sessions_instances;
 mod sessions_refresh;

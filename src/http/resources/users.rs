@@ -9,12 +9,11 @@ use super::kind::{
     AttrDef, AttrType, Attributes, Cx, FilterDef, FilterType, LinkedIds, Listing, RelDef, ResourceKind, SortDef,
 };
 use super::{apikeys, groups, identities, organizations};
-use crate::domain::{Email, Handle};
 use crate::error::Error;
 use crate::http::jsonapi::document::ResourceObject;
 use crate::service::access::Caller;
 use crate::service::users as user_service;
-use crate::service::{email_change, revoke};
+use crate::service::{request_context, revoke};
 use crate::store::listing::ListParams;
 use crate::store::users::User;
 
@@ -115,60 +114,16 @@ impl ResourceKind for Users {
     }
 
     async fn update(&self, cx: &Cx<'_>, id: i64, attributes: Attributes) -> Result<ResourceObject, Error> {
-        let mut user = load(cx, id).await?;
-        let was_disabled = user.disabled;
-        let admin = cx.caller.is_admin();
-        if !admin && !cx.caller.is_user(id) {
-            return Err(Error::forbidden("Only the user and admins change a user"));
-        }
-        for restricted in ["admin", "verified", "disabled"] {
-            if attributes.has(restricted) && !admin {
-                return Err(Error::forbidden(format!("Only admins change {restricted}")));
-            }
-        }
-        let mut pending_email = None;
-        if let Some(email) = attributes.text("email").flatten() {
-            let email = Email::parse(&email)?;
-            if email.as_str() != user.email {
-                if admin {
-                    user.email = email.as_str().to_owned();
-                } else {
-                    // Stays pending until confirmed through the mail (POST /registration/verify).
-                    pending_email = Some(email);
-                }
-            }
-        }
-        if let Some(handle) = attributes.text("handle") {
-            let handle = handle.ok_or_else(|| crate::domain::InvalidValue::new("handle", "must not be null"))?;
-            user.handle = Handle::parse(&handle)?.as_str().to_owned();
-        }
-        if let Some(full_name) = attributes.text("full-name") {
-            user.full_name = full_name;
-        }
-        if let Some(flag) = attributes.flag("admin") {
-            user.admin = flag;
-        }
-        if let Some(flag) = attributes.flag("verified") {
-            user.verified = flag;
-        }
-        if let Some(flag) = attributes.flag("disabled") {
-            user.disabled = flag;
-        }
-        if let Some(email) = &pending_email
-            && cx.state.store.user_by_email(email.as_str()).await?.is_some()
-        {
-            return Err(Error::Taken { field: "email" });
-        }
-        let disabling = user.disabled && !was_disabled;
-        let saved = cx.state.store.save_user(user, cx.state.now()).await?;
-        cx.state.directory_changed();
-        if disabling {
-            // Disabling ends every session (SPEC §5), so enabling the account again revives none.
-            revoke::end_all_sessions(cx.state, id, None).await?;
-        }
-        if let Some(email) = pending_email {
-            email_change::request_email_change(cx.state, &saved, &email).await?;
-        }
+        let update = user_service::UserUpdate {
+            email: attributes.text("email"),
+            handle: attributes.text("handle"),
+            full_name: attributes.text("full-name"),
+            admin: attributes.flag("admin"),
+            verified: attributes.flag("verified"),
+            disabled: attributes.flag("disabled"),
+        };
+        let client_ip = request_context::current().and_then(|c| c.client_ip);
+        let saved = user_service::update_user(cx.state, cx.caller, id, update, client_ip).await?;
         Ok(render(cx.caller, &saved))
     }
 
