@@ -5,6 +5,12 @@ use serde_json::json;
 use crate::audit::events;
 use crate::cli::run;
 use crate::helpers::{Backend, TestApp, spawn};
+use crate::plain_tests;
+
+plain_tests!(
+    delegate_and_user_commands_are_audited_as_cli,
+    key_generation_is_audited_at_first_start_and_from_the_command_line
+);
 
 fn authify_ok(app: &TestApp, args: &[&str], stdin: &str) {
     let env = [("AUTHIFY_DB_URL", app.settings.db_url.as_str()), ("USER", "ops")];
@@ -12,7 +18,6 @@ fn authify_ok(app: &TestApp, args: &[&str], stdin: &str) {
     assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
 }
 
-#[tokio::test]
 async fn delegate_and_user_commands_are_audited_as_cli() {
     let app = spawn(Backend::Sqlite).start().await;
     let (_, admin) = app.user_with_token("root@example.com", true).await;
@@ -43,7 +48,6 @@ async fn delegate_and_user_commands_are_audited_as_cli() {
     assert!(cli.iter().all(|e| e["ip"].is_null() && e["request-id"].is_null()));
 }
 
-#[tokio::test]
 async fn key_generation_is_audited_at_first_start_and_from_the_command_line() {
     let app = spawn(Backend::Sqlite).start().await;
     let (_, admin) = app.user_with_token("root@example.com", true).await;

@@ -9,6 +9,21 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::plain_tests;
+
+plain_tests!(
+    a_new_user_runs_the_service_creates_a_user_and_gets_a_token_verified_elsewhere,
+    a_rotated_key_is_published_first_signs_after_the_delay_and_the_old_one_keeps_verifying,
+);
+plain_tests!(
+    sync;
+    user_commands_refuse_duplicates_unknown_users_and_short_passwords,
+    bad_settings_stop_start_up_with_one_line_naming_the_setting,
+    keys_list_shows_the_kid_the_service_publishes,
+    settings_come_from_a_toml_file_under_the_environment,
+    migrate_and_openapi_subcommands_work,
+);
+
 /// `authify <args>` run in `dir` with only the given AUTHIFY_* settings.
 fn authify(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_authify"));
@@ -127,7 +142,6 @@ async fn password_login(client: &reqwest::Client, server: &Server, email: &str) 
     login["jwt"].as_str().expect("a jwt").to_owned()
 }
 
-#[tokio::test]
 async fn a_new_user_runs_the_service_creates_a_user_and_gets_a_token_verified_elsewhere() {
     let dir = tempfile::tempdir().expect("tempdir");
     let created = run(dir.path(), &[], &["user", "create", "Admin@Example.com", "--admin"], "a long enough password\n");
@@ -159,7 +173,6 @@ async fn a_new_user_runs_the_service_creates_a_user_and_gets_a_token_verified_el
     again.terminate();
 }
 
-#[test]
 fn user_commands_refuse_duplicates_unknown_users_and_short_passwords() {
     let dir = tempfile::tempdir().expect("tempdir");
     assert!(run(dir.path(), &[], &["user", "create", "a@example.com"], "password1\n").status.success());
@@ -173,7 +186,6 @@ fn user_commands_refuse_duplicates_unknown_users_and_short_passwords() {
     assert!(String::from_utf8_lossy(&granted.stdout).contains("a@example.com is now an admin"));
 }
 
-#[test]
 fn bad_settings_stop_start_up_with_one_line_naming_the_setting() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path();
@@ -213,7 +225,6 @@ fn bad_settings_stop_start_up_with_one_line_naming_the_setting() {
     assert!(line.contains("is not the public half of"), "{line}");
 }
 
-#[test]
 fn keys_list_shows_the_kid_the_service_publishes() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path();
@@ -241,7 +252,6 @@ fn keys_list_shows_the_kid_the_service_publishes() {
     assert!(line.starts_with("error: AUTHIFY_JWT_ALGORITHM: ES512 needs a P-521 key"), "{line}");
 }
 
-#[tokio::test]
 async fn a_rotated_key_is_published_first_signs_after_the_delay_and_the_old_one_keeps_verifying() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path();
@@ -304,7 +314,6 @@ async fn a_rotated_key_is_published_first_signs_after_the_delay_and_the_old_one_
     assert!(line.contains("a rotation is in progress"), "{line}");
 }
 
-#[test]
 fn settings_come_from_a_toml_file_under_the_environment() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("authify.toml"), "jwt_algorithm = \"ES384\"\njwt_issuer = \"From File\"\n")
@@ -318,7 +327,6 @@ fn settings_come_from_a_toml_file_under_the_environment() {
     assert!(failure_line(&broken).starts_with("error: AUTHIFY_JWT_EXPIRATION: "));
 }
 
-#[test]
 fn migrate_and_openapi_subcommands_work() {
     let dir = tempfile::tempdir().expect("tempdir");
     let migrated = run(dir.path(), &[], &["migrate"], "");

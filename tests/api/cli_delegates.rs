@@ -9,6 +9,15 @@ use serde_json::Value;
 
 use crate::cli::{failure_line, run};
 use crate::helpers::{Backend, PASSWORD, TestApp, spawn};
+use crate::plain_tests;
+
+plain_tests!(
+    delegate_add_prints_the_access_key_and_secret_once_and_stores_only_the_secret_hash,
+    delegate_list_shows_delegates_as_a_table_or_json_without_their_secrets,
+    a_duplicate_add_or_unknown_remove_exits_1_with_one_line_and_changes_nothing,
+    user_disable_makes_password_login_answer_403_and_enable_reverses_it
+);
+plain_tests!(sync; help_describes_each_new_subcommand_and_its_arguments);
 
 /// `authify <args>` on the instance's database, checking that it succeeded.
 fn authify_ok(app: &TestApp, args: &[&str]) -> String {
@@ -32,7 +41,6 @@ fn labelled(stdout: &str, label: &str) -> String {
     lines[0][label.len()..].trim().to_owned()
 }
 
-#[tokio::test]
 async fn delegate_add_prints_the_access_key_and_secret_once_and_stores_only_the_secret_hash() {
     let app = spawn(Backend::Sqlite).start().await;
     let stdout = authify_ok(&app, &["delegate", "add", "ci-bot", "--description", "The CI robot"]);
@@ -65,7 +73,6 @@ async fn delegate_add_prints_the_access_key_and_secret_once_and_stores_only_the_
     assert_eq!(delegate.description, None);
 }
 
-#[tokio::test]
 async fn delegate_list_shows_delegates_as_a_table_or_json_without_their_secrets() {
     let app = spawn(Backend::Sqlite).start().await;
     let empty = authify_ok(&app, &["delegate", "list"]);
@@ -103,7 +110,6 @@ async fn delegate_list_shows_delegates_as_a_table_or_json_without_their_secrets(
     assert!(items[0]["created_at"].as_str().is_some_and(|t| t.ends_with('Z')), "UTC");
 }
 
-#[tokio::test]
 async fn a_duplicate_add_or_unknown_remove_exits_1_with_one_line_and_changes_nothing() {
     let app = spawn(Backend::Sqlite).start().await;
     authify_ok(&app, &["delegate", "add", "ci-bot"]);
@@ -126,7 +132,6 @@ async fn a_duplicate_add_or_unknown_remove_exits_1_with_one_line_and_changes_not
     assert_eq!(failure_line(&again), "error: no delegate named ci-bot");
 }
 
-#[tokio::test]
 async fn user_disable_makes_password_login_answer_403_and_enable_reverses_it() {
     let app = spawn(Backend::Sqlite).start().await;
     app.insert_user("alice@example.com", true, false).await;
@@ -148,7 +153,6 @@ async fn user_disable_makes_password_login_answer_403_and_enable_reverses_it() {
     }
 }
 
-#[test]
 fn help_describes_each_new_subcommand_and_its_arguments() {
     let dir = tempfile::tempdir().expect("tempdir");
     let help = |args: &[&str]| {

@@ -14,6 +14,12 @@ use serde_json::Value;
 use authify::crypto::Algorithm;
 
 use crate::helpers::{Backend, spawn};
+use crate::plain_tests;
+
+plain_tests!(
+    tokens_verify_with_an_independent_library_from_the_published_jwks,
+    the_discovery_document_points_at_the_jwks_and_token_endpoint
+);
 
 /// ES256 and ES384 through the `jsonwebtoken` crate, from the published JWKS, checking iss and exp.
 fn verify_with_jsonwebtoken(jwks: &JwkSet, token: &str, algorithm: jsonwebtoken::Algorithm) -> Value {
@@ -48,7 +54,6 @@ pub(crate) fn verify_es512_with_openssl(jwk: &Value, token: &str) -> bool {
     sig.verify(&digest, &key).expect("verify")
 }
 
-#[tokio::test]
 async fn tokens_verify_with_an_independent_library_from_the_published_jwks() {
     for algorithm in Algorithm::ALL {
         let app = spawn(Backend::Sqlite).algorithm(algorithm).start().await;
@@ -86,7 +91,6 @@ async fn tokens_verify_with_an_independent_library_from_the_published_jwks() {
     }
 }
 
-#[tokio::test]
 async fn the_discovery_document_points_at_the_jwks_and_token_endpoint() {
     let app = spawn(Backend::Sqlite)
         .algorithm(Algorithm::Es384)

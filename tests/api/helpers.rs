@@ -1,6 +1,11 @@
 //! `spawn_app`: the real service on a random loopback port with a fresh database of its own
 //! (SQLite in a temp dir always; PostgreSQL / MariaDB when AUTHIFY_TEST_POSTGRES_URL /
 //! AUTHIFY_TEST_MYSQL_URL are set), fresh keys and a manual clock.
+//!
+//! Tests register with [`backend_tests!`] (one test per backend) or [`plain_tests!`]; `#[test]` and
+//! `#[tokio::test]` do nothing in this binary (its harness is `harness.rs`). The PostgreSQL and
+//! MariaDB variants, and tests registered with `requires_env`, show as **ignored** (not "ok") while
+//! their URL variable is unset or blank; `--include-ignored` runs them anyway, and they fail.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,30 +23,51 @@ use tokio::sync::oneshot;
 
 pub const PASSWORD: &str = "correct horse battery";
 
-/// Declares one test per database backend for each named `async fn name(backend: Backend)`.
-/// The PostgreSQL and MariaDB variants return early (and say so) when their URL is not set.
+/// Declares one test per database backend for each named `async fn name(backend: Backend)` of
+/// the module: `name::sqlite`, `name::postgres` and `name::mariadb`, each in its own
+/// current-thread runtime. The PostgreSQL and MariaDB variants are ignored while their URL is unset.
 #[macro_export]
 macro_rules! backend_tests {
     ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test]
-            async fn sqlite() {
-                super::$name($crate::helpers::Backend::Sqlite).await
-            }
-            #[tokio::test]
-            async fn postgres() {
-                if let Some(backend) = $crate::helpers::Backend::postgres() {
-                    super::$name(backend).await
-                }
-            }
-            #[tokio::test]
-            async fn mariadb() {
-                if let Some(backend) = $crate::helpers::Backend::mysql() {
-                    super::$name(backend).await
-                }
+        ::inventory::submit! {
+            $crate::harness::Test {
+                module: module_path!(),
+                name: stringify!($name),
+                body: $crate::harness::Body::Backends(|backend| ::std::boxed::Box::pin($name(backend))),
+                options: $crate::harness::Options::new(),
             }
         }
     )*};
+}
+
+/// Declares a test for each named function of the module that takes no backend:
+/// - `plain_tests!(a, b)`: `async fn a()`, in a fresh current-thread runtime, as `#[tokio::test]`;
+/// - `plain_tests!(flavor = "multi_thread", worker_threads = 2; a)`: as `#[tokio::test(…)]`;
+/// - `plain_tests!(requires_env = "VAR"; a)`: ignored while `VAR` is unset or blank;
+/// - `plain_tests!(sync; a, b)`: `fn a()`, as `#[test]` (`sync, requires_env = "VAR"; a` too).
+#[macro_export]
+macro_rules! plain_tests {
+    (@register $body:ident, $options:expr; $($name:ident),+) => {$(
+        ::inventory::submit! {
+            $crate::harness::Test {
+                module: module_path!(),
+                name: stringify!($name),
+                body: $crate::plain_tests!(@$body $name),
+                options: $options,
+            }
+        }
+    )+};
+    (@sync $name:ident) => { $crate::harness::Body::Sync($name) };
+    (@async $name:ident) => { $crate::harness::Body::Async(|| ::std::boxed::Box::pin($name())) };
+    (sync $(, $key:ident = $value:expr)*; $($name:ident),+ $(,)?) => {
+        $crate::plain_tests!(@register sync, $crate::harness::Options::new()$(.$key($value))*; $($name),+);
+    };
+    ($($key:ident = $value:expr),+; $($name:ident),+ $(,)?) => {
+        $crate::plain_tests!(@register async, $crate::harness::Options::new()$(.$key($value))+; $($name),+);
+    };
+    ($($name:ident),+ $(,)?) => {
+        $crate::plain_tests!(@register async, $crate::harness::Options::new(); $($name),+);
+    };
 }
 
 /// Where a test's database lives.
@@ -53,23 +79,14 @@ pub enum Backend {
 }
 
 impl Backend {
-    pub fn postgres() -> Option<Self> {
-        Self::from_env("AUTHIFY_TEST_POSTGRES_URL")
-    }
+    /// The server variants of each backend test: name and the variable with the server's URL.
+    pub const SERVERS: [(&str, &str); 2] =
+        [("postgres", "AUTHIFY_TEST_POSTGRES_URL"), ("mariadb", "AUTHIFY_TEST_MYSQL_URL")];
+}
 
-    pub fn mysql() -> Option<Self> {
-        Self::from_env("AUTHIFY_TEST_MYSQL_URL")
-    }
-
-    fn from_env(var: &str) -> Option<Self> {
-        match std::env::var(var) {
-            Ok(url) if !url.trim().is_empty() => Some(Backend::Server(url)),
-            _ => {
-                eprintln!("{var} is not set: skipping this backend");
-                None
-            }
-        }
-    }
+/// The value of the environment variable `var`, unless it is unset or blank.
+pub fn env_url(var: &str) -> Option<String> {
+    std::env::var(var).ok().filter(|url| !url.trim().is_empty())
 }
 
 /// A database created for one test and dropped after it.

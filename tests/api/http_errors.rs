@@ -3,6 +3,14 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, spawn};
+use crate::plain_tests;
+
+plain_tests!(
+    malformed_bodies_get_400_and_wrong_types_422_naming_the_field,
+    wrong_media_type_size_route_and_method_get_json_errors,
+    every_route_answers_options_with_cors_headers,
+    a_cors_allow_list_echoes_allowed_origins_only
+);
 
 async fn error_of(response: reqwest::Response) -> (u16, String) {
     let status = response.status().as_u16();
@@ -13,7 +21,6 @@ async fn error_of(response: reqwest::Response) -> (u16, String) {
     (status, body["error"].as_str().expect("an `error` member").to_owned())
 }
 
-#[tokio::test]
 async fn malformed_bodies_get_400_and_wrong_types_422_naming_the_field() {
     let app = spawn(Backend::Sqlite).start().await;
     let post_raw = |body: &'static str| {
@@ -35,7 +42,6 @@ async fn malformed_bodies_get_400_and_wrong_types_422_naming_the_field() {
     assert!(error.starts_with("token: "), "{error}");
 }
 
-#[tokio::test]
 async fn wrong_media_type_size_route_and_method_get_json_errors() {
     let app = spawn(Backend::Sqlite).start().await;
     let response = app
@@ -59,7 +65,6 @@ async fn wrong_media_type_size_route_and_method_get_json_errors() {
     assert_eq!(error_of(response).await.0, 405);
 }
 
-#[tokio::test]
 async fn every_route_answers_options_with_cors_headers() {
     let app = spawn(Backend::Sqlite).start().await;
     for path in ["/jwt/token", "/jwt/verify", "/jwt/key", "/jwt/meta", "/.well-known/jwks.json", "/health"] {
@@ -73,7 +78,6 @@ async fn every_route_answers_options_with_cors_headers() {
     assert_eq!(response.headers()["access-control-allow-origin"], "*");
 }
 
-#[tokio::test]
 async fn a_cors_allow_list_echoes_allowed_origins_only() {
     let app = spawn(Backend::Sqlite).settings(|s| s.cors_origins = "https://app.example".into()).start().await;
     let ask = |origin: &'static str| app.client.get(app.url("/jwt/meta")).header("origin", origin).send();

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::backend_tests;
 use crate::helpers::{Backend, PASSWORD, TestApp, jwt_segment, spawn};
+use crate::plain_tests;
 
 backend_tests!(
     password_login_returns_a_token_with_authify_claims,
@@ -16,6 +17,11 @@ backend_tests!(
     unverified_users_log_in_when_verifications_are_off,
     inject_puts_a_custom_claim_and_refuses_non_objects,
     a_token_expires_after_the_configured_minutes,
+);
+plain_tests!(
+    key_and_meta_describe_the_signing_key,
+    logins_past_the_hashing_queue_get_503_with_retry_after_when_their_wait_would_end,
+    a_login_that_waits_longer_than_the_hash_wait_limit_gets_503
 );
 
 async fn password_login_returns_a_token_with_authify_claims(backend: Backend) {
@@ -133,7 +139,6 @@ async fn a_token_expires_after_the_configured_minutes(backend: Backend) {
     assert_eq!(app.verify_error(&token).await, "Signature has expired");
 }
 
-#[tokio::test]
 async fn key_and_meta_describe_the_signing_key() {
     for algorithm in Algorithm::ALL {
         let app = spawn(Backend::Sqlite)
@@ -164,7 +169,6 @@ async fn one_hashing_thread(queue: usize, wait_ms: u64, email: &str) -> TestApp 
     app
 }
 
-#[tokio::test]
 async fn logins_past_the_hashing_queue_get_503_with_retry_after_when_their_wait_would_end() {
     let app = one_hashing_thread(1, 400, "busy@example.com").await;
     let logins = (0..8).map(|_| async {
@@ -189,7 +193,6 @@ async fn logins_past_the_hashing_queue_get_503_with_retry_after_when_their_wait_
     assert_eq!(response.status().as_u16(), 200, "the queue drains");
 }
 
-#[tokio::test]
 async fn a_login_that_waits_longer_than_the_hash_wait_limit_gets_503() {
     let app = one_hashing_thread(64, 100, "queue@example.com").await;
     let results = futures::future::join_all((0..12).map(|_| app.login("queue@example.com", PASSWORD))).await;

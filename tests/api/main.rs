@@ -1,5 +1,6 @@
 //! One integration-test binary (one link step) driving the real service over HTTP and the real
-//! `authify` binary.
+//! `authify` binary. Its harness is `harness.rs` (libtest-mimic); tests register with the macros
+//! of `helpers.rs`.
 
 mod api_key_login;
 mod audit;
@@ -13,6 +14,7 @@ mod credentials;
 mod delegate_on_behalf_of;
 mod delegates;
 mod discovery;
+mod harness;
 mod health;
 mod helpers;
 mod http_errors;
@@ -45,3 +47,7 @@ mod smtp_sink;
 mod totp;
 mod totp_support;
 mod verify;
+
+fn main() {
+    harness::main()
+}

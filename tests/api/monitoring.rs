@@ -5,8 +5,14 @@ use serde_json::{Value, json};
 use crate::backend_tests;
 use crate::helpers::{Backend, TestApp, spawn};
 use crate::jsonapi_client::As;
+use crate::plain_tests;
 
 backend_tests!(monitoring_info_is_for_admins_and_its_counters_move);
+plain_tests!(
+    metrics_are_prometheus_text_by_route_template_and_status,
+    a_metrics_token_guards_metrics_and_admins_may_read_them,
+    every_response_carries_a_request_id_and_a_well_formed_one_is_kept
+);
 
 fn bearer(who: &As) -> String {
     match who {
@@ -58,7 +64,6 @@ async fn monitoring_info_is_for_admins_and_its_counters_move(backend: Backend) {
     assert!(after["routes"].as_object().expect("routes").keys().all(|k| !k.contains("999999")));
 }
 
-#[tokio::test]
 async fn metrics_are_prometheus_text_by_route_template_and_status() {
     let app = spawn(Backend::Sqlite).start().await;
     let (jo, user) = app.user_with_token("jo@example.com", false).await;
@@ -111,7 +116,6 @@ async fn metrics_are_prometheus_text_by_route_template_and_status() {
     assert!(users.iter().any(|(l, v)| l.ends_with(r#"le="+Inf""#) && *v == 2.0), "{users:?}");
 }
 
-#[tokio::test]
 async fn a_metrics_token_guards_metrics_and_admins_may_read_them() {
     let token = "a-scraper-secret-of-some-length";
     let app = spawn(Backend::Sqlite).settings(move |s| s.metrics_token = Some(token.into())).start().await;
@@ -126,7 +130,6 @@ async fn a_metrics_token_guards_metrics_and_admins_may_read_them() {
     assert!(text.contains("authify_requests_total"), "{text}");
 }
 
-#[tokio::test]
 async fn every_response_carries_a_request_id_and_a_well_formed_one_is_kept() {
     let app = spawn(Backend::Sqlite).start().await;
     let id_of = |r: &reqwest::Response| r.headers()["x-request-id"].to_str().expect("ascii").to_owned();

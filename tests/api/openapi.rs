@@ -1,6 +1,10 @@
 //! The checked-in OpenAPI document is what the code generates, and the server serves it.
 
-#[test]
+use crate::plain_tests;
+
+plain_tests!(the_document_and_the_interactive_page_are_served);
+plain_tests!(sync; checked_in_openapi_document_matches_the_code);
+
 fn checked_in_openapi_document_matches_the_code() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
     let checked_in = std::fs::read_to_string(path).unwrap_or_default();
@@ -11,7 +15,6 @@ fn checked_in_openapi_document_matches_the_code() {
     );
 }
 
-#[tokio::test]
 async fn the_document_and_the_interactive_page_are_served() {
     let app = crate::helpers::spawn(crate::helpers::Backend::Sqlite).start().await;
     let served: serde_json::Value = app.get("/openapi.json").await.json().await.expect("json");

@@ -7,6 +7,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::cli::Server;
+use crate::plain_tests;
+
+plain_tests!(sigterm_lets_a_request_in_flight_finish_and_exits_zero);
 
 /// Reads one HTTP/1.1 response with a Content-Length body from `stream`.
 async fn read_response(stream: &mut TcpStream) -> String {
@@ -34,7 +37,6 @@ async fn read_response(stream: &mut TcpStream) -> String {
     }
 }
 
-#[tokio::test]
 async fn sigterm_lets_a_request_in_flight_finish_and_exits_zero() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = Server::start(dir.path(), &[("AUTHIFY_JWT_ALGORITHM", "ES256")]);

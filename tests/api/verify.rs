@@ -6,6 +6,13 @@ use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, spawn};
+use crate::plain_tests;
+
+plain_tests!(
+    bad_tokens_get_authify_error_messages,
+    a_token_from_another_key_or_issuer_is_refused,
+    garbage_of_any_size_or_shape_is_an_invalid_token_never_a_500
+);
 
 /// Signs `claims` with the instance's own private key through an independent JWT library.
 fn sign_es256(pem: &str, kid: &str, claims: &Value) -> String {
@@ -19,7 +26,6 @@ fn segment(value: &Value) -> String {
     URL_SAFE_NO_PAD.encode(value.to_string())
 }
 
-#[tokio::test]
 async fn bad_tokens_get_authify_error_messages() {
     let app = spawn(Backend::Sqlite).start().await;
     app.insert_user("v@example.com", true, false).await;
@@ -82,7 +88,6 @@ async fn bad_tokens_get_authify_error_messages() {
     );
 }
 
-#[tokio::test]
 async fn a_token_from_another_key_or_issuer_is_refused() {
     let first = spawn(Backend::Sqlite).start().await;
     first.insert_user("x@example.com", true, false).await;
@@ -104,7 +109,6 @@ async fn a_token_from_another_key_or_issuer_is_refused() {
     assert_eq!(same_keys_real_clock.verify_error(&late).await, "Invalid iat");
 }
 
-#[tokio::test]
 async fn garbage_of_any_size_or_shape_is_an_invalid_token_never_a_500() {
     let app = spawn(Backend::Sqlite).start().await;
     let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
