@@ -29,12 +29,24 @@ struct EnrolmentDocument {
     otpauth_uri: String,
 }
 
-/// A code from the authenticator app (or, to disable, a recovery code).
+/// The account's current password and a code from the authenticator app (or, to disable, a
+/// recovery code).
 #[derive(Debug, Default, Object, Deserialize)]
 #[serde(default)]
 struct CodeRequest {
     #[oai(write_only)]
+    password: Option<String>,
+    #[oai(write_only)]
     code: Option<String>,
+}
+
+impl CodeRequest {
+    /// The password and the code, both required.
+    fn into_parts(self) -> Result<(String, String), Error> {
+        let password = self.password.ok_or_else(|| Error::BadRequest("password is required".into()))?;
+        let code = self.code.ok_or_else(|| Error::BadRequest("code is required".into()))?;
+        Ok((password, code))
+    }
 }
 
 /// One-time recovery codes: shown this once, stored only as hashes; each works once instead of a code.
@@ -63,7 +75,9 @@ impl TotpApi {
         Ok(Json(EnrolmentDocument { secret: enrolment.secret, otpauth_uri: enrolment.otpauth_uri }))
     }
 
-    /// Turns the pending second factor on with a current code and answers ten recovery codes.
+    /// Turns the pending second factor on with the account's password and a current code, and
+    /// answers ten recovery codes. A wrong password (422 naming `password`) or code (401) counts
+    /// toward the account's lockout.
     #[oai(path = "/confirm", method = "post")]
     async fn confirm(
         &self,
@@ -72,12 +86,13 @@ impl TotpApi {
         body: JsonBody<CodeRequest>,
     ) -> Result<Json<RecoveryCodesDocument>, PlainError> {
         let user = signed_in_user(&state, req).await?;
-        let code = body.0.code.ok_or_else(|| Error::BadRequest("code is required".into()))?;
-        let recovery_codes = totp::confirm(&state, &user, &code).await?;
+        let (password, code) = body.0.into_parts()?;
+        let recovery_codes = totp::confirm(&state, &user, &password, &code).await?;
         Ok(Json(RecoveryCodesDocument { recovery_codes }))
     }
 
-    /// Turns the second factor off, proven with a current code or an unused recovery code.
+    /// Turns the second factor off, proven with the account's password and a current code or an
+    /// unused recovery code; wrong ones count toward the account's lockout.
     #[oai(path = "/", method = "delete")]
     async fn remove(
         &self,
@@ -86,8 +101,8 @@ impl TotpApi {
         body: JsonBody<CodeRequest>,
     ) -> Result<Removed, PlainError> {
         let user = signed_in_user(&state, req).await?;
-        let code = body.0.code.ok_or_else(|| Error::BadRequest("code is required".into()))?;
-        totp::disable(&state, &user, &code).await?;
+        let (password, code) = body.0.into_parts()?;
+        totp::disable(&state, &user, &password, &code).await?;
         Ok(Removed::Done)
     }
 }

@@ -3,7 +3,7 @@
 //! to guess the password), and every other session of the user ends.
 
 use super::audit::{self, Actor, AuditEvent};
-use super::lockout::{self, Outcome};
+use super::lockout;
 use super::revoke;
 use crate::domain::{InvalidValue, Password};
 use crate::error::Error;
@@ -34,21 +34,14 @@ async fn change(
     current_password: &str,
     new_password: Password,
 ) -> Result<(), Error> {
-    let account = lockout::account_key(&user.email);
-    lockout::reserve(state, &account).await?;
-    let correct = match state.hasher.verify(current_password, user.password_digest.as_deref()).await {
-        Ok(correct) => correct,
-        Err(err) => {
-            lockout::settle(state, &account, Outcome::Neutral).await?;
-            return Err(err.into());
-        }
-    };
-    lockout::settle(state, &account, if correct { Outcome::Success } else { Outcome::Failure }).await?;
+    let proven = lockout::prove_password(state, user, current_password, "current_password").await;
     let event = AuditEvent::new(Actor::User(user.id), "users.password-change").target(format!("users:{}", user.id));
-    if !correct {
-        let detail = serde_json::json!({"outcome": "failure", "reason": "wrong current password"});
-        audit::record(state, event.detail(detail)).await;
-        return Err(InvalidValue::new("current_password", "is not the account's current password").into());
+    if let Err(err) = proven {
+        if matches!(err, Error::Invalid(_)) {
+            let detail = serde_json::json!({"outcome": "failure", "reason": "wrong current password"});
+            audit::record(state, event.detail(detail)).await;
+        }
+        return Err(err);
     }
     let digest = state.hasher.hash(new_password.expose()).await?;
     let now = state.now();

@@ -13,11 +13,12 @@ use std::future::Future;
 
 use super::request_context;
 use crate::crypto::secret::hash_secret;
-use crate::domain::Email;
+use crate::domain::{Email, InvalidValue};
 use crate::error::Error;
 use crate::state::AppState;
 use crate::store::Store;
 use crate::store::lockouts::Reservation;
+use crate::store::users::User;
 
 /// The lockout row's key for a login name: SHA-256 of the normalised email, whether or not such a
 /// user exists, so locking behaves the same for unknown emails (and no plain email is stored).
@@ -43,6 +44,48 @@ pub async fn run_to_completion<T: Send + 'static>(
         None => tokio::spawn(work),
     };
     task.await.map_err(Error::internal)?
+}
+
+/// One counted attempt at a secret of the account `key` (its password, a second-factor code):
+/// reserved before `work` runs, settled by what [`judge_secret`] makes of the result. Call it
+/// inside [`run_to_completion`], so the settling cannot be skipped.
+pub async fn counted<T>(state: &AppState, key: &str, work: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+    reserve(state, key).await?;
+    let result = work.await;
+    settle(state, key, judge_secret(&result)).await?;
+    result
+}
+
+/// Proves `password` is `user`'s current one, as a counted attempt; a wrong one is
+/// [`wrong_password`] naming `field`.
+pub async fn prove_password(state: &AppState, user: &User, password: &str, field: &'static str) -> Result<(), Error> {
+    counted(state, &account_key(&user.email), check_password(state, user, password, field)).await
+}
+
+/// The password check of [`prove_password`], for a counted attempt that checks more (a code).
+pub async fn check_password(state: &AppState, user: &User, password: &str, field: &'static str) -> Result<(), Error> {
+    match state.hasher.verify(password, user.password_digest.as_deref()).await? {
+        true => Ok(()),
+        false => Err(wrong_password(field)),
+    }
+}
+
+/// The usual judgement: proven is a success; a wrong password ([`wrong_password`]), credential
+/// or second-factor code a failure; anything else (our own trouble) neither.
+pub fn judge_secret<T>(result: &Result<T, Error>) -> Outcome {
+    match result {
+        Ok(_) => Outcome::Success,
+        Err(Error::InvalidCredentials | Error::InvalidSecondFactor) => Outcome::Failure,
+        Err(Error::Invalid(value)) if value.problem == WRONG_PASSWORD => Outcome::Failure,
+        Err(_) => Outcome::Neutral,
+    }
+}
+
+const WRONG_PASSWORD: &str = "is not the account's current password";
+
+/// The error for a wrong current password, naming the field it came in.
+pub fn wrong_password(field: &'static str) -> Error {
+    InvalidValue::new(field, WRONG_PASSWORD).into()
 }
 
 /// Counts one attempt, or refuses with [`Error::AccountLocked`] (no password is checked then).

@@ -6,6 +6,7 @@
 
 use totp_rs::{Algorithm, Builder, Totp};
 
+use super::lockout;
 use crate::crypto::secret::{hash_secret, random_hex};
 use crate::crypto::tokens::random_bytes;
 use crate::error::Error;
@@ -49,14 +50,26 @@ pub async fn begin_enrolment(state: &AppState, user: &User) -> Result<Enrolment,
     Ok(Enrolment { secret: totp.secret().to_base32(), otpauth_uri })
 }
 
-/// Turns the pending factor on with a first good code; answers the recovery codes (shown once).
-pub async fn confirm(state: &AppState, user: &User, code: &str) -> Result<Vec<String>, Error> {
+/// Turns the pending factor on with the account's password and a first good code; answers the
+/// recovery codes (shown once). The password and the code are counted attempts (the lockout): a
+/// stolen token alone cannot enrol an attacker's factor.
+pub async fn confirm(state: &AppState, user: &User, password: &str, code: &str) -> Result<Vec<String>, Error> {
+    let (owned, user, password, code) = (state.clone(), user.clone(), password.to_owned(), code.to_owned());
+    lockout::run_to_completion(async move { confirm_proven(&owned, &user, &password, &code).await }).await
+}
+
+async fn confirm_proven(state: &AppState, user: &User, password: &str, code: &str) -> Result<Vec<String>, Error> {
     let factor = match state.store.totp_factor(user.id).await? {
         Some(factor) if factor.enabled => return Err(Error::TotpAlreadyEnabled),
         Some(factor) => factor,
         None => return Err(Error::TotpNotPending),
     };
-    let step = matching_step(state, &factor, code, &user.email)?.ok_or(Error::InvalidSecondFactor)?;
+    // One counted attempt for both: a right password must not start the count afresh.
+    let step = lockout::counted(state, &lockout::account_key(&user.email), async {
+        lockout::check_password(state, user, password, "password").await?;
+        matching_step(state, &factor, code, &user.email)?.ok_or(Error::InvalidSecondFactor)
+    })
+    .await?;
     let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
     let hashes: Vec<String> = codes.iter().map(|c| hash_secret(&normalize_recovery_code(c))).collect();
     if !state.store.enable_totp(user.id, step, &hashes, state.now()).await? {
@@ -65,12 +78,23 @@ pub async fn confirm(state: &AppState, user: &User, code: &str) -> Result<Vec<St
     Ok(codes)
 }
 
-/// Turns the factor off, proven by a current code or an unused recovery code.
-pub async fn disable(state: &AppState, user: &User, code: &str) -> Result<(), Error> {
+/// Turns the factor off, proven by the account's password and a current code or an unused recovery
+/// code, each a counted attempt (the lockout).
+pub async fn disable(state: &AppState, user: &User, password: &str, code: &str) -> Result<(), Error> {
+    let (owned, user, password, code) = (state.clone(), user.clone(), password.to_owned(), code.to_owned());
+    lockout::run_to_completion(async move { disable_proven(&owned, &user, &password, &code).await }).await
+}
+
+async fn disable_proven(state: &AppState, user: &User, password: &str, code: &str) -> Result<(), Error> {
     let factor = state.store.totp_factor(user.id).await?.filter(|f| f.enabled).ok_or(Error::TotpNotEnabled)?;
-    if !accept_code(state, user, &factor, Some(code), Some(code)).await? {
-        return Err(Error::InvalidSecondFactor);
-    }
+    lockout::counted(state, &lockout::account_key(&user.email), async {
+        lockout::check_password(state, user, password, "password").await?;
+        match accept_code(state, user, &factor, Some(code), Some(code)).await? {
+            true => Ok(()),
+            false => Err(Error::InvalidSecondFactor),
+        }
+    })
+    .await?;
     state.store.delete_totp(user.id).await?;
     Ok(())
 }

@@ -37,6 +37,7 @@ mod registration_templates;
 mod security_delegates;
 mod security_lockout;
 mod security_profile;
+mod security_second_factor;
 mod session_support;
 mod sessions_instances;
 mod sessions_refresh;

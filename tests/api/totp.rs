@@ -29,10 +29,10 @@ async fn enrolment_turns_on_a_second_factor_that_every_password_login_then_needs
     // Until confirmed, logins do not ask for a code.
     assert_eq!(app.login("ann@example.com", PASSWORD).await.0, 200);
 
-    let wrong = json!({ "code": "000000" });
+    let wrong = json!({ "password": PASSWORD, "code": "000000" });
     let (status, _) = call(&app, Method::POST, "/me/totp/confirm", &token, Some(wrong)).await;
     assert_eq!(status, 401);
-    let right = json!({ "code": code_at(secret, app.clock_now()) });
+    let right = json!({ "password": PASSWORD, "code": code_at(secret, app.clock_now()) });
     let (status, body) = call(&app, Method::POST, "/me/totp/confirm", &token, Some(right)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["recovery_codes"].as_array().expect("codes").len(), 10);
@@ -88,12 +88,13 @@ async fn recovery_codes_work_once_each_and_disabling_needs_a_code(backend: Backe
         .as_str()
         .expect("jwt")
         .to_owned();
-    let (status, _) = call(&app, Method::DELETE, "/me/totp", &token, Some(json!({ "code": "000000" }))).await;
+    let (status, _) =
+        call(&app, Method::DELETE, "/me/totp", &token, Some(json!({ "password": PASSWORD, "code": "000000" }))).await;
     assert_eq!(status, 401);
-    let code = json!({ "code": code_at(&secret, app.clock_now()) });
+    let code = json!({ "password": PASSWORD, "code": code_at(&secret, app.clock_now()) });
     assert_eq!(call(&app, Method::DELETE, "/me/totp", &token, Some(code)).await.0, 204);
     assert_eq!(app.login("cy@example.com", PASSWORD).await.0, 200, "no code needed any more");
-    let again = json!({ "code": "000000" });
+    let again = json!({ "password": PASSWORD, "code": "000000" });
     assert_eq!(call(&app, Method::DELETE, "/me/totp", &token, Some(again)).await.0, 409);
 }
 
@@ -112,9 +113,9 @@ async fn a_new_enrolment_replaces_a_pending_one_and_is_refused_once_enabled(back
         base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &row.secret_ciphertext).expect("base64");
     assert!(!row.secret_ciphertext.contains(&second));
     assert!(!stored.windows(raw.len()).any(|w| w == raw.as_slice()), "the secret is not stored in clear");
-    let stale = json!({ "code": code_at(&first, app.clock_now()) });
+    let stale = json!({ "password": PASSWORD, "code": code_at(&first, app.clock_now()) });
     assert_eq!(call(&app, Method::POST, "/me/totp/confirm", &token, Some(stale)).await.0, 401);
-    let fresh = json!({ "code": code_at(&second, app.clock_now()) });
+    let fresh = json!({ "password": PASSWORD, "code": code_at(&second, app.clock_now()) });
     assert_eq!(call(&app, Method::POST, "/me/totp/confirm", &token, Some(fresh)).await.0, 200);
     let (status, body) = call(&app, Method::POST, "/me/totp", &token, None).await;
     assert_eq!(status, 409, "{body}");

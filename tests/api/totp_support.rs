@@ -37,8 +37,14 @@ pub async fn enable_totp(app: &TestApp, email: &str) -> (String, Vec<String>) {
     assert_eq!(status, 200, "{enrolment}");
     let secret = enrolment["secret"].as_str().expect("secret").to_owned();
     let code = code_at(&secret, app.clock_now());
-    let (status, body) =
-        call(app, reqwest::Method::POST, "/me/totp/confirm", &token, Some(json!({ "code": code }))).await;
+    let (status, body) = call(
+        app,
+        reqwest::Method::POST,
+        "/me/totp/confirm",
+        &token,
+        Some(json!({ "password": PASSWORD, "code": code })),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     let codes = body["recovery_codes"].as_array().expect("codes").iter().map(|c| c.as_str().expect("code").to_owned());
     app.clock.advance(30);
