@@ -73,7 +73,7 @@ pub async fn run(settings: &Settings, command: UserCommand) -> Result<(), String
             let user =
                 users::set_disabled_by_email(&store, now, &email, true).await.map_err(|e| unknown_user(e, &email))?;
             let ended =
-                revoke::end_all_sessions_in_store(&store, settings, user.id, now).await.map_err(|e| e.to_string())?;
+                revoke::shut_out_user_in_store(&store, settings, user.id, now).await.map_err(|e| e.to_string())?;
             super::audit(&store, cli_event("users.disable", &user).detail(json!({"sessions_ended": ended}))).await;
             let plural = if ended == 1 { "" } else { "s" };
             println!("{} is now disabled ({ended} session{plural} ended)", user.email);

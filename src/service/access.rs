@@ -136,7 +136,7 @@ pub async fn authenticate(state: &AppState, credentials: &Credentials<'_>) -> Re
     }
     let token = credentials.bearer.ok_or(Error::Unauthenticated)?;
     let verified = verify_token::verify(state, token).map_err(|_| Error::Unauthenticated)?;
-    let user_id = subject_id(&verified.claims).ok_or(Error::Unauthenticated)?;
+    let user_id = verify_token::subject_id(&verified.claims).ok_or(Error::Unauthenticated)?;
     let user = state.store.user_by_id(user_id).await?.ok_or(Error::Unauthenticated)?;
     if user.disabled {
         return Err(Error::Unauthenticated);
@@ -177,14 +177,6 @@ async fn impersonate(state: &AppState, delegate: &Delegate, who: &str) -> Result
     detail["on_behalf_of"] = who.chars().take(254).collect::<String>().into();
     audit::record(state, event.detail(detail)).await;
     result
-}
-
-/// `sub` (ours), or Authify's `user.uid` for tokens without one.
-fn subject_id(claims: &serde_json::Map<String, Value>) -> Option<i64> {
-    if let Some(sub) = claims.get("sub").and_then(Value::as_str) {
-        return sub.parse().ok();
-    }
-    claims.get("user")?.get("uid")?.as_i64()
 }
 
 async fn user_by_email_or_id(state: &AppState, who: &str) -> Result<Option<User>, Error> {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use crate::state::AppState;
-use crate::store::revocations::{KIND_JTI, KIND_SID, POLL_BATCH, Revocation};
+use crate::store::revocations::{KIND_JTI, KIND_SID, KIND_USER, POLL_BATCH, Revocation};
 use crate::store::{Store, StoreError};
 
 /// Ids below the highest one seen that each poll reads again: a revocation whose transaction
@@ -33,15 +33,20 @@ struct Entries {
     jtis: HashMap<String, i64>,
     /// session id → until when it matters.
     sids: HashMap<i64, i64>,
+    /// user id → (tokens issued at or before this time are refused, until when it matters).
+    users: HashMap<i64, (i64, i64)>,
     /// The highest `revocations.id` read.
     last_id: i64,
 }
 
 impl RevocationList {
-    /// Whether a token with this `jti` or issued for this session was revoked.
-    pub fn is_revoked(&self, jti: Option<&str>, sid: Option<i64>) -> bool {
+    /// Whether a token with this `jti`, issued for this session, or issued to this user at `iat`
+    /// was revoked.
+    pub fn is_revoked(&self, jti: Option<&str>, sid: Option<i64>, subject: Option<(i64, i64)>) -> bool {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-        jti.is_some_and(|jti| entries.jtis.contains_key(jti)) || sid.is_some_and(|sid| entries.sids.contains_key(&sid))
+        jti.is_some_and(|jti| entries.jtis.contains_key(jti))
+            || sid.is_some_and(|sid| entries.sids.contains_key(&sid))
+            || subject.is_some_and(|(user, iat)| entries.users.get(&user).is_some_and(|(before, _)| iat <= *before))
     }
 
     pub fn revoke_jti(&self, jti: &str, until: i64) {
@@ -52,10 +57,17 @@ impl RevocationList {
         self.write().sids.insert(sid, until);
     }
 
+    /// Refuses the user's tokens issued at or before `before`.
+    pub fn revoke_user(&self, user_id: i64, before: i64, until: i64) {
+        let mut entries = self.write();
+        let entry = entries.users.entry(user_id).or_insert((before, until));
+        *entry = (entry.0.max(before), entry.1.max(until));
+    }
+
     /// How many revocations are held.
     pub fn len(&self) -> usize {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-        entries.jtis.len() + entries.sids.len()
+        entries.jtis.len() + entries.sids.len() + entries.users.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -79,6 +91,12 @@ impl RevocationList {
                         entries.sids.insert(sid, row.expires_at);
                     }
                 }
+                KIND_USER => {
+                    if let Ok(user) = row.value.parse() {
+                        let entry = entries.users.entry(user).or_insert((row.created_at, row.expires_at));
+                        *entry = (entry.0.max(row.created_at), entry.1.max(row.expires_at));
+                    }
+                }
                 _ => {}
             }
         }
@@ -88,6 +106,7 @@ impl RevocationList {
         let mut entries = self.write();
         entries.jtis.retain(|_, until| *until > now);
         entries.sids.retain(|_, until| *until > now);
+        entries.users.retain(|_, (_, until)| *until > now);
     }
 
     /// Reads the revocations recorded since the last poll (by any instance).
@@ -145,14 +164,14 @@ mod tests {
     fn revoked_ids_and_sessions_are_refused_until_they_are_pruned() {
         let list = RevocationList::default();
         list.absorb(&[row(1, KIND_JTI, "abc", 100), row(2, KIND_SID, "7", 200), row(3, "other", "x", 300)]);
-        assert!(list.is_revoked(Some("abc"), None));
-        assert!(list.is_revoked(Some("zzz"), Some(7)));
-        assert!(!list.is_revoked(Some("zzz"), Some(8)));
-        assert!(!list.is_revoked(None, None));
+        assert!(list.is_revoked(Some("abc"), None, None));
+        assert!(list.is_revoked(Some("zzz"), Some(7), None));
+        assert!(!list.is_revoked(Some("zzz"), Some(8), None));
+        assert!(!list.is_revoked(None, None, None));
         assert_eq!(list.len(), 2);
         list.prune(150);
-        assert!(!list.is_revoked(Some("abc"), None), "expired at 100");
-        assert!(list.is_revoked(None, Some(7)));
+        assert!(!list.is_revoked(Some("abc"), None, None), "expired at 100");
+        assert!(list.is_revoked(None, Some(7), None));
         list.prune(200);
         assert!(list.is_empty());
     }
@@ -163,6 +182,22 @@ mod tests {
         list.absorb(&[row(5, KIND_JTI, "a", 10), row(3, KIND_JTI, "b", 10)]);
         assert_eq!(list.entries.read().expect("lock").last_id, 5);
         list.revoke_sid(9, 10);
-        assert!(list.is_revoked(None, Some(9)), "local revocations apply at once");
+        assert!(list.is_revoked(None, Some(9), None), "local revocations apply at once");
+    }
+
+    #[test]
+    fn a_shut_out_user_loses_the_tokens_issued_until_then_and_keeps_later_ones() {
+        let list = RevocationList::default();
+        let mut user = row(1, KIND_USER, "42", 500);
+        user.created_at = 100;
+        list.absorb(&[user]);
+        assert!(list.is_revoked(None, None, Some((42, 99))));
+        assert!(list.is_revoked(None, None, Some((42, 100))), "issued in the same second");
+        assert!(!list.is_revoked(None, None, Some((42, 101))), "issued after re-enabling");
+        assert!(!list.is_revoked(None, None, Some((43, 99))), "another user");
+        list.revoke_user(42, 200, 600);
+        assert!(list.is_revoked(None, None, Some((42, 150))), "the later revocation wins");
+        list.prune(600);
+        assert!(list.is_empty());
     }
 }

@@ -13,7 +13,7 @@ use crate::crypto::secret;
 use crate::error::Error;
 use crate::state::AppState;
 use crate::store::Store;
-use crate::store::revocations::{KIND_JTI, KIND_SID};
+use crate::store::revocations::{KIND_JTI, KIND_SID, KIND_USER};
 
 /// Ends the sessions with these ids: revoked in the database, their `sid` on the revocation list
 /// until the last JWT they issued has expired.
@@ -43,6 +43,35 @@ async fn record_revoked_sessions(store: &Store, settings: &Settings, ids: &[i64]
     let until = now + settings.token_lifetime();
     let entries: Vec<_> = ids.iter().map(|id| (KIND_SID, id.to_string(), until)).collect();
     store.insert_revocations(&entries, now).await?;
+    Ok(until)
+}
+
+/// Shuts a user out (disabled or deleted): every session ends and every token issued so far, API-key
+/// tokens included, is refused everywhere (`/jwt/verify` too) until it would have expired. How
+/// many sessions ended.
+pub async fn shut_out_user(state: &AppState, user_id: i64) -> Result<usize, Error> {
+    let now = state.now();
+    let ended = end_all_sessions(state, user_id, None).await?;
+    let until = record_shut_out(&state.store, &state.settings, user_id, now).await?;
+    state.revocations.revoke_user(user_id, now, until);
+    Ok(ended)
+}
+
+/// [`shut_out_user`] for a process that serves no requests (the command line).
+pub async fn shut_out_user_in_store(
+    store: &Store,
+    settings: &Settings,
+    user_id: i64,
+    now: i64,
+) -> Result<usize, Error> {
+    let ended = end_all_sessions_in_store(store, settings, user_id, now).await?;
+    record_shut_out(store, settings, user_id, now).await?;
+    Ok(ended)
+}
+
+async fn record_shut_out(store: &Store, settings: &Settings, user_id: i64, now: i64) -> Result<i64, Error> {
+    let until = now + settings.token_lifetime();
+    store.insert_revocations(&[(KIND_USER, user_id.to_string(), until)], now).await?;
     Ok(until)
 }
 

@@ -118,7 +118,7 @@ pub async fn set_disabled(state: &AppState, user_id: i64, disabled: bool) -> Res
     let user = state.store.set_user_disabled(user_id, disabled, state.now()).await?.ok_or(Error::NotFound)?;
     state.directory_changed();
     if disabled {
-        super::revoke::end_all_sessions(state, user_id, None).await?;
+        super::revoke::shut_out_user(state, user_id).await?;
     }
     Ok(user)
 }
@@ -186,8 +186,8 @@ pub async fn update_user(
     let saved = state.store.update_user_fields(id, &changes, state.now()).await?.ok_or(Error::NotFound)?;
     state.directory_changed();
     if changes.disabled == Some(true) {
-        // Disabling ends every session (SPEC §5), so enabling the account again revives none.
-        revoke::end_all_sessions(state, id, None).await?;
+        // Disabling ends every session and token (SPEC §5), so enabling the account revives none.
+        revoke::shut_out_user(state, id).await?;
     }
     Ok(saved)
 }

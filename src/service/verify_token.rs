@@ -12,11 +12,21 @@ pub fn verify(state: &AppState, token: &str) -> Result<VerifiedToken, VerifyErro
         leeway: i64::from(state.settings.jwt_leeway),
     };
     let verified = jwt::verify(&state.keyring, token, expect)?;
-    let jti = verified.claims.get("jti").and_then(Value::as_str);
-    if state.revocations.is_revoked(jti, session_id(&verified.claims)) {
+    let claims = &verified.claims;
+    let jti = claims.get("jti").and_then(Value::as_str);
+    let subject = subject_id(claims).zip(claims.get("iat").and_then(Value::as_i64));
+    if state.revocations.is_revoked(jti, session_id(claims), subject) {
         return Err(VerifyError::Revoked);
     }
     Ok(verified)
+}
+
+/// `sub` (ours), or Authify's `user.uid` for tokens without one.
+pub fn subject_id(claims: &Map<String, Value>) -> Option<i64> {
+    if let Some(sub) = claims.get("sub").and_then(Value::as_str) {
+        return sub.parse().ok();
+    }
+    claims.get("user")?.get("uid")?.as_i64()
 }
 
 /// The session a token was issued for (`sid`), if any.

@@ -13,6 +13,9 @@ pub type Revocation = Model;
 pub const KIND_JTI: &str = "jti";
 /// `revocations.kind` of a revoked session (`value` is the session id, the tokens' `sid`).
 pub const KIND_SID: &str = "sid";
+/// `revocations.kind` of an account shut out (disabled or deleted): `value` is the user id, and
+/// every token of that user issued at or before `created_at` is refused, API-key tokens too.
+pub const KIND_USER: &str = "user";
 
 /// Rows read per poll at most; a poll that fills it polls again at once.
 pub const POLL_BATCH: u64 = 10_000;

@@ -38,6 +38,7 @@ mod security_delegates;
 mod security_lockout;
 mod security_profile;
 mod security_second_factor;
+mod security_verify;
 mod session_support;
 mod sessions_instances;
 mod sessions_refresh;

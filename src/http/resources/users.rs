@@ -133,7 +133,7 @@ impl ResourceKind for Users {
             return Err(Error::forbidden("Only the user and admins delete a user"));
         }
         // The sessions' rows go with the user; their tokens go on the revocation list first.
-        revoke::end_all_sessions(cx.state, id, None).await?;
+        revoke::shut_out_user(cx.state, id).await?;
         cx.state.store.delete_user(id).await?;
         cx.state.directory_changed();
         Ok(())
