@@ -9,7 +9,7 @@ mod m20261123_000003_create_registration;
 mod m20261123_000005_create_audit_events;
 mod m20261123_000006_create_second_factor_and_lockout;
 mod m20261201_000007_create_sessions;
-mod m20261204_000008_identity_delegate;
+mod m20261204_000008_delegate_and_recipient;
 
 pub struct Migrator;
 
@@ -23,7 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_create_second_factor_and_lockout::Migration),
             Box::new(m20261123_000005_create_audit_events::Migration),
             Box::new(m20261201_000007_create_sessions::Migration),
-            Box::new(m20261204_000008_identity_delegate::Migration),
+            Box::new(m20261204_000008_delegate_and_recipient::Migration),
         ]
     }
 }

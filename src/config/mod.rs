@@ -131,8 +131,8 @@ pub struct Settings {
     pub mail_limit_per_user: u32,
     /// AUTHIFY_EMAIL_TOKEN_MINUTES: how long a verification or reset token is valid.
     pub email_token_minutes: u32,
-    /// AUTHIFY_EMAIL_TOKEN_ATTEMPTS: wrong tokens tried for an account before its live token of
-    /// that purpose stops working.
+    /// AUTHIFY_EMAIL_TOKEN_ATTEMPTS: mailed-token attempts (verify, reset) per account and client
+    /// address per 15 minutes; beyond it 429. Wrong tokens never wear out the live one.
     pub email_token_attempts: u32,
     /// AUTHIFY_TEMPLATES_DIR: a directory whose template files replace the built-in ones of the same
     /// name (see README); none means the built-in templates.

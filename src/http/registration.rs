@@ -12,6 +12,7 @@ use super::rate_limit::ClientIp;
 use crate::email::RequestTemplates;
 use crate::error::Error;
 use crate::service::delegate_auth::authenticate_delegate;
+use crate::service::mail_sign_in::{Completed, FactorCodes};
 use crate::service::{reset_password, signup, verify_email};
 use crate::state::AppState;
 use crate::store::users::User;
@@ -79,6 +80,13 @@ struct EmailVerificationRequest {
     /// The token from the verification mail.
     #[oai(write_only)]
     token: Option<String>,
+    /// A current TOTP code, for an account with a second factor: without it (or a recovery code)
+    /// nobody is signed in (see `second_factor` in the answer).
+    #[oai(write_only)]
+    totp_code: Option<String>,
+    /// A one-time recovery code, instead of `totp_code`.
+    #[oai(write_only)]
+    recovery_code: Option<String>,
 }
 
 #[derive(Debug, Default, Object, Deserialize)]
@@ -91,6 +99,15 @@ struct ForgotPasswordRequest {
     /// With `token`: the new password.
     #[oai(write_only)]
     password: Option<String>,
+    /// A current TOTP code, for an account with a second factor: without it (or a recovery code)
+    /// nobody is signed in (see `second_factor` in the answer).
+    #[oai(write_only)]
+    totp_code: Option<String>,
+    /// A one-time recovery code, instead of `totp_code`.
+    #[oai(write_only)]
+    recovery_code: Option<String>,
+    /// With `token`: also delete every API key of the account (default false).
+    revoke_api_keys: Option<bool>,
     templates: Option<RequestTemplatesBody>,
 }
 
@@ -103,6 +120,11 @@ struct RegisteredUser {
     verified: bool,
     #[oai(skip_serializing_if_is_none)]
     jwt: Option<String>,
+    /// Why there is no `jwt` although the mailed token was good: the account's second factor is
+    /// `required` (no code came), the code was `invalid` (counted toward the lockout), or the
+    /// account is `locked`.
+    #[oai(skip_serializing_if_is_none)]
+    second_factor: Option<String>,
 }
 
 /// `{}` after asking for a reset mail; the account and a token after a reset.
@@ -118,10 +140,25 @@ struct ForgotPasswordResponse {
     verified: Option<bool>,
     #[oai(skip_serializing_if_is_none)]
     jwt: Option<String>,
+    /// As in the verification answer: why there is no `jwt`.
+    #[oai(skip_serializing_if_is_none)]
+    second_factor: Option<String>,
 }
 
 fn document(user: User, jwt: Option<String>) -> RegisteredUser {
-    RegisteredUser { id: user.id, email: user.email, handle: user.handle, verified: user.verified, jwt }
+    RegisteredUser {
+        id: user.id,
+        email: user.email,
+        handle: user.handle,
+        verified: user.verified,
+        jwt,
+        second_factor: None,
+    }
+}
+
+fn completed(done: Completed) -> RegisteredUser {
+    let second_factor = done.held.map(|held| held.as_str().to_owned());
+    RegisteredUser { second_factor, ..document(done.user, done.jwt) }
 }
 
 pub struct RegistrationApi;
@@ -171,13 +208,19 @@ impl RegistrationApi {
     async fn verify(
         &self,
         state: Data<&AppState>,
+        client_ip: ClientIp,
         body: JsonBody<EmailVerificationRequest>,
     ) -> Result<Json<RegisteredUser>, PlainError> {
-        let EmailVerificationRequest { email, password, token } = body.0;
+        let EmailVerificationRequest { email, password, token, totp_code, recovery_code } = body.0;
         let (Some(email), Some(token)) = (email, token) else { return Err(Error::VerificationFailed.into()) };
-        let password = password.unwrap_or_default();
-        let (user, jwt) = verify_email::verify_email(&state, &email, &password, &token).await?;
-        Ok(Json(document(user, Some(jwt))))
+        let request = verify_email::VerifyRequest {
+            email: &email,
+            password: password.as_deref().unwrap_or_default(),
+            token: &token,
+            codes: FactorCodes { totp_code: totp_code.as_deref(), recovery_code: recovery_code.as_deref() },
+            client_ip: client_ip.0,
+        };
+        Ok(Json(completed(verify_email::verify_email(&state, request).await?)))
     }
 
     /// With `email` alone: mails a reset token when the account exists, and answers `{}` either way.
@@ -196,18 +239,27 @@ impl RegistrationApi {
         client_ip: ClientIp,
         body: JsonBody<ForgotPasswordRequest>,
     ) -> Result<Json<ForgotPasswordResponse>, PlainError> {
-        let ForgotPasswordRequest { email, token, password, templates } = body.0;
+        let ForgotPasswordRequest { email, token, password, totp_code, recovery_code, revoke_api_keys, templates } =
+            body.0;
         let email = email.unwrap_or_default();
         if token.is_some() || password.is_some() {
-            let (token, password) = (token.unwrap_or_default(), password.unwrap_or_default());
-            let (user, jwt) = reset_password::reset_password(&state, &email, &token, &password).await?;
-            let doc = document(user, Some(jwt));
+            let request = reset_password::ResetRequest {
+                email,
+                token: token.unwrap_or_default(),
+                password: password.unwrap_or_default(),
+                totp_code,
+                recovery_code,
+                revoke_api_keys: revoke_api_keys.unwrap_or(false),
+                client_ip: client_ip.0,
+            };
+            let doc = completed(reset_password::reset_password(&state, request).await?);
             return Ok(Json(ForgotPasswordResponse {
                 id: Some(doc.id),
                 email: Some(doc.email),
                 handle: Some(doc.handle),
                 verified: Some(doc.verified),
                 jwt: doc.jwt,
+                second_factor: doc.second_factor,
             }));
         }
         let delegate = match delegate_access.0.zip(delegate_secret.0) {

@@ -97,6 +97,17 @@ pub async fn delete_api_key(state: &AppState, id: i64) -> Result<bool, Error> {
     Ok(deleted)
 }
 
+/// Deletes every key of a user (a reset or "end every session" that asked for it); how many.
+pub async fn delete_all_api_keys(state: &AppState, user_id: i64) -> Result<usize, Error> {
+    let mut deleted = 0;
+    for key in state.store.api_keys_of_user(user_id).await? {
+        if delete_api_key(state, key.id).await? {
+            deleted += 1;
+        }
+    }
+    Ok(deleted)
+}
+
 /// The scopes stored with a key.
 pub fn key_scopes(key: &ApiKey) -> Vec<String> {
     key.scopes.split_whitespace().map(str::to_owned).collect()

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, SecondsFormat};
 
+use super::rate_limit::Limit;
 use crate::crypto::{secret, tokens};
 use crate::email::templates::{self, ParsedOverrides};
 use crate::email::{MailKind, MailVars};
@@ -50,16 +51,39 @@ pub struct MailAudience<'a> {
     pub user_id: Option<i64>,
 }
 
+/// Past the per-address or per-account limit, one more mail may go out this long after the newest
+/// (seconds): whoever spends the hour's mails, the owner gets a fresh one within 10 minutes.
+pub const OWNER_MAIL_INTERVAL_SECONDS: i64 = 600;
+
 /// Whether another mail may be queued (AUTHIFY_MAIL_LIMIT_PER_RECIPIENT, _PER_IP, _PER_USER).
+/// The per-client limit is strict; past the per-address and per-account limits a mail may still
+/// go out [`OWNER_MAIL_INTERVAL_SECONDS`] after the newest, so an attacker who spends them cannot
+/// keep an owner from a fresh mail for an hour (docs/account-recovery.md).
 pub async fn mail_allowed(state: &AppState, audience: MailAudience<'_>) -> Result<bool, Error> {
     let settings = &state.settings;
     let ip = audience.client_ip.map(|ip| ip.to_string());
-    let since = state.now() - LIMIT_WINDOW_SECONDS;
+    let now = state.now();
+    let since = now - LIMIT_WINDOW_SECONDS;
     let counts = state.store.recent_mail_counts(audience.recipient, ip.as_deref(), audience.user_id, since).await?;
     let over = |count: u64, limit: u32| limit > 0 && count >= u64::from(limit);
-    Ok(!over(counts.by_recipient, settings.mail_limit_per_recipient)
-        && !over(counts.by_ip, settings.mail_limit_per_ip)
-        && !over(counts.by_user, settings.mail_limit_per_user))
+    let spaced = |latest: Option<i64>| latest.is_none_or(|at| now - at >= OWNER_MAIL_INTERVAL_SECONDS);
+    Ok(!over(counts.by_ip, settings.mail_limit_per_ip)
+        && (!over(counts.by_recipient, settings.mail_limit_per_recipient) || spaced(counts.latest_to_recipient))
+        && (!over(counts.by_user, settings.mail_limit_per_user) || spaced(counts.latest_for_user)))
+}
+
+/// The window of [`throttle_token_attempt`].
+pub const ATTEMPT_WINDOW_SECONDS: u32 = 900;
+
+/// Counts an attempt to use a mailed token for `email` from `client_ip`: at most
+/// AUTHIFY_EMAIL_TOKEN_ATTEMPTS per 15 minutes per (account, client), else 429. Wrong tokens are
+/// throttled this way instead of wearing out the live token, so nobody can block another's
+/// recovery by guessing.
+pub async fn throttle_token_attempt(state: &AppState, email: &str, client_ip: Option<IpAddr>) -> Result<(), Error> {
+    let client = client_ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    let key = format!("email-token:{client}:{}", super::lockout::account_key(email));
+    let limit = Limit { limit: state.settings.email_token_attempts, window: ATTEMPT_WINDOW_SECONDS };
+    state.limiter.hit(&key, limit, state.now()).await
 }
 
 /// Makes a token and renders its mail (422 when a template fails to render).
@@ -89,7 +113,13 @@ pub async fn prepare_mail(state: &AppState, request: MailRequest<'_>) -> Result<
     };
     let new_email = request.new_email.then(|| request.email.to_owned());
     Ok(PreparedMail {
-        token: NewEmailToken { purpose, token_hash: secret::hash_secret(&token), expires_at, new_email },
+        token: NewEmailToken {
+            purpose,
+            token_hash: secret::hash_secret(&token),
+            expires_at,
+            new_email,
+            sent_to: request.email.to_owned(),
+        },
         mail: NewOutboxMail {
             recipient: request.email.to_owned(),
             client_ip: request.client_ip.map(|ip| ip.to_string()),

@@ -65,18 +65,6 @@ pub struct TokenSubject<'a> {
     pub session: Option<i64>,
 }
 
-/// Loads the user's organizations and signs a token with all of the user's scopes.
-pub async fn issue_for_user(
-    state: &AppState,
-    user: &User,
-    inject: Option<Map<String, Value>>,
-) -> Result<IssuedToken, Error> {
-    let organizations = state.store.organization_claims(user.id).await?;
-    let scopes = scopes_of(user);
-    let subject = TokenSubject { user, organizations: &organizations, scopes: &scopes, actor: None, session: None };
-    sign_token(state, &subject, inject)
-}
-
 /// Signs a token for `subject`. No database access: callers that cache the subject sign from memory.
 pub fn sign_token(
     state: &AppState,

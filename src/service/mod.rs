@@ -15,6 +15,7 @@ pub mod identity_login;
 pub mod issue_token;
 pub mod lockout;
 pub mod login;
+pub mod mail_sign_in;
 pub mod monitoring;
 pub mod rate_limit;
 pub mod refresh;

@@ -10,13 +10,13 @@ use serde_json::{Map, Value};
 
 use super::audit::{self, Actor, AuditEvent};
 use super::delegate_auth::{acting_delegate, confine};
-use super::issue_token::{TokenSubject, scopes_of, sign_token};
+use super::issue_token::{IssuedToken, TokenSubject, scopes_of, sign_token};
 use super::request_context;
 use super::revoke;
 use crate::crypto::secret;
 use crate::error::Error;
 use crate::state::AppState;
-use crate::store::sessions::{KIND_REFRESH, NewSession, RefreshToken, Rotation, Session};
+use crate::store::sessions::{KIND_REFRESH, KIND_TOKEN, NewSession, RefreshToken, Rotation, Session};
 use crate::store::users::User;
 
 /// The prefix of refresh tokens, so secret scanners and people can tell them apart.
@@ -52,6 +52,24 @@ pub async fn start_session(
     };
     let session = state.store.create_session(new, Some(&secret::hash_secret(&refresh_token))).await?;
     sign_pair(state, user, &session, refresh_token, inject).await
+}
+
+/// Signs one access token in a session of its own with no refresh token ([`KIND_TOKEN`]): the
+/// token a signup, an email verification or a password reset answers. Ending the user's sessions
+/// ends it like any other.
+pub async fn start_token_session(state: &AppState, user: &User, actor: Option<&str>) -> Result<String, Error> {
+    let now = state.now();
+    let new = NewSession {
+        user_id: user.id,
+        kind: KIND_TOKEN,
+        secret_hash: None,
+        now,
+        expires_at: now + state.settings.token_lifetime(),
+        client_ip: request_context::client_ip_text(),
+        actor: actor.map(str::to_owned),
+    };
+    let session = state.store.create_session(new, None).await?;
+    Ok(sign_for_session(state, user, &session, None).await?.jwt)
 }
 
 /// Exchanges a refresh token for a new pair (see the module documentation).
@@ -132,6 +150,17 @@ async fn sign_pair(
     refresh_token: String,
     inject: Option<Map<String, Value>>,
 ) -> Result<TokenPair, Error> {
+    let issued = sign_for_session(state, user, session, inject).await?;
+    Ok(TokenPair { jwt: issued.jwt, refresh_token, expires_in: issued.expires_in })
+}
+
+/// An access token of `session` for `user`.
+async fn sign_for_session(
+    state: &AppState,
+    user: &User,
+    session: &Session,
+    inject: Option<Map<String, Value>>,
+) -> Result<IssuedToken, Error> {
     let organizations = state.store.organization_claims(user.id).await?;
     // A session a delegate opened never carries more than the delegate holds now (a removed
     // delegate's sessions end here: Unauthenticated).
@@ -146,8 +175,7 @@ async fn sign_pair(
         actor: session.actor.as_deref(),
         session: Some(session.id),
     };
-    let issued = sign_token(state, &subject, inject)?;
-    Ok(TokenPair { jwt: issued.jwt, refresh_token, expires_in: issued.expires_in })
+    sign_token(state, &subject, inject)
 }
 
 /// Whether `presented` could be one of our refresh tokens (checked before any hashing or lookup).

@@ -4,21 +4,22 @@
 //! Asking never changes the account and answers the same whether or not the email has an account:
 //! the lookup, the limits and the write happen after the answer (see [`request_reset`]), so neither
 //! the body nor the time tells anything. A completed reset stores a new argon2id digest with
-//! `password_changed_at = now` (which ends the user's other sessions) and marks the email verified.
+//! `password_changed_at = now` (which ends the user's other sessions), marks the email verified and
+//! retires every other mailed token of the user; it signs the user in only past their second
+//! factor (see `service::mail_sign_in`).
 
 use std::net::IpAddr;
 
 use super::audit::{self, Actor, AuditEvent};
-use super::email_tokens::{MailAudience, MailRequest, mail_allowed, prepare_mail};
-use super::issue_token::issue_for_user;
+use super::email_tokens::{MailAudience, MailRequest, mail_allowed, prepare_mail, throttle_token_attempt};
+use super::mail_sign_in::{self, Completed, FactorCodes};
+use super::{api_keys, lockout, revoke};
 use crate::crypto::secret;
 use crate::domain::{Email, Password};
 use crate::email::MailKind;
 use crate::email::templates::ParsedOverrides;
 use crate::error::Error;
 use crate::state::AppState;
-use crate::store::email_tokens::Purpose;
-use crate::store::users::User;
 
 /// Queues a reset mail when `email` has an enabled account and the mail limits allow it; otherwise
 /// does nothing. Errors are logged, never answered (the caller has already been told `{}`).
@@ -55,36 +56,55 @@ pub async fn request_reset(
     Ok(true)
 }
 
-/// Sets a new password with a reset token and signs a token for the user.
+/// A reset as it arrived: the mailed token, the new password, the codes of a second factor and
+/// whether to revoke the account's API keys too (off by default: machine clients keep working).
+#[derive(Debug, Clone, Default)]
+pub struct ResetRequest {
+    pub email: String,
+    pub token: String,
+    pub password: String,
+    pub totp_code: Option<String>,
+    pub recovery_code: Option<String>,
+    pub revoke_api_keys: bool,
+    pub client_ip: Option<IpAddr>,
+}
+
+/// Sets a new password with a reset token, ends every session of the user (and, when asked, every
+/// API key), and signs the user in unless a second factor holds it back. Runs to completion even
+/// when the client goes away, so a reset never stops between the new password and the ended
+/// sessions.
+pub async fn reset_password(state: &AppState, request: ResetRequest) -> Result<Completed, Error> {
+    let owned = state.clone();
+    lockout::run_to_completion(async move { reset(&owned, request).await }).await
+}
+
 #[tracing::instrument(skip_all)]
-pub async fn reset_password(
-    state: &AppState,
-    email: &str,
-    token: &str,
-    password: &str,
-) -> Result<(User, String), Error> {
-    let password = Password::parse(password).map_err(|_| Error::InvalidPassword)?;
+async fn reset(state: &AppState, request: ResetRequest) -> Result<Completed, Error> {
+    let password = Password::parse(&request.password).map_err(|_| Error::InvalidPassword)?;
+    throttle_token_attempt(state, &request.email, request.client_ip).await?;
     // Hashed first: the same cost whether or not the account exists.
     let digest = state.hasher.hash(password.expose()).await?;
-    let user = match Email::parse(email) {
+    let user = match Email::parse(&request.email) {
         Ok(email) => state.store.user_by_email(email.as_str()).await?,
         Err(_) => None,
     };
     let Some(user) = user else { return Err(Error::VerificationFailed) };
-    let attempts = state.settings.email_token_attempts;
-    let hash = secret::hash_secret(token.trim());
-    let Some(user) = state.store.reset_with_token(user.id, &hash, &digest, state.now(), attempts).await? else {
-        state.store.record_failed_token(user.id, Purpose::Reset).await?;
+    let hash = secret::hash_secret(request.token.trim());
+    let now = state.now();
+    let Some(user) = state.store.reset_with_token(user.id, &user.email, &hash, &digest, now).await? else {
         return Err(Error::VerificationFailed);
     };
     state.directory_changed();
     state.monitor.password_reset();
-    super::revoke::end_all_sessions(state, user.id, None).await?;
+    let sessions_ended = revoke::end_all_sessions(state, user.id, None).await?;
+    let api_keys_revoked = match request.revoke_api_keys {
+        true => api_keys::delete_all_api_keys(state, user.id).await?,
+        false => 0,
+    };
+    let detail = serde_json::json!({"sessions_ended": sessions_ended, "api_keys_revoked": api_keys_revoked});
     let event = AuditEvent::new(Actor::User(user.id), "users.password-reset").target(format!("users:{}", user.id));
-    audit::record(state, event).await;
-    if user.disabled {
-        return Err(Error::AccountDisabled);
-    }
-    let jwt = issue_for_user(state, &user, None).await?.jwt;
-    Ok((user, jwt))
+    audit::record(state, event.detail(detail)).await;
+    let codes =
+        FactorCodes { totp_code: request.totp_code.as_deref(), recovery_code: request.recovery_code.as_deref() };
+    mail_sign_in::sign_in(state, user, codes).await
 }

@@ -5,9 +5,9 @@
 
 use std::net::IpAddr;
 
-use super::delegate_auth::{actor_of, authenticate_delegate, confine};
+use super::delegate_auth::{actor_of, authenticate_delegate};
 use super::email_tokens::{LIMIT_WINDOW_SECONDS, MailAudience, MailRequest, PreparedMail, mail_allowed, prepare_mail};
-use super::issue_token::{TokenSubject, issue_for_user, scopes_of, sign_token};
+use super::refresh::start_token_session;
 use super::users::free_handle;
 use crate::domain::{Email, FullName, Handle, InvalidValue, Password};
 use crate::email::templates::ParsedOverrides;
@@ -173,12 +173,9 @@ fn taken(err: StoreError) -> Error {
     }
 }
 
-/// A token for a user verified at signup; minted by a delegate, it names the delegate in `act`.
+/// A token for a user verified at signup, in a session of its own (so ending the user's sessions
+/// ends it); minted by a delegate, it names the delegate in `act` and carries no more than its scopes.
 async fn token_for_new_user(state: &AppState, user: &User, delegate: Option<&Delegate>) -> Result<String, Error> {
-    let Some(delegate) = delegate else { return Ok(issue_for_user(state, user, None).await?.jwt) };
-    let actor = actor_of(delegate);
-    let scopes = confine(scopes_of(user), delegate);
-    let subject =
-        TokenSubject { user, organizations: &[], scopes: &scopes, actor: Some(actor.as_str()), session: None };
-    Ok(sign_token(state, &subject, None)?.jwt)
+    let actor = delegate.map(actor_of);
+    start_token_session(state, user, actor.as_deref()).await
 }

@@ -4,52 +4,59 @@
 //! email, wrong password, wrong, used, expired or other-purpose token) is the same
 //! `Verification Failed`.
 
-use super::issue_token::issue_for_user;
+use std::net::IpAddr;
+
+use super::email_tokens::throttle_token_attempt;
+use super::mail_sign_in::{self, Completed, FactorCodes};
 use crate::crypto::secret;
 use crate::domain::Email;
 use crate::error::Error;
 use crate::state::AppState;
 use crate::store::StoreError;
-use crate::store::email_tokens::Purpose;
 use crate::store::users::User;
 
-/// Verifies the account (or confirms its new address) and signs a token for it.
+/// A verification as it arrived.
+#[derive(Debug, Clone, Copy)]
+pub struct VerifyRequest<'a> {
+    pub email: &'a str,
+    pub password: &'a str,
+    pub token: &'a str,
+    pub codes: FactorCodes<'a>,
+    pub client_ip: Option<IpAddr>,
+}
+
+/// Verifies the account (or confirms its new address) and signs the user in, unless a second
+/// factor holds it back (see `service::mail_sign_in`).
 #[tracing::instrument(skip_all)]
-pub async fn verify_email(state: &AppState, email: &str, password: &str, token: &str) -> Result<(User, String), Error> {
-    let hash = secret::hash_secret(token.trim());
-    let (user, change) = match Email::parse(email) {
+pub async fn verify_email(state: &AppState, request: VerifyRequest<'_>) -> Result<Completed, Error> {
+    throttle_token_attempt(state, request.email, request.client_ip).await?;
+    let hash = secret::hash_secret(request.token.trim());
+    let now = state.now();
+    let (user, new_email) = match Email::parse(request.email) {
         Ok(email) => match state.store.user_by_email(email.as_str()).await? {
-            Some(user) => (Some(user), false),
-            None => match state.store.pending_email_change(email.as_str(), &hash, state.now()).await? {
-                Some((user_id, _)) => (state.store.user_by_id(user_id).await?, true),
-                None => (None, false),
+            Some(user) => (Some(user), None),
+            None => match state.store.pending_email_change(email.as_str(), &hash, now).await? {
+                Some((user_id, new_email)) => (state.store.user_by_id(user_id).await?, Some(new_email)),
+                None => (None, None),
             },
         },
-        Err(_) => (None, false),
+        Err(_) => (None, None),
     };
-    let user = check_password(state, user, password).await?;
-    let attempts = state.settings.email_token_attempts;
-    let (purpose, confirmed) = match change {
-        false => (Purpose::Verify, state.store.verify_with_token(user.id, &hash, state.now(), attempts).await?),
-        true => {
-            let confirmed = state.store.confirm_email_change(user.id, &hash, state.now(), attempts).await;
+    let user = check_password(state, user, request.password).await?;
+    let confirmed = match new_email {
+        None => state.store.verify_with_token(user.id, &user.email, &hash, now).await?,
+        Some(new_email) => {
+            let confirmed = state.store.confirm_email_change(user.id, &new_email, &hash, now).await;
             let confirmed = confirmed.map_err(|e| match e {
                 StoreError::Taken { .. } => Error::DuplicateUser,
                 other => other.into(),
             })?;
             state.directory_changed();
-            (Purpose::EmailChange, confirmed)
+            confirmed
         }
     };
-    let Some(user) = confirmed else {
-        state.store.record_failed_token(user.id, purpose).await?;
-        return Err(Error::VerificationFailed);
-    };
-    if user.disabled {
-        return Err(Error::AccountDisabled);
-    }
-    let jwt = issue_for_user(state, &user, None).await?.jwt;
-    Ok((user, jwt))
+    let user = confirmed.ok_or(Error::VerificationFailed)?;
+    mail_sign_in::sign_in(state, user, request.codes).await
 }
 
 /// The user when `password` is theirs (one argon2 check either way). An account a delegate created

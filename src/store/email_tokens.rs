@@ -3,7 +3,7 @@
 //! failed_attempts < limit`), so two concurrent uses cannot both succeed on any backend.
 
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, QueryFilter};
 
 use super::entity::email_token::{ActiveModel, Column, Entity};
@@ -36,6 +36,8 @@ pub struct NewEmailToken {
     pub expires_at: i64,
     /// For [`Purpose::EmailChange`]: the address being confirmed.
     pub new_email: Option<String>,
+    /// The address the mail goes to (the account's, or for an email change the new one).
+    pub sent_to: String,
 }
 
 /// Retires the user's live tokens of this purpose (only the newest mail works) and stores `token`.
@@ -61,6 +63,7 @@ pub(crate) async fn insert_token(
         used_at: Set(None),
         failed_attempts: Set(0),
         created_at: Set(now),
+        sent_to: Set(Some(token.sent_to.clone())),
         ..Default::default()
     };
     row.insert(conn).await?;
@@ -68,26 +71,39 @@ pub(crate) async fn insert_token(
 }
 
 /// Marks the matching live token used; `false` when there is none (wrong, used, expired, other
-/// purpose, or too many failed attempts).
+/// purpose, or mailed to another address than `sent_to`). Wrong tokens do not wear out the live
+/// one: guessing 256 bits is hopeless, and attempts are throttled per account and client instead.
 pub(crate) async fn consume_token(
     conn: &impl ConnectionTrait,
     user_id: i64,
     purpose: Purpose,
     token_hash: &str,
+    sent_to: &str,
     now: i64,
-    max_failed: u32,
 ) -> Result<bool, StoreError> {
     let result = Entity::update_many()
         .col_expr(Column::UsedAt, Expr::value(now))
         .filter(Column::UserId.eq(user_id))
         .filter(Column::Purpose.eq(purpose.as_str()))
         .filter(Column::TokenHash.eq(token_hash))
+        .filter(Column::SentTo.eq(sent_to))
         .filter(Column::UsedAt.is_null())
         .filter(Column::ExpiresAt.gt(now))
-        .filter(Column::FailedAttempts.lt(i64::from(max_failed)))
         .exec(conn)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// Retires every live token of the user, of every purpose (after a reset or an email change: a
+/// token mailed before must not change the account afterwards).
+pub(crate) async fn retire_all_tokens(conn: &impl ConnectionTrait, user_id: i64, now: i64) -> Result<(), StoreError> {
+    Entity::update_many()
+        .col_expr(Column::UsedAt, Expr::value(now))
+        .filter(Column::UserId.eq(user_id))
+        .filter(Column::UsedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 impl Store {
@@ -107,18 +123,5 @@ impl Store {
             .one(self.conn())
             .await?;
         Ok(row.and_then(|r| r.new_email.map(|email| (r.user_id, email))))
-    }
-
-    /// Counts a wrong token against the user's live tokens of this purpose; after the limit they
-    /// stop working (see [`consume_token`]).
-    pub async fn record_failed_token(&self, user_id: i64, purpose: Purpose) -> Result<(), StoreError> {
-        Entity::update_many()
-            .col_expr(Column::FailedAttempts, Expr::col(Column::FailedAttempts).add(1))
-            .filter(Column::UserId.eq(user_id))
-            .filter(Column::Purpose.eq(purpose.as_str()))
-            .filter(Column::UsedAt.is_null())
-            .exec(self.conn())
-            .await?;
-        Ok(())
     }
 }

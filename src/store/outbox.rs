@@ -64,12 +64,15 @@ pub enum Delivery {
     },
 }
 
-/// Mails queued in a window: to one address, from one client address, for one account.
+/// Mails queued in a window: to one address, from one client address, for one account; and when
+/// the newest to that address and for that account were queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MailCounts {
     pub by_recipient: u64,
     pub by_ip: u64,
     pub by_user: u64,
+    pub latest_to_recipient: Option<i64>,
+    pub latest_for_user: Option<i64>,
 }
 
 impl Store {
@@ -83,22 +86,39 @@ impl Store {
     ) -> Result<MailCounts, StoreError> {
         let recent = || Entity::find().filter(Column::CreatedAt.gt(since));
         let by_recipient = recent().filter(Column::Recipient.eq(recipient)).count(self.conn()).await?;
+        let latest_to_recipient: Option<i64> = recent()
+            .select_only()
+            .column_as(Column::CreatedAt.max(), "latest")
+            .filter(Column::Recipient.eq(recipient))
+            .into_tuple()
+            .one(self.conn())
+            .await?
+            .flatten();
         let by_ip = match client_ip {
             Some(ip) => recent().filter(Column::ClientIp.eq(ip)).count(self.conn()).await?,
             None => 0,
         };
         // Every mail to an account carries one of its email tokens (kept when retired).
-        let by_user = match user_id {
+        let (by_user, latest_for_user) = match user_id {
             Some(user_id) => {
-                email_token::Entity::find()
-                    .filter(email_token::Column::UserId.eq(user_id))
-                    .filter(email_token::Column::CreatedAt.gt(since))
-                    .count(self.conn())
+                let tokens = || {
+                    email_token::Entity::find()
+                        .filter(email_token::Column::UserId.eq(user_id))
+                        .filter(email_token::Column::CreatedAt.gt(since))
+                };
+                let count = tokens().count(self.conn()).await?;
+                let latest: Option<i64> = tokens()
+                    .select_only()
+                    .column_as(email_token::Column::CreatedAt.max(), "latest")
+                    .into_tuple()
+                    .one(self.conn())
                     .await?
+                    .flatten();
+                (count, latest)
             }
-            None => 0,
+            None => (0, None),
         };
-        Ok(MailCounts { by_recipient, by_ip, by_user })
+        Ok(MailCounts { by_recipient, by_ip, by_user, latest_to_recipient, latest_for_user })
     }
 
     /// Ids of pending mails that are due and not leased by a live sender.

@@ -5,8 +5,8 @@ use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, QueryFilter, TransactionTrait};
 
-use super::email_tokens::{NewEmailToken, Purpose, consume_token, insert_token};
-use super::entity::{email_token, identity};
+use super::email_tokens::{NewEmailToken, Purpose, consume_token, insert_token, retire_all_tokens};
+use super::entity::identity;
 use super::outbox::{NewOutboxMail, insert_mail};
 use super::users::{self, NewUser, User};
 use super::{Store, StoreError, classify};
@@ -89,16 +89,17 @@ impl Store {
         Ok(())
     }
 
-    /// Consumes a verify token and marks the user verified; `None` when the token is not good.
+    /// Consumes a verify token mailed to `sent_to` (the account's address) and marks the user
+    /// verified; `None` when the token is not good.
     pub async fn verify_with_token(
         &self,
         user_id: i64,
+        sent_to: &str,
         token_hash: &str,
         now: i64,
-        max_failed: u32,
     ) -> Result<Option<User>, StoreError> {
         let txn = self.conn().begin().await?;
-        if !consume_token(&txn, user_id, Purpose::Verify, token_hash, now, max_failed).await? {
+        if !consume_token(&txn, user_id, Purpose::Verify, token_hash, sent_to, now).await? {
             return Ok(None);
         }
         users::Entity::update_many()
@@ -112,21 +113,21 @@ impl Store {
         Ok(user)
     }
 
-    /// Consumes an email-change token and makes its address the user's (verified) email; `None`
-    /// when the token is not good, [`StoreError::Taken`] when the address was taken meanwhile.
+    /// Consumes an email-change token mailed to `new_email` and makes that the user's (verified)
+    /// email, retiring every other live token of the user; `None` when the token is not good,
+    /// [`StoreError::Taken`] when the address was taken meanwhile.
     pub async fn confirm_email_change(
         &self,
         user_id: i64,
+        new_email: &str,
         token_hash: &str,
         now: i64,
-        max_failed: u32,
     ) -> Result<Option<User>, StoreError> {
         let txn = self.conn().begin().await?;
-        if !consume_token(&txn, user_id, Purpose::EmailChange, token_hash, now, max_failed).await? {
+        if !consume_token(&txn, user_id, Purpose::EmailChange, token_hash, new_email, now).await? {
             return Ok(None);
         }
-        let token = email_token::Entity::find().filter(email_token::Column::TokenHash.eq(token_hash)).one(&txn).await?;
-        let Some(new_email) = token.and_then(|t| t.new_email) else { return Ok(None) };
+        retire_all_tokens(&txn, user_id, now).await?;
         users::Entity::update_many()
             .col_expr(users::Column::Email, Expr::value(new_email))
             .col_expr(users::Column::Verified, Expr::value(true))
@@ -140,21 +141,23 @@ impl Store {
         Ok(user)
     }
 
-    /// Consumes a reset token and sets the new password digest (`password_changed_at = now`, which
-    /// ends the user's other sessions). A completed reset proves control of the mailbox, so it also
+    /// Consumes a reset token mailed to `sent_to` (the account's address) and sets the new password
+    /// digest (`password_changed_at = now`, which ends the user's other sessions), retiring every
+    /// other live token of the user. A completed reset proves control of the mailbox, so it also
     /// marks the email verified. `None` when the token is not good.
     pub async fn reset_with_token(
         &self,
         user_id: i64,
+        sent_to: &str,
         token_hash: &str,
         digest: &str,
         now: i64,
-        max_failed: u32,
     ) -> Result<Option<User>, StoreError> {
         let txn = self.conn().begin().await?;
-        if !consume_token(&txn, user_id, Purpose::Reset, token_hash, now, max_failed).await? {
+        if !consume_token(&txn, user_id, Purpose::Reset, token_hash, sent_to, now).await? {
             return Ok(None);
         }
+        retire_all_tokens(&txn, user_id, now).await?;
         users::Entity::update_many()
             .col_expr(users::Column::PasswordDigest, Expr::value(digest))
             .col_expr(users::Column::PasswordChangedAt, Expr::value(now))

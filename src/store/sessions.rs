@@ -17,6 +17,9 @@ pub type RefreshToken = refresh_token::Model;
 pub const KIND_REFRESH: &str = "refresh";
 /// `sessions.kind` of a login at `/session` held in a cookie.
 pub const KIND_BROWSER: &str = "browser";
+/// `sessions.kind` of a single access token with no refresh token (the token a signup, an email
+/// verification or a password reset answers); it expires with the token.
+pub const KIND_TOKEN: &str = "token";
 
 /// A session to create.
 #[derive(Debug, Clone)]

@@ -1,7 +1,7 @@
 //! The `users` table.
 
 use sea_orm::entity::prelude::*;
-use sea_orm::{ActiveValue::Set, ActiveValue::Unchanged, QueryFilter};
+use sea_orm::{ActiveValue::Set, ActiveValue::Unchanged, QueryFilter, TransactionTrait};
 
 use super::{Store, StoreError, classify};
 
@@ -162,11 +162,18 @@ impl Store {
         if let Some(disabled) = changes.disabled {
             row.disabled = Set(disabled);
         }
-        match row.update(self.conn()).await {
-            Ok(user) => Ok(Some(user)),
-            Err(DbErr::RecordNotUpdated) => Ok(None),
-            Err(err) => Err(classify(err, UNIQUE_FIELDS)),
+        // A new address retires every token mailed to the old one, in the same transaction.
+        let txn = self.conn().begin().await?;
+        let user = match row.update(&txn).await {
+            Ok(user) => user,
+            Err(DbErr::RecordNotUpdated) => return Ok(None),
+            Err(err) => return Err(classify(err, UNIQUE_FIELDS)),
+        };
+        if changes.email.is_some() {
+            super::email_tokens::retire_all_tokens(&txn, id, now).await?;
         }
+        txn.commit().await?;
+        Ok(Some(user))
     }
 
     /// Deletes a user; everything hanging off it goes with it (foreign keys cascade).

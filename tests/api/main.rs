@@ -37,6 +37,7 @@ mod registration_templates;
 mod security_delegates;
 mod security_lockout;
 mod security_profile;
+mod security_recovery;
 mod security_second_factor;
 mod security_verify;
 mod session_support;

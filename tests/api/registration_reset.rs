@@ -8,7 +8,7 @@ use crate::helpers::{Backend, PASSWORD, TestApp, spawn};
 use crate::registration::{NEW_PASSWORD, post, signup_and_mail, start_with_sink, verify};
 use crate::smtp_sink::SmtpSink;
 
-async fn forgot(app: &TestApp, email: &str) -> reqwest::Response {
+pub async fn forgot(app: &TestApp, email: &str) -> reqwest::Response {
     app.client
         .post(app.url("/registration/forgot_password"))
         .json(&json!({"email": email}))
@@ -17,13 +17,13 @@ async fn forgot(app: &TestApp, email: &str) -> reqwest::Response {
         .expect("request")
 }
 
-async fn reset(app: &TestApp, email: &str, token: &str, password: &str) -> (u16, serde_json::Value) {
+pub async fn reset(app: &TestApp, email: &str, token: &str, password: &str) -> (u16, serde_json::Value) {
     let body = json!({"email": email, "token": token, "password": password});
     post(app, "/registration/forgot_password", &[], &body).await
 }
 
 /// Asks for a reset of `email` and returns the token of the newest reset mail.
-async fn reset_token(app: &TestApp, sink: &SmtpSink, email: &str, mails_before: usize) -> String {
+pub async fn reset_token(app: &TestApp, sink: &SmtpSink, email: &str, mails_before: usize) -> String {
     let response = forgot(app, email).await;
     assert_eq!(response.status().as_u16(), 200);
     assert_eq!(response.json::<serde_json::Value>().await.expect("JSON"), json!({}));

@@ -16,6 +16,8 @@ pub struct Model {
     pub used_at: Option<i64>,
     pub failed_attempts: i32,
     pub created_at: i64,
+    /// The address the token was mailed to; it works only while that is the address it confirms.
+    pub sent_to: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
