@@ -39,6 +39,7 @@ mod sessions_revoke;
 mod sessions_support;
 mod shutdown;
 mod smtp_sink;
+mod sqlite_file;
 mod totp;
 mod totp_support;
 mod verify;
