@@ -31,6 +31,7 @@ mod registration;
 mod registration_delivery;
 mod registration_email_change;
 mod registration_reset;
+mod registration_template_bounds;
 mod registration_templates;
 mod session_support;
 mod sessions_instances;
