@@ -17,6 +17,7 @@ mod health;
 mod helpers;
 mod http_errors;
 mod identity_login;
+mod jsonapi_bounds;
 mod jsonapi_client;
 mod jsonapi_conformance;
 mod jwt;
