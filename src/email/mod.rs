@@ -1,6 +1,8 @@
-//! Mail: Liquid templates (`templates`, with lenient variables in `lenient`), delivery through
-//! lettre behind one small trait (`transport`), and the outbox sender (`sender`).
+//! Mail: Liquid templates (`templates`, in the bounded dialect of `dialect`, with lenient variables
+//! in `lenient`), delivery through lettre behind one small trait (`transport`), and the outbox
+//! sender (`sender`).
 
+mod dialect;
 mod lenient;
 pub mod sender;
 pub mod templates;

@@ -1,10 +1,10 @@
 //! Mail templates: Liquid, parsed once (built-in defaults from `templates/`, each replaceable by a
 //! file of the same name in AUTHIFY_TEMPLATES_DIR) or per request (trusted delegates only).
 //!
-//! Rendering is bounded: templates are at most [`MAX_TEMPLATE_BYTES`], output at most
-//! [`MAX_OUTPUT_BYTES`] per part, and the dialect has no loops, assignments, captures or includes
-//! (the tags that let a short template run for long or grow without bound); what remains runs in
-//! time linear in the template, and a render that still takes longer than [`RENDER_TIMEOUT`] fails.
+//! Rendering is bounded: the dialect (see [`super::dialect`]) has no loops and bounds a template's
+//! size, filters, blocks and nesting when it is parsed and every filter's result when it renders;
+//! the output is at most [`MAX_OUTPUT_BYTES`] a part, and a render that still takes longer than
+//! [`RENDER_TIMEOUT`] fails.
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -12,14 +12,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
-use liquid::{Parser, ParserBuilder, Template};
-use liquid_lib::stdlib;
+use liquid::Template;
 
+use super::dialect::{Dialect, one_line};
+pub use super::dialect::{MAX_OUTPUT_BYTES, MAX_TEMPLATE_BYTES};
 use super::lenient::Variables;
 use crate::error::Error;
 
-pub const MAX_TEMPLATE_BYTES: usize = 64 * 1024;
-pub const MAX_OUTPUT_BYTES: usize = 256 * 1024;
 pub const RENDER_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Which mail.
@@ -60,87 +59,11 @@ const DEFAULTS: [(&str, &str); 6] = [
     ("reset.html.liquid", include_str!("../../templates/reset.html.liquid")),
 ];
 
-/// Liquid's standard library without `for`, `tablerow`, `cycle`, `assign`, `capture`,
-/// `increment`/`decrement`, `include` and `render`, and without the filters that can multiply
-/// their input (`replace`) or work on arrays (see the module documentation).
-fn parser() -> Result<Parser, liquid::Error> {
-    let mut builder = ParserBuilder::new()
-        .block(stdlib::RawBlock)
-        .block(stdlib::IfBlock)
-        .block(stdlib::UnlessBlock)
-        .block(stdlib::CommentBlock)
-        .block(stdlib::CaseBlock);
-    macro_rules! filters {
-        ($($f:ident),*) => { $(builder = builder.filter(stdlib::$f);)* };
-    }
-    filters!(
-        Abs,
-        Append,
-        AtLeast,
-        AtMost,
-        Capitalize,
-        Ceil,
-        Date,
-        Default,
-        DividedBy,
-        Downcase,
-        Escape,
-        EscapeOnce,
-        Floor,
-        Lstrip,
-        Minus,
-        Modulo,
-        NewlineToBr,
-        Plus,
-        Prepend,
-        Remove,
-        RemoveFirst,
-        ReplaceFirst,
-        Round,
-        Rstrip,
-        Size,
-        Slice,
-        Strip,
-        StripHtml,
-        StripNewlines,
-        Times,
-        Truncate,
-        TruncateWords,
-        Upcase,
-        UrlDecode,
-        UrlEncode
-    );
-    builder.build()
-}
-
-/// Parses one template, refusing oversized ones; Liquid's reason on one line.
-fn parse(parser: &Parser, source: &str) -> Result<Template, String> {
-    if source.len() > MAX_TEMPLATE_BYTES {
-        return Err(format!("longer than {MAX_TEMPLATE_BYTES} bytes"));
-    }
-    parser.parse(source).map_err(|e| liquid_reason(&e.to_string()))
-}
-
-/// Liquid's multi-line parse report (`--> 1:19`, the source line, `= Unclosed block. …`) as
-/// `line 1, column 19: Unclosed block. …`; anything else collapsed onto one line.
-fn liquid_reason(report: &str) -> String {
-    let position = report.split("-->").nth(1).and_then(|rest| rest.split_whitespace().next());
-    let message = report.lines().find_map(|l| l.trim_start().strip_prefix("= "));
-    match (position.and_then(|p| p.split_once(':')), message) {
-        (Some((line, column)), Some(message)) => format!("line {line}, column {column}: {}", one_line(message)),
-        _ => one_line(report),
-    }
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 impl Templates {
     /// Parses the built-in templates, each replaced by the file of the same name in `dir` when it
     /// has one.
     pub fn load(dir: Option<&Path>) -> Result<Self, TemplateError> {
-        let parser = parser().map_err(|e| TemplateError { file: "(parser)".into(), reason: e.to_string() })?;
+        let dialect = Dialect::new().map_err(|e| TemplateError { file: "(parser)".into(), reason: e.to_string() })?;
         let mut parsed = Vec::with_capacity(DEFAULTS.len());
         for (name, builtin) in DEFAULTS {
             let (file, source) = match dir.map(|d| d.join(name)).filter(|p| p.is_file()) {
@@ -151,7 +74,7 @@ impl Templates {
                 }
                 None => (format!("templates/{name} (built in)"), builtin.to_owned()),
             };
-            let template = parse(&parser, &source).map_err(|reason| TemplateError { file, reason })?;
+            let template = dialect.parse(&source).map_err(|reason| TemplateError { file, reason })?;
             parsed.push(Arc::new(template));
         }
         let mut parts = parsed.into_iter();
@@ -190,11 +113,11 @@ pub struct ParsedOverrides {
 impl RequestTemplates {
     /// Decodes and parses each given template: 422 naming the field and Liquid's reason.
     pub fn parse(&self) -> Result<ParsedOverrides, Error> {
-        let parser = parser().map_err(Error::internal)?;
+        let dialect = Dialect::new().map_err(Error::internal)?;
         let one = |field: &str, raw: &Option<String>| -> Result<Option<Arc<Template>>, Error> {
             let Some(raw) = raw else { return Ok(None) };
             let source = decode(raw).map_err(|e| Error::TemplateInvalid(format!("{field}: {e}")))?;
-            let template = parse(&parser, &source).map_err(|e| Error::TemplateInvalid(format!("{field}: {e}")))?;
+            let template = dialect.parse(&source).map_err(|e| Error::TemplateInvalid(format!("{field}: {e}")))?;
             Ok(Some(Arc::new(template)))
         };
         Ok(ParsedOverrides {
@@ -283,22 +206,40 @@ fn variables(vars: &MailVars, convert: impl Fn(&str) -> String) -> Variables {
 }
 
 fn render_part(field: &str, template: &Template, globals: &Variables) -> Result<String, Error> {
-    let mut out = Bounded(Vec::new());
-    template
-        .render_to(&mut out, globals)
-        .map_err(|e| Error::TemplateInvalid(format!("{field}: {}", one_line(&e.to_string()))))?;
-    String::from_utf8(out.0).map_err(|_| Error::TemplateInvalid(format!("{field}: output is not UTF-8")))
+    let mut out = Bounded { bytes: Vec::new(), overflowed: false };
+    let rendered = template.render_to(&mut out, globals);
+    let invalid = |reason: String| Error::TemplateInvalid(format!("{field}: {reason}"));
+    if out.overflowed {
+        return Err(invalid(format!("output longer than {MAX_OUTPUT_BYTES} bytes")));
+    }
+    rendered.map_err(|e| invalid(render_reason(&e.to_string())))?;
+    String::from_utf8(out.bytes).map_err(|_| invalid("output is not UTF-8".into()))
+}
+
+/// Liquid's render report on one line: its message and the filter at fault, without the rest of
+/// its trace, which quotes the filter's whole input.
+fn render_reason(report: &str) -> String {
+    let message = report.lines().next().unwrap_or_default();
+    let message = message.strip_prefix("liquid: ").unwrap_or(message);
+    match report.lines().find_map(|l| l.trim_start().strip_prefix("filter=")) {
+        Some(filter) => format!("{} (in `{}`)", one_line(message), filter.chars().take(80).collect::<String>()),
+        None => one_line(message),
+    }
 }
 
 /// A buffer that refuses to grow past [`MAX_OUTPUT_BYTES`].
-struct Bounded(Vec<u8>);
+struct Bounded {
+    bytes: Vec<u8>,
+    overflowed: bool,
+}
 
 impl Write for Bounded {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.0.len() + buf.len() > MAX_OUTPUT_BYTES {
+        if self.bytes.len() + buf.len() > MAX_OUTPUT_BYTES {
+            self.overflowed = true;
             return Err(io::Error::other(format!("output longer than {MAX_OUTPUT_BYTES} bytes")));
         }
-        self.0.extend_from_slice(buf);
+        self.bytes.extend_from_slice(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> io::Result<()> {

@@ -49,6 +49,39 @@ pub(crate) fn classify(err: DbErr, fields: &[&'static str]) -> StoreError {
     StoreError::Db(err)
 }
 
+/// Creates the SQLite file of a `mode=rwc` URL, empty and 0600, when it does not exist yet. Left to
+/// SQLite, it would be created with the process umask (usually 0644: readable by every local
+/// account) while it holds password digests and sessions; SQLite creates the `-wal` and `-shm`
+/// files with the mode of the database file. An existing file keeps its mode, with a warning when
+/// other accounts may read it.
+fn create_private_sqlite_file(url: &str) -> Result<(), DbErr> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    use std::str::FromStr;
+
+    let (database, query) = url.split_once('?').unwrap_or((url, ""));
+    let creates = form_urlencoded::parse(query.as_bytes()).any(|(key, value)| key == "mode" && value == "rwc");
+    let in_memory = database.ends_with(":memory:");
+    if !creates || in_memory {
+        return Ok(());
+    }
+    let options =
+        sea_orm::sqlx::sqlite::SqliteConnectOptions::from_str(url).map_err(|e| DbErr::Custom(e.to_string()))?;
+    let path = options.get_filename();
+    let created = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path);
+    match created {
+        Ok(_) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+            let mode = std::fs::metadata(path).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
+            if mode & 0o077 != 0 {
+                let (path, mode) = (path.display(), format!("{mode:o}"));
+                tracing::warn!(%path, mode, "the SQLite database is readable by other accounts: chmod 600 it");
+            }
+            Ok(())
+        }
+        Err(err) => Err(DbErr::Custom(format!("cannot create {}: {err}", path.display()))),
+    }
+}
+
 /// The database behind one Authify instance; cheap to clone (a pool handle).
 #[derive(Clone)]
 pub struct Store {
@@ -68,6 +101,7 @@ impl Store {
     /// `synchronous = NORMAL`, which syncs at checkpoints rather than at every commit: a commit
     /// survives a crash of the process, and a power loss may undo the last ones but never corrupts
     /// the file. `fsync_every_commit` (AUTHIFY_SQLITE_FSYNC) makes every commit durable instead.
+    /// A new SQLite file is created 0600 ([`create_private_sqlite_file`]).
     pub async fn connect(url: &str, max_connections: u32, fsync_every_commit: bool) -> Result<Self, DbErr> {
         use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
         let mut options = ConnectOptions::new(url.to_owned());
@@ -81,6 +115,9 @@ impl Store {
                 let synchronous = if fsync_every_commit { SqliteSynchronous::Full } else { SqliteSynchronous::Normal };
                 sqlite.journal_mode(SqliteJournalMode::Wal).synchronous(synchronous)
             });
+        if url.starts_with("sqlite:") {
+            create_private_sqlite_file(url)?;
+        }
         let db = Database::connect(options).await?;
         let sqlite = db.get_database_backend() == DbBackend::Sqlite;
         Ok(Self { db, write_gate: sqlite.then(Default::default) })

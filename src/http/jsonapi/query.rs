@@ -1,13 +1,26 @@
 //! The query parameters of a {json:api} read: `include`, `fields[type]`, `filter[name]`, `sort`,
 //! `page[number]`, `page[size]`. Anything else is refused with 400 naming the parameter; whether a
 //! name is allowed for a given resource is checked by the resource layer.
+//!
+//! Each parameter is bounded here, before any work is done for it (docs/limits.md): it may be given
+//! once, hold at most [`MAX_LIST_ITEMS`] comma-separated items of at most [`MAX_ITEM_BYTES`] each,
+//! and `include` at most [`MAX_INCLUDE_PATHS`] paths of at most [`MAX_INCLUDE_DEPTH`] relationships.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::error::Error;
 
 pub const DEFAULT_PAGE_SIZE: u64 = 50;
 pub const MAX_PAGE_SIZE: u64 = 500;
+/// Distinct `include` paths, once repeats and paths that a longer one walks anyway are folded.
+pub const MAX_INCLUDE_PATHS: usize = 8;
+/// Relationships in one `include` path: the longest path in this model that never comes back to a
+/// type it passed (`user.organizations.groups` from an API key).
+pub const MAX_INCLUDE_DEPTH: usize = 3;
+/// Comma-separated items in one parameter (filter values, field names, sort keys, paths).
+pub const MAX_LIST_ITEMS: usize = 100;
+/// Bytes in one item: an email address is at most 254.
+pub const MAX_ITEM_BYTES: usize = 256;
 
 /// One `sort` key: the field and whether it is descending (`-name`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,21 +62,26 @@ impl ReadQuery {
     /// Parses a raw (still percent-encoded) query string.
     pub fn parse(raw: &str) -> Result<Self, Error> {
         let mut query = ReadQuery::default();
+        let mut seen = HashSet::new();
         for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
             let key = key.as_ref();
+            if !seen.insert(key.to_owned()) {
+                return Err(Error::bad_parameter(key, "may be given once (list values with commas)"));
+            }
             if key == "include" {
-                query.include = list(&value).map(|path| path.split('.').map(str::to_owned).collect()).collect();
+                query.include = include_paths(&value)?;
             } else if key == "sort" {
-                query.sort = list(&value)
+                query.sort = list(key, &value)?
+                    .into_iter()
                     .map(|field| match field.strip_prefix('-') {
                         Some(field) => SortKey { field: field.to_owned(), descending: true },
                         None => SortKey { field: field.to_owned(), descending: false },
                     })
                     .collect();
             } else if let Some(kind) = bracketed(key, "fields") {
-                query.fields.insert(kind.to_owned(), list(&value).map(str::to_owned).collect());
+                query.fields.insert(kind.to_owned(), owned(list(key, &value)?));
             } else if let Some(name) = bracketed(key, "filter") {
-                query.filters.push((name.to_owned(), list(&value).map(str::to_owned).collect()));
+                query.filters.push((name.to_owned(), owned(list(key, &value)?)));
             } else if key == "page[number]" {
                 query.page.number = number(key, &value, 1, u64::MAX / MAX_PAGE_SIZE)?;
             } else if key == "page[size]" {
@@ -76,8 +94,55 @@ impl ReadQuery {
     }
 }
 
-fn list(value: &str) -> impl Iterator<Item = &str> {
-    value.split(',').map(str::trim).filter(|s| !s.is_empty())
+/// The comma-separated items of a parameter, blanks dropped, within the list bounds.
+fn list<'v>(key: &str, value: &'v str) -> Result<Vec<&'v str>, Error> {
+    let items: Vec<&str> = value.split(',').map(str::trim).filter(|s| !s.is_empty()).take(MAX_LIST_ITEMS + 1).collect();
+    if items.len() > MAX_LIST_ITEMS {
+        return Err(Error::bad_parameter(key, format!("may list at most {MAX_LIST_ITEMS} items")));
+    }
+    if items.iter().any(|item| item.len() > MAX_ITEM_BYTES) {
+        return Err(Error::bad_parameter(key, format!("items may be at most {MAX_ITEM_BYTES} bytes long")));
+    }
+    Ok(items)
+}
+
+fn owned(items: Vec<&str>) -> Vec<String> {
+    items.into_iter().map(str::to_owned).collect()
+}
+
+/// `include`'s paths, split at the dots. A repeated path, or one that a longer path walks anyway
+/// (`organizations` beside `organizations.groups`), adds nothing and is folded away; the rest
+/// keep their order.
+fn include_paths(value: &str) -> Result<Vec<Vec<String>>, Error> {
+    let mut paths: Vec<Vec<&str>> = Vec::new();
+    for item in list("include", value)? {
+        let path: Vec<&str> = item.split('.').collect();
+        if path.len() > MAX_INCLUDE_DEPTH {
+            return Err(Error::bad_parameter(
+                "include",
+                format!("each path may be at most {MAX_INCLUDE_DEPTH} relationships deep"),
+            ));
+        }
+        paths.push(path);
+    }
+    let walked_by_another = |i: usize, path: &[&str]| {
+        paths.iter().enumerate().any(|(j, other)| {
+            other.starts_with(path) && (other.len() > path.len() || (other.len() == path.len() && j < i))
+        })
+    };
+    let folded: Vec<Vec<String>> = paths
+        .iter()
+        .enumerate()
+        .filter(|(i, path)| !walked_by_another(*i, path))
+        .map(|(_, path)| owned(path.clone()))
+        .collect();
+    if folded.len() > MAX_INCLUDE_PATHS {
+        return Err(Error::bad_parameter(
+            "include",
+            format!("may name at most {MAX_INCLUDE_PATHS} distinct relationship paths"),
+        ));
+    }
+    Ok(folded)
 }
 
 /// `name` out of `family[name]`.
@@ -121,11 +186,34 @@ mod tests {
             ("page[size]=0", "page[size]"),
             ("page[number]=x", "page[number]"),
             ("filter[]=x", "filter[]"),
+            ("include=a.b.c.d", "include"),
+            ("include=a,b,c,d,e,f,g,h,i", "include"),
+            ("sort=a&sort=b", "sort"),
+            ("fields[users]=a&fields%5Busers%5D=b", "fields[users]"),
         ] {
             match ReadQuery::parse(raw) {
                 Err(Error::BadParameter { parameter: p, .. }) => assert_eq!(p, parameter),
                 other => panic!("{raw}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn repeated_and_prefix_include_paths_fold_keeping_their_order() {
+        let query = ReadQuery::parse("include=groups,organizations,groups,organizations.users,groups.users.apikeys")
+            .expect("parses");
+        assert_eq!(query.include, vec![vec!["organizations", "users"], vec!["groups", "users", "apikeys"]]);
+        let nine: Vec<String> = (0..9).map(|n| format!("a{n}")).collect();
+        let repeated = format!("include={},{}", nine[..8].join(","), nine[..8].join(","));
+        assert_eq!(ReadQuery::parse(&repeated).expect("8 distinct paths").include.len(), 8);
+    }
+
+    #[test]
+    fn lists_are_bounded_in_items_and_item_length() {
+        let hundred = vec!["x"; MAX_LIST_ITEMS].join(",");
+        assert!(ReadQuery::parse(&format!("filter[handle]={hundred}")).is_ok());
+        assert!(ReadQuery::parse(&format!("filter[handle]={hundred},y")).is_err());
+        assert!(ReadQuery::parse(&format!("filter[handle]={}", "x".repeat(MAX_ITEM_BYTES))).is_ok());
+        assert!(ReadQuery::parse(&format!("sort={}", "x".repeat(MAX_ITEM_BYTES + 1))).is_err());
     }
 }

@@ -3,9 +3,11 @@
 
 use serde_json::{Map, Value, json};
 
+use super::includes::{MAX_INCLUDED, MAX_LOADED, MAX_LOOKUPS};
 use super::kind::{AttrType, FilterType, ResourceKind, Writable};
 use super::kinds;
 use crate::http::jsonapi::MEDIA_TYPE;
+use crate::http::jsonapi::query::{MAX_INCLUDE_DEPTH, MAX_INCLUDE_PATHS, MAX_ITEM_BYTES, MAX_LIST_ITEMS};
 
 fn schema_name(kind: &dyn ResourceKind) -> String {
     kind.name().split('-').map(|w| w[..1].to_uppercase() + &w[1..]).collect()
@@ -88,6 +90,16 @@ fn responses(ok_status: &str, ok: Option<Value>) -> Value {
     Value::Object(map)
 }
 
+/// `include` and its bounds (docs/limits.md).
+fn include_description() -> String {
+    format!(
+        "Comma-separated relationship paths to include: at most {MAX_INCLUDE_PATHS} distinct paths (repeats and \
+         prefixes of longer paths are folded), each at most {MAX_INCLUDE_DEPTH} relationships deep. A read that would \
+         include more than {MAX_INCLUDED} resources, follow more than {MAX_LOOKUPS} relationships or load more than \
+         {MAX_LOADED} related resources is refused with 400 (source.parameter `include`), never cut short"
+    )
+}
+
 fn parameter(name: &str, location: &str, description: &str) -> Value {
     json!({"name": name, "in": location, "required": location == "path", "description": description, "schema": {"type": "string"}})
 }
@@ -136,15 +148,21 @@ pub fn add_to_spec(spec: &mut Value) {
         let one = json!({"$ref": format!("#/components/schemas/{schema}")});
         let many = json!({"type": "array", "items": one.clone()});
         let mut read_params = vec![
-            parameter("include", "query", "Comma-separated relationship paths to include"),
-            parameter(&format!("fields[{name}]"), "query", "Sparse fieldset"),
+            parameter("include", "query", &include_description()),
+            parameter(
+                &format!("fields[{name}]"),
+                "query",
+                &format!("Sparse fieldset (at most {MAX_LIST_ITEMS} names)"),
+            ),
         ];
         let mut list_params = read_params.clone();
+        let values =
+            format!("Comma-separated values (any of; at most {MAX_LIST_ITEMS}, each at most {MAX_ITEM_BYTES} bytes)");
         for filter in kind.filters() {
             let description = match filter.ty {
                 FilterType::Since => "RFC 3339 date-time: at or after",
                 FilterType::Until => "RFC 3339 date-time: at or before",
-                _ => "Comma-separated values (any of)",
+                _ => values.as_str(),
             };
             list_params.push(parameter(&format!("filter[{}]", filter.name), "query", description));
         }
@@ -152,7 +170,7 @@ pub fn add_to_spec(spec: &mut Value) {
         list_params.push(parameter(
             "sort",
             "query",
-            &format!("Comma-separated, `-` for descending: {}", sorts.join(", ")),
+            &format!("Comma-separated, `-` for descending, each key once: {}", sorts.join(", ")),
         ));
         list_params.push(parameter("page[number]", "query", "1-based page number"));
         list_params.push(parameter("page[size]", "query", "Page size (default 50, at most 500)"));

@@ -1,6 +1,6 @@
 //! Checking a read's query parameters against a resource type's declarations: includes name real
 //! relationship paths, sparse fieldsets name real types and fields, filters and sort keys are on
-//! the type's allow-lists (never on secret or private columns).
+//! the type's allow-lists (never on secret or private columns), each sort key at most once.
 
 use std::collections::HashMap;
 
@@ -68,6 +68,9 @@ pub fn list_params(kind: &dyn ResourceKind, query: &ReadQuery) -> Result<ListPar
         let sort = kind.sorts().iter().find(|s| s.name == key.field).ok_or_else(|| {
             Error::bad_parameter("sort", format!("{} cannot be sorted by {}", kind.name(), key.field))
         })?;
+        if params.sort.iter().any(|(column, _)| column == sort.column) {
+            return Err(Error::bad_parameter("sort", format!("names {} more than once", key.field)));
+        }
         params.sort.push((sort.column.to_owned(), key.descending));
     }
     Ok(params)

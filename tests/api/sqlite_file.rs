@@ -1,0 +1,22 @@
+//! The SQLite database holds password digests, sessions and sealed secrets: its file, and the
+//! `-wal` and `-shm` files SQLite keeps beside it, are readable by the service's account only
+//! (0600), as the private key is.
+
+use std::os::unix::fs::PermissionsExt;
+
+use crate::backend_tests;
+use crate::helpers::{Backend, spawn};
+
+backend_tests!(the_sqlite_database_and_its_wal_and_shm_files_are_created_0600);
+
+async fn the_sqlite_database_and_its_wal_and_shm_files_are_created_0600(backend: Backend) {
+    // Only SQLite keeps the data in files of the service's own; a server backend has none to check.
+    let Backend::Sqlite = backend else { return };
+    let app = spawn(backend).start().await;
+    app.insert_user("alice@example.com", true, false).await;
+    for name in ["authify.db", "authify.db-wal", "authify.db-shm"] {
+        let path = app.dir.path().join(name);
+        let mode = std::fs::metadata(&path).expect(name).permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{name} is {mode:o}");
+    }
+}
