@@ -4,15 +4,14 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::backend_tests;
 use crate::helpers::{Backend, spawn};
+use crate::plain_tests;
 
-backend_tests!(the_sqlite_database_and_its_wal_and_shm_files_are_created_0600);
+// Only SQLite keeps the data in files of the service's own: a plain test, not one per backend.
+plain_tests!(the_sqlite_database_and_its_wal_and_shm_files_are_created_0600);
 
-async fn the_sqlite_database_and_its_wal_and_shm_files_are_created_0600(backend: Backend) {
-    // Only SQLite keeps the data in files of the service's own; a server backend has none to check.
-    let Backend::Sqlite = backend else { return };
-    let app = spawn(backend).start().await;
+async fn the_sqlite_database_and_its_wal_and_shm_files_are_created_0600() {
+    let app = spawn(Backend::Sqlite).start().await;
     app.insert_user("alice@example.com", true, false).await;
     for name in ["authify.db", "authify.db-wal", "authify.db-shm"] {
         let path = app.dir.path().join(name);
