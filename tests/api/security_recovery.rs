@@ -17,6 +17,7 @@ backend_tests!(
     tokens_from_signup_and_reset_end_with_every_session_and_a_reset_may_revoke_api_keys,
     mailed_tokens_die_with_an_email_change_and_a_reset,
     an_attacker_who_spends_the_mail_limit_delays_the_owners_reset_mail_by_ten_minutes_at_most,
+    ending_every_session_may_revoke_the_api_keys_too,
 );
 
 async fn reset_with(app: &TestApp, email: &str, token: &str, extra: Value) -> (u16, Value) {
@@ -153,4 +154,21 @@ async fn an_attacker_who_spends_the_mail_limit_delays_the_owners_reset_mail_by_t
     let fresh = reset_token(&app, &sink, "dave@example.com", 5).await;
     assert_ne!(fresh, live);
     assert_eq!(reset(&app, "dave@example.com", &fresh, NEW_PASSWORD).await.0, 200);
+}
+
+/// "End every session" may take the API keys with it, and says so on the audit trail.
+async fn ending_every_session_may_revoke_the_api_keys_too(backend: Backend) {
+    let app = crate::helpers::spawn(backend).start().await;
+    let (_, admin) = app.user_with_token("root@example.com", true).await;
+    let erin = app.insert_user("erin@example.com", true, false).await;
+    let key = create_key(&app, &erin, None, None).await;
+    let path = format!("/users/{}/sessions", erin.id);
+
+    assert_eq!(app.api("DELETE", &format!("{path}?revoke_api_keys=maybe"), &admin, None).await.status, 400);
+    assert_eq!(app.api("DELETE", &path, &admin, None).await.status, 204);
+    assert_eq!(key_login(&app, &key.key.access_key, &key.secret).await.0, 200, "keys stay by default");
+    assert_eq!(app.api("DELETE", &format!("{path}?revoke_api_keys=true"), &admin, None).await.status, 204);
+    assert_eq!(key_login(&app, &key.key.access_key, &key.secret).await.0, 401);
+    let ended = crate::audit::events(&app, &admin, "filter[action]=users.sessions-end&sort=id").await;
+    assert_eq!(ended[1]["details"], json!({"sessions_ended": 0, "api_keys_revoked": 1}), "{ended:?}");
 }

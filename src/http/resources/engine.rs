@@ -125,9 +125,13 @@ async fn handle(kind: &'static dyn ResourceKind, shape: Shape, mut req: Request)
         (Shape::Me, _) => show(&cx, kind, cx.caller.require_user()?.id, &query).await?,
         (Shape::Sessions, _) => {
             let id = path_id(&req)?;
-            let ended = sessions::end_all(&cx, id).await?;
-            trail::record(&cx, kind, "sessions-end", &id.to_string(), serde_json::json!({"sessions_ended": ended}))
-                .await;
+            let revoke_keys = sessions::revoke_api_keys(req.uri().query())?;
+            let ended = sessions::end_all(&cx, id, revoke_keys).await?;
+            let mut detail = serde_json::json!({"sessions_ended": ended.sessions});
+            if revoke_keys {
+                detail["api_keys_revoked"] = ended.api_keys.into();
+            }
+            trail::record(&cx, kind, "sessions-end", &id.to_string(), detail).await;
             no_content()
         }
         (Shape::Unknown, _) => return Err(Error::NotFound.into()),

@@ -261,7 +261,11 @@ pub fn add_to_spec(spec: &mut Value) {
         "tags": ["users"],
         "summary": "End every session of the user (refresh tokens, browser sessions; their JWTs are revoked). The user or an admin",
         "security": [{"bearer": []}],
-        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "parameters": [
+            {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+            {"name": "revoke_api_keys", "in": "query", "required": false, "schema": {"type": "boolean", "default": false},
+             "description": "Also delete every API key of the user (their tokens are refused at once)."},
+        ],
         "responses": responses("204", None),
     }});
 }
