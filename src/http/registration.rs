@@ -12,7 +12,7 @@ use super::rate_limit::ClientIp;
 use crate::email::RequestTemplates;
 use crate::error::Error;
 use crate::service::delegate_auth::authenticate_delegate;
-use crate::service::mail_sign_in::{Completed, FactorCodes};
+use crate::service::mail_sign_in::Completed;
 use crate::service::{reset_password, signup, verify_email};
 use crate::state::AppState;
 use crate::store::users::User;
@@ -214,10 +214,11 @@ impl RegistrationApi {
         let EmailVerificationRequest { email, password, token, totp_code, recovery_code } = body.0;
         let (Some(email), Some(token)) = (email, token) else { return Err(Error::VerificationFailed.into()) };
         let request = verify_email::VerifyRequest {
-            email: &email,
-            password: password.as_deref().unwrap_or_default(),
-            token: &token,
-            codes: FactorCodes { totp_code: totp_code.as_deref(), recovery_code: recovery_code.as_deref() },
+            email,
+            password: password.unwrap_or_default(),
+            token,
+            totp_code,
+            recovery_code,
             client_ip: client_ip.0,
         };
         Ok(Json(completed(verify_email::verify_email(&state, request).await?)))

@@ -4,6 +4,7 @@
 
 use super::audit::{self, Actor, AuditEvent};
 use super::lockout;
+use super::request_context;
 use super::revoke;
 use crate::domain::{InvalidValue, Password};
 use crate::error::Error;
@@ -21,9 +22,9 @@ pub async fn change_password(
 ) -> Result<(), Error> {
     let new_password = Password::parse(new_password).map_err(|e| InvalidValue::new("new_password", e.problem))?;
     let (state, user, current_password) = (state.clone(), user.clone(), current_password.to_owned());
-    lockout::run_to_completion(
-        async move { change(&state, &user, current_session, &current_password, new_password).await },
-    )
+    request_context::run_to_completion(async move {
+        change(&state, &user, current_session, &current_password, new_password).await
+    })
     .await
 }
 

@@ -5,13 +5,12 @@
 //! checks: counting after the check would let every guess in flight through. See docs/lockout.md.
 //!
 //! A reservation must always be settled. Callers run reserve → check → settle with
-//! [`run_to_completion`], in a task of its own, so a client that resets the connection mid-check
+//! [`run_to_completion`](super::request_context::run_to_completion), in a task of its own, so a client that resets the connection mid-check
 //! (dropping the request's future) cannot leave it behind; and a reservation that a crashed process
 //! never settled expires after [`RESERVATION_SECONDS`], counted as the failure it may have been.
 
 use std::future::Future;
 
-use super::request_context;
 use crate::crypto::secret::hash_secret;
 use crate::domain::{Email, InvalidValue};
 use crate::error::Error;
@@ -33,22 +32,9 @@ pub fn account_key(email: &str) -> String {
 /// takes well under a second, so only a process that died mid-check leaves one this old.
 pub const RESERVATION_SECONDS: i64 = 10;
 
-/// Runs `work` in a task of its own, in the current request's context, and waits for it:
-/// dropping the caller (a client that went away) does not stop it, so whatever `work` reserves it
-/// also settles, and audits.
-pub async fn run_to_completion<T: Send + 'static>(
-    work: impl Future<Output = Result<T, Error>> + Send + 'static,
-) -> Result<T, Error> {
-    let task = match request_context::current() {
-        Some(context) => tokio::spawn(request_context::scope(context, work)),
-        None => tokio::spawn(work),
-    };
-    task.await.map_err(Error::internal)?
-}
-
 /// One counted attempt at a secret of the account `key` (its password, a second-factor code):
 /// reserved before `work` runs, settled by what [`judge_secret`] makes of the result. Call it
-/// inside [`run_to_completion`], so the settling cannot be skipped.
+/// inside [`run_to_completion`](super::request_context::run_to_completion), so the settling cannot be skipped.
 pub async fn counted<T>(state: &AppState, key: &str, work: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
     reserve(state, key).await?;
     let result = work.await;

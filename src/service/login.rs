@@ -9,6 +9,7 @@ use super::audit::{self, Actor, AuditEvent};
 use super::lockout::{self, Outcome};
 use super::rate_limit::Limit;
 use super::refresh::{TokenPair, start_session};
+use super::request_context;
 use super::totp;
 use crate::crypto::password::PasswordHasher;
 use crate::domain::Email;
@@ -42,11 +43,11 @@ pub async fn password_login(
 
 /// Checks an interactive login and answers the user it is good for (see [`verify_password`]).
 /// Every attempt is audited (`login.password`), so callers do not record it again. The check runs
-/// to completion even when the client goes away mid-way (see [`lockout::run_to_completion`]).
+/// to completion even when the client goes away mid-way (see [`request_context::run_to_completion`]).
 pub async fn check_password(state: &AppState, attempt: &PasswordAttempt<'_>) -> Result<User, Error> {
     let state = state.clone();
     let attempt = OwnedAttempt::from(attempt);
-    lockout::run_to_completion(async move { audited_check(&state, &attempt.borrowed()).await }).await
+    request_context::run_to_completion(async move { audited_check(&state, &attempt.borrowed()).await }).await
 }
 
 /// [`PasswordAttempt`] owned, to move into the task that checks it.

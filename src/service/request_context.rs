@@ -1,11 +1,14 @@
 //! Who sent the request being served: its id and the client's address. The HTTP layer sets them
 //! for the whole handling of a request (a tokio task-local), so services deep down (the audit
 //! trail) read them without every signature carrying them. Work spawned onto other tasks does not
-//! inherit them.
+//! inherit them, except through [`run_to_completion`]: the way to run a use case that must not stop
+//! half-way when its client goes away (a lockout reservation, a password and the sessions it ends).
 
 use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;
+
+use crate::error::Error;
 
 /// The request being served.
 #[derive(Debug, Clone)]
@@ -34,4 +37,17 @@ pub fn client_ip_text() -> Option<String> {
 /// The current request, when called while serving one.
 pub fn current() -> Option<RequestContext> {
     CURRENT.try_with(Clone::clone).ok()
+}
+
+/// Runs `work` in a task of its own, in the current request's context, and waits for it:
+/// dropping the caller (a client that went away) does not stop it, so whatever `work` reserves it
+/// also settles, and audits.
+pub async fn run_to_completion<T: Send + 'static>(
+    work: impl Future<Output = Result<T, Error>> + Send + 'static,
+) -> Result<T, Error> {
+    let task = match current() {
+        Some(context) => tokio::spawn(scope(context, work)),
+        None => tokio::spawn(work),
+    };
+    task.await.map_err(Error::internal)?
 }

@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use super::audit::{self, Actor, AuditEvent};
 use super::email_tokens::{MailAudience, MailRequest, mail_allowed, prepare_mail, throttle_token_attempt};
 use super::mail_sign_in::{self, Completed, FactorCodes};
-use super::{api_keys, lockout, revoke};
+use super::{api_keys, request_context, revoke};
 use crate::crypto::secret;
 use crate::domain::{Email, Password};
 use crate::email::MailKind;
@@ -75,7 +75,7 @@ pub struct ResetRequest {
 /// sessions.
 pub async fn reset_password(state: &AppState, request: ResetRequest) -> Result<Completed, Error> {
     let owned = state.clone();
-    lockout::run_to_completion(async move { reset(&owned, request).await }).await
+    request_context::run_to_completion(async move { reset(&owned, request).await }).await
 }
 
 #[tracing::instrument(skip_all)]

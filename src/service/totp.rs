@@ -7,6 +7,7 @@
 use totp_rs::{Algorithm, Builder, Totp};
 
 use super::lockout;
+use super::request_context;
 use crate::crypto::secret::{hash_secret, random_hex};
 use crate::crypto::tokens::random_bytes;
 use crate::error::Error;
@@ -55,7 +56,7 @@ pub async fn begin_enrolment(state: &AppState, user: &User) -> Result<Enrolment,
 /// stolen token alone cannot enrol an attacker's factor.
 pub async fn confirm(state: &AppState, user: &User, password: &str, code: &str) -> Result<Vec<String>, Error> {
     let (owned, user, password, code) = (state.clone(), user.clone(), password.to_owned(), code.to_owned());
-    lockout::run_to_completion(async move { confirm_proven(&owned, &user, &password, &code).await }).await
+    request_context::run_to_completion(async move { confirm_proven(&owned, &user, &password, &code).await }).await
 }
 
 async fn confirm_proven(state: &AppState, user: &User, password: &str, code: &str) -> Result<Vec<String>, Error> {
@@ -82,7 +83,7 @@ async fn confirm_proven(state: &AppState, user: &User, password: &str, code: &st
 /// code, each a counted attempt (the lockout).
 pub async fn disable(state: &AppState, user: &User, password: &str, code: &str) -> Result<(), Error> {
     let (owned, user, password, code) = (state.clone(), user.clone(), password.to_owned(), code.to_owned());
-    lockout::run_to_completion(async move { disable_proven(&owned, &user, &password, &code).await }).await
+    request_context::run_to_completion(async move { disable_proven(&owned, &user, &password, &code).await }).await
 }
 
 async fn disable_proven(state: &AppState, user: &User, password: &str, code: &str) -> Result<(), Error> {

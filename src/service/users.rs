@@ -5,7 +5,7 @@ use crate::crypto::password::PasswordHasher;
 use std::net::IpAddr;
 
 use super::access::Caller;
-use super::{email_change, revoke};
+use super::{email_change, request_context, revoke};
 use crate::domain::{Email, FullName, Handle, InvalidValue, Password};
 use crate::error::Error;
 use crate::state::AppState;
@@ -183,6 +183,12 @@ pub async fn update_user(
     if let Some(email) = &pending_email {
         email_change::request_email_change(state, &user, email, client_ip).await?;
     }
+    let owned = state.clone();
+    request_context::run_to_completion(async move { save_user_changes(&owned, id, changes).await }).await
+}
+
+/// Writes `changes` and what follows from them; never stops between the two.
+async fn save_user_changes(state: &AppState, id: i64, changes: UserChanges) -> Result<User, Error> {
     let saved = state.store.update_user_fields(id, &changes, state.now()).await?.ok_or(Error::NotFound)?;
     state.directory_changed();
     if changes.disabled == Some(true) {

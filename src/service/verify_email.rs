@@ -8,6 +8,7 @@ use std::net::IpAddr;
 
 use super::email_tokens::throttle_token_attempt;
 use super::mail_sign_in::{self, Completed, FactorCodes};
+use super::request_context;
 use crate::crypto::secret;
 use crate::domain::Email;
 use crate::error::Error;
@@ -16,23 +17,29 @@ use crate::store::StoreError;
 use crate::store::users::User;
 
 /// A verification as it arrived.
-#[derive(Debug, Clone, Copy)]
-pub struct VerifyRequest<'a> {
-    pub email: &'a str,
-    pub password: &'a str,
-    pub token: &'a str,
-    pub codes: FactorCodes<'a>,
+#[derive(Debug, Clone, Default)]
+pub struct VerifyRequest {
+    pub email: String,
+    pub password: String,
+    pub token: String,
+    pub totp_code: Option<String>,
+    pub recovery_code: Option<String>,
     pub client_ip: Option<IpAddr>,
 }
 
 /// Verifies the account (or confirms its new address) and signs the user in, unless a second
-/// factor holds it back (see `service::mail_sign_in`).
+/// factor holds it back (see `service::mail_sign_in`). Runs to completion whatever the client does.
+pub async fn verify_email(state: &AppState, request: VerifyRequest) -> Result<Completed, Error> {
+    let owned = state.clone();
+    request_context::run_to_completion(async move { verify(&owned, request).await }).await
+}
+
 #[tracing::instrument(skip_all)]
-pub async fn verify_email(state: &AppState, request: VerifyRequest<'_>) -> Result<Completed, Error> {
-    throttle_token_attempt(state, request.email, request.client_ip).await?;
+async fn verify(state: &AppState, request: VerifyRequest) -> Result<Completed, Error> {
+    throttle_token_attempt(state, &request.email, request.client_ip).await?;
     let hash = secret::hash_secret(request.token.trim());
     let now = state.now();
-    let (user, new_email) = match Email::parse(request.email) {
+    let (user, new_email) = match Email::parse(&request.email) {
         Ok(email) => match state.store.user_by_email(email.as_str()).await? {
             Some(user) => (Some(user), None),
             None => match state.store.pending_email_change(email.as_str(), &hash, now).await? {
@@ -42,7 +49,7 @@ pub async fn verify_email(state: &AppState, request: VerifyRequest<'_>) -> Resul
         },
         Err(_) => (None, None),
     };
-    let user = check_password(state, user, request.password).await?;
+    let user = check_password(state, user, &request.password).await?;
     let confirmed = match new_email {
         None => state.store.verify_with_token(user.id, &user.email, &hash, now).await?,
         Some(new_email) => {
@@ -56,7 +63,9 @@ pub async fn verify_email(state: &AppState, request: VerifyRequest<'_>) -> Resul
         }
     };
     let user = confirmed.ok_or(Error::VerificationFailed)?;
-    mail_sign_in::sign_in(state, user, request.codes).await
+    let codes =
+        FactorCodes { totp_code: request.totp_code.as_deref(), recovery_code: request.recovery_code.as_deref() };
+    mail_sign_in::sign_in(state, user, codes).await
 }
 
 /// The user when `password` is theirs (one argon2 check either way). An account a delegate created
