@@ -39,6 +39,20 @@ pub enum Error {
     /// A request document that does not have the right shape, with a JSON pointer to the culprit.
     #[error("{problem}")]
     BadDocument { pointer: String, problem: String },
+    /// A {json:api} request whose `Accept` excludes the media type (or lists it only with
+    /// parameters). The plain-JSON routes answer media-type, size and method errors through poem
+    /// (`http::errors::poem_error_to_json`), so this and the next three come from {json:api} routes.
+    #[error("This route answers only with application/vnd.api+json (without media type parameters)")]
+    NotAcceptable,
+    /// A {json:api} request body declared as anything but the media type without parameters.
+    #[error("Request bodies must be application/vnd.api+json without media type parameters")]
+    UnsupportedMediaType,
+    /// A {json:api} request body over `limit` bytes.
+    #[error("Request bodies may be at most {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    /// A method the route does not serve; `allowed` lists those it does (the `Allow` header).
+    #[error("This route allows {allowed}")]
+    MethodNotAllowed { allowed: String },
     /// Too much work queued (for example password checks); retry after `retry_after` seconds.
     #[error("Too many requests at once; retry shortly")]
     Busy { retry_after: u32 },
@@ -108,6 +122,10 @@ impl Error {
             Error::Conflict(_) => "AUTH-0010",
             Error::BadParameter { .. } => "AUTH-0011",
             Error::BadDocument { .. } => "AUTH-0012",
+            Error::NotAcceptable => "AUTH-0013",
+            Error::UnsupportedMediaType => "AUTH-0014",
+            Error::PayloadTooLarge { .. } => "AUTH-0015",
+            Error::MethodNotAllowed { .. } => "AUTH-0016",
             Error::TemplateInvalid(_) => "AUTH-0020",
             Error::DuplicateUser => "AUTH-0021",
             Error::FailedToSaveUser => "AUTH-0022",
@@ -142,6 +160,10 @@ impl Error {
             Error::Conflict(_) => 409,
             Error::BadParameter { .. } => 400,
             Error::BadDocument { .. } => 400,
+            Error::NotAcceptable => 406,
+            Error::UnsupportedMediaType => 415,
+            Error::PayloadTooLarge { .. } => 413,
+            Error::MethodNotAllowed { .. } => 405,
             Error::TemplateInvalid(_)
             | Error::DuplicateUser
             | Error::FailedToSaveUser

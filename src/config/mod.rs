@@ -135,7 +135,7 @@ pub struct Settings {
     /// address per 15 minutes; beyond it 429. Wrong tokens never wear out the live one.
     pub email_token_attempts: u32,
     /// AUTHIFY_TEMPLATES_DIR: a directory whose template files replace the built-in ones of the same
-    /// name (see README); none means the built-in templates.
+    /// name (docs/operations.md, "Mail templates"); none means the built-in templates.
     pub templates_dir: Option<PathBuf>,
     /// AUTHIFY_REQUEST_TEMPLATES_FOR_ALL: accept per-request `templates` from anyone, not only from
     /// trusted delegates (lets any caller choose what a mail says: off by default).

@@ -125,7 +125,7 @@ async fn replayed(state: &AppState, token: &RefreshToken, session: &Session, now
     // `grace > 0`: with whole seconds, 0 would still forgive a reuse within the same second.
     if grace > 0 && now - used_at <= grace {
         // A concurrent refresh: the same pair, never an ended session. A pair that cannot be opened
-        // was sealed by an instance with another AUTHIFY_TOTP_KEY_PATH key (see README).
+        // was sealed by an instance with another AUTHIFY_TOTP_KEY_PATH key (docs/sessions.md).
         return match token.successor.as_deref().and_then(|sealed| open_pair(state, token, sealed)) {
             Some(pair) => Ok(pair),
             None => {

@@ -1,7 +1,7 @@
 //! authify-api 0.5's own acceptance cases (issue 3): every example of its README
 //! (seeds/003_be437a5e90aefb0b.txt), sent as its curl examples send them, over real HTTP, with the
 //! documented answers asserted. Where we deliberately differ (SPEC §9), the test asserts our
-//! behaviour and cites "Differences from authify-api" in README.md.
+//! behaviour and cites the differences listed in docs/compatibility.md.
 //!
 //! Also from that README, and covered elsewhere (not repeated here): the `via` key and delegate
 //! signups (registration_templates), email/password failures and `inject` limits (jwt,
@@ -143,7 +143,7 @@ async fn the_readme_walkthrough_registers_verifies_makes_an_api_key_and_reads_or
     let (app, sink) = start(backend, |_| {}).await;
 
     // "Register a new user", with the README's body exactly. Deliberate difference: passwords need
-    // at least 8 characters (SPEC §3; README "Differences from authify-api"), so "b@d!dea" is refused
+    // at least 8 characters (SPEC §3; docs/compatibility.md), so "b@d!dea" is refused
     // and nothing is created. The rest of the walk uses a longer password.
     let readme = signup_body(EMAIL, "b@d!dea", json!({}));
     let (status, _, body) = curl(&app, "/registration/signup", &[], &readme).await;
@@ -204,8 +204,8 @@ async fn the_readme_walkthrough_registers_verifies_makes_an_api_key_and_reads_or
     let secret = attributes["secret-key"].as_str().expect("secret-key").to_owned();
     let hex = secret.strip_prefix("authify_sk_").expect("prefixed secret");
     assert!(hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()), "{secret}");
-    // The README shows "2017-02-13 22:50:44 UTC"; our date-times are RFC 3339 UTC (README
-    // "{json:api} resources" → Documents, and "Differences from authify-api").
+    // The README shows "2017-02-13 22:50:44 UTC"; our date-times are RFC 3339 UTC (docs/routes.md,
+    // "Documents, queries and writes", and docs/compatibility.md).
     let created_at = attributes["created-at"].as_str().expect("created-at");
     let parsed = DateTime::parse_from_rfc3339(created_at).expect("RFC 3339");
     assert_eq!(parsed.timestamp(), app.clock_now());
@@ -275,7 +275,7 @@ async fn the_readme_walkthrough_registers_verifies_makes_an_api_key_and_reads_or
 }
 
 async fn the_readme_template_is_refused_from_anonymous_callers_unless_allowed_for_everyone(backend: Backend) {
-    // Differences from authify-api: "Request templates are accepted from trusted delegates only
+    // docs/compatibility.md: "Request templates are accepted from trusted delegates only
     // (403 otherwise, unless AUTHIFY_REQUEST_TEMPLATES_FOR_ALL=true)". The README's body, exactly
     // (templates are judged before the password), and again with a long enough password.
     let readme_template = templates(json!({"body": TEMPLATE_BODY, "subject": "Verification Code"}));

@@ -77,7 +77,7 @@ async fn a_disabled_identity_user_gets_403(backend: Backend) {
     assert_eq!(answer, (403, json!({"error": "Account disabled"})));
 }
 
-/// The README's rule: `provider`/`uid` → identity login; else an access key → API key; else email
+/// The rule of docs/routes.md: `provider`/`uid` → identity login; else an access key → API key; else email
 /// and password. A failure of the chosen kind is final.
 async fn one_kind_of_credentials_is_judged_with_no_fallback(backend: Backend) {
     let app = spawn(backend).start().await;

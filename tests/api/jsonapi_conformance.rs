@@ -11,6 +11,7 @@ backend_tests!(
     reads_are_valid_documents_with_links_and_jsonapi_version,
     creates_answer_201_with_location_and_refuse_client_ids,
     wrong_media_types_get_415_and_406,
+    media_type_size_and_method_errors_carry_their_codes,
     unauthenticated_requests_get_401_with_www_authenticate,
     pagination_has_first_prev_next_last_links,
     unknown_query_parameters_filters_and_sorts_name_the_parameter,
@@ -114,6 +115,52 @@ async fn wrong_media_types_get_415_and_406(backend: Backend) {
             .expect("request");
         assert_eq!(response.status().as_u16(), 200, "{accept}");
     }
+}
+
+/// AUTH-0013 to AUTH-0016 (defined in `src/error.rs`): their status, code and detail, and `Allow`
+/// on a 405.
+async fn media_type_size_and_method_errors_carry_their_codes(backend: Backend) {
+    let app = spawn(backend).start().await;
+    let (_, alice) = app.user_with_token("alice@example.com", false).await;
+    let As::Bearer(token) = alice else { unreachable!() };
+    let error = |response: reqwest::Response| async move {
+        let status = response.status().as_u16();
+        let allow = response.headers().get("allow").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let document: serde_json::Value = response.json().await.expect("JSON");
+        crate::jsonapi_client::assert_valid_document(&document);
+        let first = &document["errors"][0];
+        (status, first["code"].as_str().map(str::to_owned), first["detail"].as_str().map(str::to_owned), allow)
+    };
+    let not_acceptable =
+        app.client.get(app.url("/users")).bearer_auth(&token).header("accept", "text/html").send().await;
+    let (status, code, detail, _) = error(not_acceptable.expect("request")).await;
+    assert_eq!((status, code.as_deref()), (406, Some("AUTH-0013")));
+    assert_eq!(
+        detail.as_deref(),
+        Some("This route answers only with application/vnd.api+json (without media type parameters)")
+    );
+
+    let body = json!({"data": {"type": "organizations", "attributes": {"name": "Acme"}}}).to_string();
+    let wrong_type =
+        app.client.post(app.url("/organizations")).bearer_auth(&token).header("content-type", "text/plain");
+    let (status, code, detail, _) = error(wrong_type.body(body).send().await.expect("request")).await;
+    assert_eq!((status, code.as_deref()), (415, Some("AUTH-0014")));
+    assert_eq!(
+        detail.as_deref(),
+        Some("Request bodies must be application/vnd.api+json without media type parameters")
+    );
+
+    let big = json!({"data": {"type": "organizations", "attributes": {"name": "x".repeat(70_000)}}}).to_string();
+    let too_large = app.client.post(app.url("/organizations")).bearer_auth(&token).header("content-type", MEDIA_TYPE);
+    let (status, code, detail, _) = error(too_large.body(big).send().await.expect("request")).await;
+    assert_eq!((status, code.as_deref()), (413, Some("AUTH-0015")));
+    assert_eq!(detail.as_deref(), Some("Request bodies may be at most 65536 bytes"));
+
+    let put = app.client.put(app.url("/users")).bearer_auth(&token).header("content-type", MEDIA_TYPE).send().await;
+    let (status, code, detail, allow) = error(put.expect("request")).await;
+    assert_eq!((status, code.as_deref()), (405, Some("AUTH-0016")));
+    assert_eq!(detail.as_deref(), Some("This route allows GET, POST"));
+    assert_eq!(allow.as_deref(), Some("GET, POST"));
 }
 
 async fn unauthenticated_requests_get_401_with_www_authenticate(backend: Backend) {

@@ -1,6 +1,7 @@
 //! {json:api} error documents: `{"errors": [{id, status, code, title, detail, source}], "jsonapi"}`.
-//! The single mapping from [`Error`] for the {json:api} routes; 401 carries `WWW-Authenticate`, 503
-//! `Retry-After`. Internal errors are logged with the error id and never described to the client.
+//! The single mapping from [`Error`] for the {json:api} routes; 401 carries `WWW-Authenticate`, 429
+//! and 503 `Retry-After`, 405 `Allow`. Internal errors are logged with the error id and never
+//! described to the client.
 
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::{IntoResponse, Response};
@@ -28,10 +29,6 @@ pub struct ErrorObject {
 }
 
 impl ErrorObject {
-    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, code, detail: detail.into(), source: None }
-    }
-
     fn to_json(&self, id: &str) -> Value {
         let mut object = Map::new();
         object.insert("id".into(), json!(id));
@@ -105,6 +102,12 @@ impl From<Error> for JsonApiError {
 impl IntoResponse for JsonApiError {
     fn into_response(self) -> Response {
         let retry_after = self.0.retry_after();
-        ErrorObject::from(&self.0).into_response_with(retry_after)
+        let mut response = ErrorObject::from(&self.0).into_response_with(retry_after);
+        if let Error::MethodNotAllowed { allowed } = &self.0
+            && let Ok(value) = HeaderValue::from_str(allowed)
+        {
+            response.headers_mut().insert(header::ALLOW, value);
+        }
+        response
     }
 }

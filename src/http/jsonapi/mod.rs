@@ -11,7 +11,6 @@ use poem::{IntoResponse, Response};
 use serde_json::Value;
 
 use crate::error::Error;
-use errors::ErrorObject;
 
 pub const MEDIA_TYPE: &str = "application/vnd.api+json";
 
@@ -20,7 +19,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// 406 when the client accepts neither the media type nor a wildcard, or lists the media type only
 /// with parameters (JSON:API 1.0, "Server Responsibilities").
-pub fn check_accept(headers: &HeaderMap) -> Result<(), ErrorObject> {
+pub fn check_accept(headers: &HeaderMap) -> Result<(), Error> {
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
         return Ok(());
     };
@@ -34,29 +33,13 @@ pub fn check_accept(headers: &HeaderMap) -> Result<(), ErrorObject> {
             _ => false,
         }
     });
-    if acceptable {
-        Ok(())
-    } else {
-        Err(ErrorObject::new(
-            StatusCode::NOT_ACCEPTABLE,
-            "AUTH-0013",
-            format!("This route answers only with {MEDIA_TYPE} (without media type parameters)"),
-        ))
-    }
+    if acceptable { Ok(()) } else { Err(Error::NotAcceptable) }
 }
 
 /// 415 unless a request body is declared as exactly the media type, without parameters.
-pub fn check_content_type(headers: &HeaderMap) -> Result<(), ErrorObject> {
+pub fn check_content_type(headers: &HeaderMap) -> Result<(), Error> {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if content_type.trim().eq_ignore_ascii_case(MEDIA_TYPE) {
-        Ok(())
-    } else {
-        Err(ErrorObject::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "AUTH-0014",
-            format!("Request bodies must be {MEDIA_TYPE} without media type parameters"),
-        ))
-    }
+    if content_type.trim().eq_ignore_ascii_case(MEDIA_TYPE) { Ok(()) } else { Err(Error::UnsupportedMediaType) }
 }
 
 /// A document response with the media type.

@@ -43,38 +43,16 @@ impl Endpoint for ResourceEndpoint {
     type Output = Response;
 
     async fn call(&self, req: Request) -> poem::Result<Response> {
-        Ok(match handle(self.kind, self.shape, req).await {
-            Ok(response) => response,
-            Err(Failure::Error(err)) => error_response(err),
-            Err(Failure::Response(response)) => response,
-        })
+        Ok(handle(self.kind, self.shape, req).await.unwrap_or_else(error_response))
     }
 }
 
-enum Failure {
-    Error(Error),
-    Response(Response),
-}
-
-impl From<Error> for Failure {
-    fn from(err: Error) -> Self {
-        Failure::Error(err)
-    }
-}
-
-async fn read_body(req: &mut Request) -> Result<Vec<u8>, Failure> {
-    jsonapi::check_content_type(req.headers()).map_err(|e| Failure::Response(e.into_response_with(None)))?;
+async fn read_body(req: &mut Request) -> Result<Vec<u8>, Error> {
+    jsonapi::check_content_type(req.headers())?;
     match req.take_body().into_bytes_limit(MAX_BODY_BYTES).await {
         Ok(bytes) => Ok(bytes.to_vec()),
-        Err(poem::error::ReadBodyError::PayloadTooLarge) => Err(Failure::Response(
-            jsonapi::errors::ErrorObject::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "AUTH-0015",
-                format!("Request bodies may be at most {MAX_BODY_BYTES} bytes"),
-            )
-            .into_response_with(None),
-        )),
-        Err(_) => Err(Error::BadRequest("The request body could not be read".into()).into()),
+        Err(poem::error::ReadBodyError::PayloadTooLarge) => Err(Error::PayloadTooLarge { limit: MAX_BODY_BYTES }),
+        Err(_) => Err(Error::BadRequest("The request body could not be read".into())),
     }
 }
 
@@ -87,11 +65,11 @@ fn relationship_of(kind: &dyn ResourceKind, req: &Request) -> Result<&'static Re
     kind.relationships().iter().find(|r| r.name == name).ok_or(Error::NotFound)
 }
 
-async fn handle(kind: &'static dyn ResourceKind, shape: Shape, mut req: Request) -> Result<Response, Failure> {
+async fn handle(kind: &'static dyn ResourceKind, shape: Shape, mut req: Request) -> Result<Response, Error> {
     if shape == Shape::Unknown {
-        return Err(Error::NotFound.into());
+        return Err(Error::NotFound);
     }
-    jsonapi::check_accept(req.headers()).map_err(|e| Failure::Response(e.into_response_with(None)))?;
+    jsonapi::check_accept(req.headers())?;
     let state = req.data::<AppState>().cloned().ok_or_else(|| Error::internal(anyhow::anyhow!("no state")))?;
     let method = req.method().clone();
     let allowed: &[Method] = match shape {
@@ -105,7 +83,8 @@ async fn handle(kind: &'static dyn ResourceKind, shape: Shape, mut req: Request)
         Shape::Unknown => &[],
     };
     if !allowed.contains(&method) {
-        return Ok(method_not_allowed(allowed));
+        let allowed = allowed.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
+        return Err(Error::MethodNotAllowed { allowed });
     }
     let body = if method == Method::GET || (method == Method::DELETE && matches!(shape, Shape::Item | Shape::Sessions))
     {
@@ -134,7 +113,7 @@ async fn handle(kind: &'static dyn ResourceKind, shape: Shape, mut req: Request)
             trail::record(&cx, kind, "sessions-end", &id.to_string(), detail).await;
             no_content()
         }
-        (Shape::Unknown, _) => return Err(Error::NotFound.into()),
+        (Shape::Unknown, _) => return Err(Error::NotFound),
         (Shape::Collection, _) => create(&cx, kind, &body, None).await?,
         (Shape::Item, Method::GET) => show(&cx, kind, path_id(&req)?, &query).await?,
         (Shape::Item, Method::PATCH) => update(&cx, kind, path_id(&req)?, &body).await?,
@@ -161,20 +140,6 @@ async fn handle(kind: &'static dyn ResourceKind, shape: Shape, mut req: Request)
         }
     };
     Ok(response)
-}
-
-fn method_not_allowed(allowed: &[Method]) -> Response {
-    let list = allowed.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
-    let mut response = jsonapi::errors::ErrorObject::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "AUTH-0016",
-        format!("This route allows {list}"),
-    )
-    .into_response_with(None);
-    if let Ok(value) = list.parse() {
-        response.headers_mut().insert(header::ALLOW, value);
-    }
-    response
 }
 
 fn no_content() -> Response {

@@ -268,4 +268,17 @@ pub fn add_to_spec(spec: &mut Value) {
         ],
         "responses": responses("204", None),
     }});
+    // A create under a related URL (the engine's `Shape::Related` POST): a group in its organization.
+    if let Some(organizations) = super::kind_named("organizations") {
+        let group = json!({"$ref": "#/components/schemas/Groups"});
+        spec["paths"]["/organizations/{id}/groups"]["post"] = operation(
+            organizations,
+            "Create a group in the organization (an `organization` relationship, when sent, must name this one). \
+             The organization's admins and admins"
+                .into(),
+            vec![id],
+            Some(document(group.clone())),
+            responses("201", Some(document(group))),
+        );
+    }
 }
