@@ -1,6 +1,8 @@
 //! The `email_tokens` table: single-use tokens mailed to a user, stored only as SHA-256, bound to
-//! one purpose. Consuming one is a conditional UPDATE (`used_at IS NULL AND expires_at > now AND
-//! failed_attempts < limit`), so two concurrent uses cannot both succeed on any backend.
+//! one purpose and to the address they were mailed to. Consuming one is a conditional UPDATE
+//! (`used_at IS NULL AND expires_at > now AND sent_to = :address`), so two concurrent uses cannot
+//! both succeed on any backend. (`failed_attempts` is no longer read: wrong tokens are throttled per
+//! account and client instead, see `service::email_tokens::throttle_token_attempt`.)
 
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::Expr;
