@@ -6,6 +6,7 @@ mod api_key_login;
 mod audit;
 mod audit_cli;
 mod authify_readme;
+mod browser_session_cookie;
 mod browser_session_ends;
 mod browser_sessions;
 mod cli;
