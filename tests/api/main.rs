@@ -44,6 +44,7 @@ mod security_recovery;
 mod security_second_factor;
 mod security_verify;
 mod session_support;
+mod sessions_grace;
 mod sessions_instances;
 mod sessions_refresh;
 mod sessions_revoke;
