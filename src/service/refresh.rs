@@ -210,6 +210,7 @@ async fn sign_for_session(
         scopes: &scopes,
         actor: session.actor.as_deref(),
         session: Some(session.id),
+        api_key: None,
     };
     sign_token(state, &subject, inject)
 }

@@ -3,6 +3,7 @@
 //! of `helpers.rs`.
 
 mod api_key_login;
+mod api_key_revocation;
 mod audit;
 mod audit_cli;
 mod authify_readme;
