@@ -101,6 +101,12 @@ pub enum Error {
     /// (no matching `Origin` and no `X-Requested-With`).
     #[error("Cross-site request refused: send an allowed Origin or an X-Requested-With header")]
     CrossSiteRequest,
+    /// A request carrying more than one session cookie of the name in use: which one is the
+    /// browser's own cannot be told (another site under the same domain may have planted one), so
+    /// none is used. Not a 401, which would only send the browser to sign in again while the other
+    /// cookie stays.
+    #[error("The request carries more than one session cookie; clear this site's cookies and sign in again")]
+    AmbiguousSessionCookie,
     /// Anything that is our fault; logged with its cause chain and never shown to the client.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -141,6 +147,7 @@ impl Error {
             Error::TotpNotEnabled => "AUTH-0056",
             Error::InvalidRefreshToken => "AUTH-0030",
             Error::CrossSiteRequest => "AUTH-0031",
+            Error::AmbiguousSessionCookie => "AUTH-0032",
             Error::Internal(_) => "AUTH-0500",
         }
     }
@@ -175,6 +182,7 @@ impl Error {
             Error::TotpAlreadyEnabled | Error::TotpNotPending | Error::TotpNotEnabled => 409,
             Error::InvalidRefreshToken => 401,
             Error::CrossSiteRequest => 403,
+            Error::AmbiguousSessionCookie => 400,
             Error::Internal(_) => 500,
         }
     }

@@ -75,7 +75,8 @@ pub struct Settings {
     /// at once; changes made by other instances sharing the database within this many seconds.
     pub credential_cache_seconds: u32,
     /// AUTHIFY_METRICS_TOKEN: a bearer secret Prometheus scrapers send to read `/metrics`; unset
-    /// (the default), `/metrics` is open to loopback clients only (and to admins' tokens always).
+    /// (the default), `/metrics` is open to loopback clients only (and to admins' tokens always):
+    /// the client as resolved through AUTHIFY_TRUSTED_PROXIES, not a local proxy's socket.
     pub metrics_token: Option<String>,
     /// AUTHIFY_TOTP_KEY_PATH: the 256-bit key (base64, mode 0600) that encrypts TOTP secrets at
     /// rest; generated at first start when missing. Default: `totp.key` beside AUTHIFY_PRIVKEY_PATH.

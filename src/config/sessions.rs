@@ -20,8 +20,8 @@ pub struct SessionSettings {
     /// AUTHIFY_SESSION_IDLE_SECONDS: a browser session not used for this many seconds ends
     /// (default 7 days).
     pub session_idle_seconds: u32,
-    /// AUTHIFY_COOKIE_SECURE: mark the `identity` cookie `Secure` (default true; turn off only for
-    /// local http).
+    /// AUTHIFY_COOKIE_SECURE: mark the session cookie `Secure` and name it `__Host-identity`
+    /// (default true); false names it `identity`, for local http only.
     pub cookie_secure: bool,
     /// AUTHIFY_SESSION_ORIGINS: comma-separated origins (`https://app.example.com`) whose pages may
     /// send unsafe cookie-authenticated requests (default: the origin of AUTHIFY_PUBLIC_URL). Other

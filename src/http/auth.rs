@@ -1,15 +1,27 @@
-//! Reading a request's credentials: a Bearer token, trusted-delegate headers, or the `identity`
-//! session cookie. An unsafe request (POST, PATCH, DELETE, …) that only the cookie authenticates
-//! must come from an allowed page: a matching `Origin`, or (from clients that send no `Origin`)
-//! an `X-Requested-With` header, which a cross-site form cannot set. Otherwise 403.
+//! Reading a request's credentials: a Bearer token, trusted-delegate headers, or the session
+//! cookie. An unsafe request (POST, PATCH, DELETE, …) that only the cookie authenticates must come
+//! from an allowed page: a matching `Origin`, or (from clients that send no `Origin`) an
+//! `X-Requested-With` header, which a cross-site form cannot set. Otherwise 403.
+//!
+//! The cookie's name guards against cookie tossing: a page on a sibling subdomain can set a cookie
+//! for the parent domain that the browser sends to us too. While the cookie is `Secure` it is
+//! `__Host-identity`: browsers accept a `__Host-` cookie only when it is `Secure`, has `Path=/` and
+//! no `Domain`, so no other host can set one. Plain-HTTP development (AUTHIFY_COOKIE_SECURE=false)
+//! keeps `identity`, which such a page can set. Either way a request carrying two cookies of the
+//! name in use is refused ([`Error::AmbiguousSessionCookie`], 400) rather than trusting whichever
+//! the browser happened to send first; cookies of the other name are ignored.
 
 use poem::Request;
 use poem::http::HeaderMap;
 
 use crate::error::Error;
 use crate::service::access::Credentials;
-use crate::service::browser_session::COOKIE_NAME;
 use crate::state::AppState;
+
+/// The cookie's name while it is `Secure` (see the module documentation).
+pub const SECURE_COOKIE_NAME: &str = "__Host-identity";
+/// The cookie's name over plain HTTP (AUTHIFY_COOKIE_SECURE=false).
+pub const PLAIN_COOKIE_NAME: &str = "identity";
 
 /// The credentials a request carries, with the cross-site rule applied to the cookie.
 pub fn credentials<'r>(state: &AppState, req: &'r Request) -> Result<Credentials<'r>, Error> {
@@ -23,7 +35,7 @@ pub fn credentials<'r>(state: &AppState, req: &'r Request) -> Result<Credentials
         session_cookie: None,
     };
     if credentials.bearer.is_none() && credentials.delegate_access.is_none() {
-        credentials.session_cookie = session_cookie(headers);
+        credentials.session_cookie = session_cookie(state, headers)?;
         if credentials.session_cookie.is_some() && !req.method().is_safe() {
             check_same_origin(state, headers)?;
         }
@@ -36,17 +48,28 @@ pub fn bearer_token(authorization: &str) -> Option<&str> {
     authorization.strip_prefix("Bearer ").map(str::trim)
 }
 
-/// The value of the `identity` cookie, if the request has one.
-pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
-    headers
+/// The session cookie's name under the current settings.
+pub fn cookie_name(state: &AppState) -> &'static str {
+    if state.settings.sessions.cookie_secure { SECURE_COOKIE_NAME } else { PLAIN_COOKIE_NAME }
+}
+
+/// The value of the session cookie, if the request has one; two or more of that name (empty ones
+/// included) are [`Error::AmbiguousSessionCookie`].
+pub fn session_cookie<'h>(state: &AppState, headers: &'h HeaderMap) -> Result<Option<&'h str>, Error> {
+    let name = cookie_name(state);
+    let mut values = headers
         .get_all("cookie")
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE_NAME)
-        .map(|(_, value)| value.trim_matches('"'))
-        .filter(|value| !value.is_empty())
+        .filter(|(candidate, _)| *candidate == name)
+        .map(|(_, value)| value.trim_matches('"'));
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(Error::AmbiguousSessionCookie);
+    }
+    Ok(first.filter(|value| !value.is_empty()))
 }
 
 /// The cross-site rule for unsafe cookie-authenticated requests (see the module documentation).
@@ -68,12 +91,13 @@ pub fn check_same_origin(state: &AppState, headers: &HeaderMap) -> Result<(), Er
 /// The `Set-Cookie` value that stores a browser session's secret.
 pub fn session_cookie_header(state: &AppState, secret: &str) -> String {
     let max_age = state.settings.sessions.session_idle_seconds;
-    format!("{COOKIE_NAME}={secret}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{}", secure(state))
+    let name = cookie_name(state);
+    format!("{name}={secret}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{}", secure(state))
 }
 
 /// The `Set-Cookie` value that removes the cookie.
 pub fn clear_session_cookie_header(state: &AppState) -> String {
-    format!("{COOKIE_NAME}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{}", secure(state))
+    format!("{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{}", cookie_name(state), secure(state))
 }
 
 fn secure(state: &AppState) -> &'static str {

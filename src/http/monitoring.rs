@@ -3,15 +3,20 @@
 //! Who may read `/metrics`: scrapers do not log in, so with `AUTHIFY_METRICS_TOKEN` set a scraper
 //! sends `Authorization: Bearer <that token>`; without it, clients on the loopback interface read
 //! it freely. An admin's Bearer token is accepted either way.
+//!
+//! "On the loopback interface" is said of the client as resolved through AUTHIFY_TRUSTED_PROXIES
+//! ([`LocalClient`]), not of the socket: behind a reverse proxy on the same host every request
+//! comes from 127.0.0.1, and the socket alone would open the counters to anyone the proxy serves.
 
 use poem::Request;
-use poem::web::{Data, RemoteAddr};
+use poem::web::Data;
 use poem_openapi::param::Header;
 use poem_openapi::payload::{Json, PlainText};
 use poem_openapi::{OpenApi, Tags};
 use serde_json::Value;
 
 use super::errors::PlainError;
+use super::rate_limit::LocalClient;
 use crate::crypto::secret;
 use crate::error::Error;
 use crate::service::access::{self, Caller};
@@ -43,20 +48,20 @@ impl MonitoringApi {
 
     /// The same counters and per-route latency histograms (`authify_http_request_duration_seconds`
     /// by route template, method and status) in Prometheus text format. Readable with
-    /// `Authorization: Bearer <AUTHIFY_METRICS_TOKEN>`, from loopback when no token is set, or by
-    /// an admin.
+    /// `Authorization: Bearer <AUTHIFY_METRICS_TOKEN>`, by a client on loopback when no token is set
+    /// (the client's address as resolved through AUTHIFY_TRUSTED_PROXIES), or by an admin.
     #[oai(path = "/metrics", method = "get")]
     async fn metrics(
         &self,
         state: Data<&AppState>,
-        remote_addr: &RemoteAddr,
+        local: LocalClient,
         req: &Request,
         #[oai(name = "Authorization")] authorization: Header<Option<String>>,
     ) -> Result<PlainText<String>, PlainError> {
         let presented = authorization.0.as_deref().and_then(super::auth::bearer_token);
         let allowed = match (&state.settings.metrics_token, presented) {
             (Some(token), Some(presented)) => secret::secret_matches(presented, &secret::hash_secret(token)),
-            (None, _) => remote_addr.as_socket_addr().is_some_and(|a| a.ip().is_loopback()),
+            (None, _) => local.0,
             (Some(_), None) => false,
         };
         if !allowed {

@@ -5,7 +5,8 @@
 //!
 //! The client's address is the socket's, or, when the socket peer is one of
 //! AUTHIFY_TRUSTED_PROXIES, the right-most `X-Forwarded-For` hop that is not a trusted proxy. It is
-//! left in the request as [`ClientIp`] for handlers (the per-account limit, the audit trail).
+//! left in the request as [`ClientIp`] for handlers (the per-account limit, the audit trail), with
+//! [`LocalClient`]: whether that client is on this host (what `/metrics` asks).
 
 use std::net::IpAddr;
 
@@ -24,6 +25,20 @@ pub struct ClientIp(pub Option<IpAddr>);
 impl<'a> FromRequest<'a> for ClientIp {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
         Ok(req.extensions().get::<ClientIp>().copied().unwrap_or_else(|| ClientIp(socket_ip(req))))
+    }
+}
+
+/// Whether the client is on this host: its resolved address (see [`ClientIp`]) is a loopback one,
+/// and, when trusted proxies forwarded the request, they named that address. A hop they forwarded
+/// that does not parse (`unknown`, an address with a port) leaves only a proxy's own address,
+/// which says nothing about the client behind it: not local.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalClient(pub bool);
+
+impl<'a> FromRequest<'a> for LocalClient {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        let fallback = || LocalClient(socket_ip(req).is_some_and(|ip| ip.is_loopback()));
+        Ok(req.extensions().get::<LocalClient>().copied().unwrap_or_else(fallback))
     }
 }
 
@@ -62,8 +77,9 @@ impl<E: Endpoint> Endpoint for RateLimitEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, mut req: Request) -> poem::Result<Self::Output> {
-        let ip = client_ip(socket_ip(&req), req.headers(), &self.proxies);
+        let (ip, named) = resolve(socket_ip(&req), req.headers(), &self.proxies);
         req.extensions_mut().insert(ClientIp(ip));
+        req.extensions_mut().insert(LocalClient(named && ip.is_some_and(|ip| ip.is_loopback())));
         if req.method() != Method::OPTIONS && self.paths.iter().any(|p| path_matches(p, req.uri().path())) {
             let settings = &self.state.settings;
             let limit = Limit { limit: settings.rate_limit_per_ip, window: settings.rate_limit_window };
@@ -91,10 +107,16 @@ fn path_matches(pattern: &str, path: &str) -> bool {
 /// The socket peer, unless it is a trusted proxy: then the right-most `X-Forwarded-For` hop that
 /// is not one (a hop that does not parse ends the walk at the last trusted address).
 pub(super) fn client_ip(socket: Option<IpAddr>, headers: &HeaderMap, proxies: &[IpNet]) -> Option<IpAddr> {
+    resolve(socket, headers, proxies).0
+}
+
+/// The client's address as [`ClientIp`] describes it, and whether it was named: false when the
+/// walk ended at a trusted proxy's address because the hop before it did not parse.
+fn resolve(socket: Option<IpAddr>, headers: &HeaderMap, proxies: &[IpNet]) -> (Option<IpAddr>, bool) {
     let trusted = |ip: &IpAddr| proxies.iter().any(|net| net.contains(ip));
-    let mut client = socket?;
+    let Some(mut client) = socket else { return (None, true) };
     if !trusted(&client) {
-        return Some(client);
+        return (Some(client), true);
     }
     let hops: Vec<&str> = headers
         .get_all("x-forwarded-for")
@@ -104,13 +126,13 @@ pub(super) fn client_ip(socket: Option<IpAddr>, headers: &HeaderMap, proxies: &[
         .map(str::trim)
         .collect();
     for hop in hops.iter().rev() {
-        let Ok(ip) = hop.parse::<IpAddr>() else { break };
+        let Ok(ip) = hop.parse::<IpAddr>() else { return (Some(client), false) };
         client = ip.to_canonical();
         if !trusted(&client) {
             break;
         }
     }
-    Some(client)
+    (Some(client), true)
 }
 
 #[cfg(test)]
@@ -133,6 +155,19 @@ mod tests {
         assert_eq!(client_ip(Some(stranger), &xff, &proxies), Some(stranger));
         assert_eq!(client_ip(Some(proxy), &HeaderMap::new(), &proxies), Some(proxy));
         assert_eq!(client_ip(Some(proxy), &headers("junk, 10.0.0.2"), &proxies), "10.0.0.2".parse().ok());
+    }
+
+    #[test]
+    fn only_an_address_the_proxies_name_is_a_named_client() {
+        let proxies: Vec<IpNet> = vec!["127.0.0.1/32".parse().expect("net")];
+        let local: IpAddr = "127.0.0.1".parse().expect("ip");
+        assert_eq!(resolve(Some(local), &HeaderMap::new(), &proxies), (Some(local), true), "not forwarded");
+        assert_eq!(resolve(Some(local), &headers("::1"), &proxies), ("::1".parse().ok(), true));
+        for unreadable in ["203.0.113.9:4711", "unknown", "203.0.113.9, unknown"] {
+            assert_eq!(resolve(Some(local), &headers(unreadable), &proxies), (Some(local), false), "{unreadable}");
+        }
+        let stranger: IpAddr = "192.0.2.9".parse().expect("ip");
+        assert_eq!(resolve(Some(stranger), &headers("junk"), &proxies), (Some(stranger), true), "not believed");
     }
 
     #[test]

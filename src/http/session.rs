@@ -39,7 +39,8 @@ struct SessionRequest {
 
 #[derive(ApiResponse)]
 enum SessionResponse {
-    /// Signed in (POST) or signed out (DELETE); `Set-Cookie` sets or clears the `identity` cookie.
+    /// Signed in (POST) or signed out (DELETE); `Set-Cookie` sets or clears the session cookie
+    /// (`__Host-identity`, or `identity` when AUTHIFY_COOKIE_SECURE=false).
     #[oai(status = 204)]
     Done(#[oai(header = "Set-Cookie")] String),
 }
@@ -66,11 +67,13 @@ pub struct SessionApi;
 
 #[OpenApi(tag = "SessionTags::Sessions")]
 impl SessionApi {
-    /// Signs a browser in: 204 with an `identity` cookie (HttpOnly, SameSite=Lax, Secure unless
-    /// AUTHIFY_COOKIE_SECURE=false, Path=/) that authenticates every route a Bearer token does.
-    /// The session ends after AUTHIFY_SESSION_IDLE_SECONDS without use. Unsafe requests that only
-    /// the cookie authenticates need an allowed `Origin` (AUTHIFY_SESSION_ORIGINS) or, without an
-    /// `Origin`, an `X-Requested-With` header. Failures answer like `/jwt/token`.
+    /// Signs a browser in: 204 with a `__Host-identity` cookie (HttpOnly, SameSite=Lax, Secure,
+    /// Path=/, no Domain; named `identity` and not Secure when AUTHIFY_COOKIE_SECURE=false) that
+    /// authenticates every route a Bearer token does. The session ends after
+    /// AUTHIFY_SESSION_IDLE_SECONDS without use. Unsafe requests that only the cookie
+    /// authenticates need an allowed `Origin` (AUTHIFY_SESSION_ORIGINS) or, without an `Origin`,
+    /// an `X-Requested-With` header. A request carrying two cookies of that name is refused with
+    /// 400 (AUTH-0032). Failures answer like `/jwt/token`.
     #[oai(path = "/session", method = "post")]
     async fn sign_in(
         &self,
@@ -94,10 +97,11 @@ impl SessionApi {
     }
 
     /// Signs the browser out: its session ends at once and the cookie is cleared (204 also
-    /// without a cookie). Subject to the same cross-site rule as other unsafe requests.
+    /// without a cookie). Subject to the same cross-site rule as other unsafe requests; with two
+    /// session cookies, 400 and nothing ends.
     #[oai(path = "/session", method = "delete")]
     async fn sign_out(&self, state: Data<&AppState>, req: &Request) -> Result<SessionResponse, PlainError> {
-        if let Some(secret) = auth::session_cookie(req.headers()) {
+        if let Some(secret) = auth::session_cookie(&state, req.headers())? {
             auth::check_same_origin(&state, req.headers())?;
             browser_session::sign_out(&state, secret).await?;
         }

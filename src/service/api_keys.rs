@@ -87,11 +87,21 @@ pub async fn create_api_key_within(
     }
 }
 
-/// Deletes a key; from this moment it no longer logs in on this instance (on others sharing the
-/// database, within `AUTHIFY_CREDENTIAL_CACHE_SECONDS`). Whether there was one.
+/// Deletes a key and revokes every token minted with it (their `akid`): from this moment it no
+/// longer logs in and its tokens are refused on this instance; on others sharing the database
+/// within AUTHIFY_REVOCATION_POLL_MS (or at the latest AUTHIFY_CREDENTIAL_CACHE_SECONDS, for a
+/// key they hold in their credential cache). Whether there was one.
+///
+/// The `apikey` revocation lasts one token lifetime past the last moment any instance may still
+/// mint a token from its cache (the cache TTL), so it outlives every token of the key. Deleting
+/// the owner deletes their keys through a foreign key; the `user` revocation covers those tokens.
 pub async fn delete_api_key(state: &AppState, id: i64) -> Result<bool, Error> {
-    let deleted = state.store.delete_api_key(id).await?;
+    let now = state.now();
+    let settings = &state.settings;
+    let until = now + i64::from(settings.credential_cache_seconds) + settings.token_lifetime();
+    let deleted = state.store.delete_api_key(id, until, now).await?;
     if deleted {
+        state.revocations.revoke_api_key(id, until);
         state.directory_changed();
     }
     Ok(deleted)
@@ -147,6 +157,10 @@ async fn check_key_and_issue(
     if let Some(cached) = state.credentials.get(access_key, epoch, now) {
         check_secret(secret, Some(&cached.key))?;
         check_expiry(&cached.key, now)?;
+        // Deleted through another instance: its revocation arrives with the poll, before the TTL.
+        if state.revocations.is_api_key_revoked(cached.key.id) {
+            return Err(Error::InvalidCredentials);
+        }
         return Ok((issue(state, &cached, now, inject)?, cached.owner.id));
     }
     let key = state.store.api_key_by_access_key(access_key).await?;
@@ -226,6 +240,7 @@ fn issue(
         scopes: &checked.scopes,
         actor: None,
         session: None,
+        api_key: Some(checked.key.id),
     };
     sign_token(state, &subject, inject)
 }

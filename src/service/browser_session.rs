@@ -1,5 +1,6 @@
-//! Browser sessions: `POST /session` checks a password login like `/jwt/token` and answers an
-//! `identity` cookie holding a 256-bit secret; the server keeps only its SHA-256 in a session row.
+//! Browser sessions: `POST /session` checks a password login like `/jwt/token` and answers a
+//! session cookie (`__Host-identity`, or `identity` over plain HTTP: `http::auth`) holding a
+//! 256-bit secret; the server keeps only its SHA-256 in a session row.
 //! The cookie authenticates every route a Bearer token does, until `DELETE /session`, the user's
 //! sessions being ended, AUTHIFY_SESSION_IDLE_SECONDS without use, or the absolute lifetime.
 
@@ -14,8 +15,6 @@ use crate::state::AppState;
 use crate::store::sessions::{KIND_BROWSER, NewSession, Session};
 use crate::store::users::User;
 
-/// The cookie's name.
-pub const COOKIE_NAME: &str = "identity";
 /// A session's last use is written at most this often (seconds): idle expiry is coarse, reads are
 /// cheap. A shorter idle time than twice this is touched every half of it, or it could not slide.
 const TOUCH_EVERY: i64 = 60;

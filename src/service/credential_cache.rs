@@ -2,7 +2,8 @@
 //! requests need no database round trip. An entry is used only while the directory epoch it was
 //! loaded at is still current (every change made through this process bumps the epoch, so it takes
 //! effect at once here) and for at most the TTL (so changes made by other instances sharing the
-//! database take effect within it). Only successful logins are cached; the secret is checked against
+//! database take effect within it). A key deleted on another instance stops sooner: its `apikey`
+//! revocation, polled every AUTHIFY_REVOCATION_POLL_MS, is checked before a cached key mints. Only successful logins are cached; the secret is checked against
 //! the cached hash on every use, so a wrong secret is never taken for a good one.
 
 use std::collections::HashMap;

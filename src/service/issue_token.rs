@@ -1,5 +1,5 @@
 //! Building and signing an Authify JWT: Authify's claims (`exp, iat, iss, scopes, user`, `custom`
-//! when injected) plus `sub` and `jti`.
+//! when injected) plus `sub` and `jti`, and when they apply `act`, `sid` and `akid`.
 
 use serde_json::{Map, Value, json};
 
@@ -63,6 +63,9 @@ pub struct TokenSubject<'a> {
     pub actor: Option<&'a str>,
     /// The session the token continues (`sid`): revoking the session revokes the token.
     pub session: Option<i64>,
+    /// The API key the token was minted with (`akid`, its id as a string): deleting the key
+    /// revokes the token.
+    pub api_key: Option<i64>,
 }
 
 /// Signs a token for `subject`. No database access: callers that cache the subject sign from memory.
@@ -95,6 +98,9 @@ pub fn sign_token(
     }
     if let Some(session) = subject.session {
         claims.insert("sid".into(), json!(session.to_string()));
+    }
+    if let Some(key) = subject.api_key {
+        claims.insert("akid".into(), json!(key.to_string()));
     }
     let jwt = jwt::sign(&state.keyring, claims, now)?;
     state.monitor.token_provided();

@@ -2,8 +2,24 @@
 //! a refresh token; `POST /jwt/refresh` exchanges the refresh token for a new pair (rotation).
 //!
 //! Refresh tokens are `authify_rt_` + 256 random bits, stored as SHA-256. An exchanged token that
-//! comes back is either a concurrent refresh (within AUTHIFY_REFRESH_GRACE_SECONDS it gets the same
-//! new pair, kept sealed on the old row) or a stolen copy: then the whole session ends.
+//! comes back is either a concurrent refresh or a stolen copy:
+//! - within AUTHIFY_REFRESH_GRACE_SECONDS of its exchange it is taken for a concurrent refresh and
+//!   gets the pair that exchange produced (kept sealed on the old row), but only while the session
+//!   could still be refreshed normally: the session neither ended nor expired, its user as
+//!   [`live_user`] requires (there, not disabled, no password change since the login), and a
+//!   delegate that opened it still trusted. Otherwise the usual 401 `Invalid refresh token`;
+//! - after the window the whole session ends (the newest token too) and `session.refresh-reuse`
+//!   is audited.
+//!
+//! What a thief who copied a used token gets by presenting it within the window: it cannot be told
+//! from a concurrent refresh, so it gets exactly the pair the rightful client already got (the same
+//! access token, valid until its `exp`, and the same successor refresh token), never a pair of its
+//! own, and the session does not end. Thief and client then share one session: whichever exchanges
+//! the successor first rotates it, and the other's later use is a reuse that ends the session for
+//! both once the window has passed. Ending the session, disabling or deleting the user, changing
+//! the password or removing the delegate closes the window at once. A thief who presents a token
+//! before its rightful client does simply rotates it (it is the rightful client's replay that then
+//! falls into the window or, later, ends the session).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -117,15 +133,17 @@ pub async fn live_user(state: &AppState, session: &Session) -> Result<User, Erro
     Ok(user)
 }
 
-/// An already exchanged token: within the grace window, the pair it was exchanged for; after it,
-/// the session ends (whoever holds the newer token loses it too: it may be the thief).
+/// An already exchanged token: within the grace window, the pair it was exchanged for (if the
+/// session may still be refreshed); after it, the session ends (whoever holds the newer token loses it too: it may be the thief).
 async fn replayed(state: &AppState, token: &RefreshToken, session: &Session, now: i64) -> Result<TokenPair, Error> {
     let used_at = token.used_at.unwrap_or(now);
     let grace = i64::from(state.settings.sessions.refresh_grace_seconds);
     // `grace > 0`: with whole seconds, 0 would still forgive a reuse within the same second.
     if grace > 0 && now - used_at <= grace {
-        // A concurrent refresh: the same pair, never an ended session. A pair that cannot be opened
-        // was sealed by an instance with another AUTHIFY_TOTP_KEY_PATH key (docs/sessions.md).
+        // A concurrent refresh: the same pair, never an ended session, and only while a normal
+        // refresh would still succeed. A pair that cannot be opened was sealed by an instance with
+        // another AUTHIFY_TOTP_KEY_PATH key (docs/sessions.md).
+        still_refreshable(state, session.id, now).await?;
         return match token.successor.as_deref().and_then(|sealed| open_pair(state, token, sealed)) {
             Some(pair) => Ok(pair),
             None => {
@@ -141,6 +159,24 @@ async fn replayed(state: &AppState, token: &RefreshToken, session: &Session, now
     audit::record(state, event).await;
     tracing::warn!(session = session.id, user_id = session.user_id, "a used refresh token came back: session revoked");
     Err(Error::InvalidRefreshToken)
+}
+
+/// What a normal refresh requires of a session, checked for a replay within the grace window: the
+/// session read again (the caller's copy may predate its end), its user's standing, and the
+/// delegate that opened it. Every failure is [`Error::InvalidRefreshToken`].
+async fn still_refreshable(state: &AppState, session_id: i64, now: i64) -> Result<(), Error> {
+    let session = state.store.session(session_id).await?.ok_or(Error::InvalidRefreshToken)?;
+    if session.revoked_at.is_some() || session.expires_at <= now {
+        return Err(Error::InvalidRefreshToken);
+    }
+    live_user(state, &session).await.map_err(|_| Error::InvalidRefreshToken)?;
+    if let Some(actor) = session.actor.as_deref() {
+        acting_delegate(&state.store, actor).await.map_err(|err| match err {
+            Error::Unauthenticated => Error::InvalidRefreshToken,
+            other => other,
+        })?;
+    }
+    Ok(())
 }
 
 async fn sign_pair(
@@ -174,6 +210,7 @@ async fn sign_for_session(
         scopes: &scopes,
         actor: session.actor.as_deref(),
         session: Some(session.id),
+        api_key: None,
     };
     sign_token(state, &subject, inject)
 }

@@ -1,5 +1,6 @@
-//! The revocation list: revoked token ids (`jti`) and sessions (`sid`), held in memory so checking
-//! a token costs one hash lookup however many revocations there are, and kept in step with the
+//! The revocation list: revoked token ids (`jti`), sessions (`sid`), users shut out (their tokens
+//! issued until then) and deleted API keys (tokens whose `akid` names them), held in memory so
+//! checking a token costs one hash lookup per kind however many revocations there are, and kept in step with the
 //! `revocations` table that every instance writes. Revocations made here apply at once; those of
 //! other instances within AUTHIFY_REVOCATION_POLL_MS.
 
@@ -10,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use crate::state::AppState;
-use crate::store::revocations::{KIND_JTI, KIND_SID, KIND_USER, POLL_BATCH, Revocation};
+use crate::store::revocations::{KIND_API_KEY, KIND_JTI, KIND_SID, KIND_USER, POLL_BATCH, Revocation};
 use crate::store::{Store, StoreError};
 
 /// Ids below the highest one seen that each poll reads again: a revocation whose transaction
@@ -35,6 +36,8 @@ struct Entries {
     sids: HashMap<i64, i64>,
     /// user id → (tokens issued at or before this time are refused, until when it matters).
     users: HashMap<i64, (i64, i64)>,
+    /// deleted API key id → until when it matters.
+    api_keys: HashMap<i64, i64>,
     /// The highest `revocations.id` read.
     last_id: i64,
 }
@@ -49,12 +52,24 @@ impl RevocationList {
             || subject.is_some_and(|(user, iat)| entries.users.get(&user).is_some_and(|(before, _)| iat <= *before))
     }
 
+    /// Whether the API key with this id was deleted (every token minted with it is refused).
+    pub fn is_api_key_revoked(&self, key_id: i64) -> bool {
+        self.entries.read().unwrap_or_else(|e| e.into_inner()).api_keys.contains_key(&key_id)
+    }
+
     pub fn revoke_jti(&self, jti: &str, until: i64) {
         self.write().jtis.insert(jti.to_owned(), until);
     }
 
     pub fn revoke_sid(&self, sid: i64, until: i64) {
         self.write().sids.insert(sid, until);
+    }
+
+    /// Refuses every token minted with the API key `key_id`.
+    pub fn revoke_api_key(&self, key_id: i64, until: i64) {
+        let mut entries = self.write();
+        let entry = entries.api_keys.entry(key_id).or_insert(until);
+        *entry = (*entry).max(until);
     }
 
     /// Refuses the user's tokens issued at or before `before`.
@@ -67,7 +82,7 @@ impl RevocationList {
     /// How many revocations are held.
     pub fn len(&self) -> usize {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-        entries.jtis.len() + entries.sids.len() + entries.users.len()
+        entries.jtis.len() + entries.sids.len() + entries.users.len() + entries.api_keys.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -97,6 +112,12 @@ impl RevocationList {
                         *entry = (entry.0.max(row.created_at), entry.1.max(row.expires_at));
                     }
                 }
+                KIND_API_KEY => {
+                    if let Ok(key) = row.value.parse() {
+                        let entry = entries.api_keys.entry(key).or_insert(row.expires_at);
+                        *entry = (*entry).max(row.expires_at);
+                    }
+                }
                 _ => {}
             }
         }
@@ -107,6 +128,7 @@ impl RevocationList {
         entries.jtis.retain(|_, until| *until > now);
         entries.sids.retain(|_, until| *until > now);
         entries.users.retain(|_, (_, until)| *until > now);
+        entries.api_keys.retain(|_, until| *until > now);
     }
 
     /// Reads the revocations recorded since the last poll (by any instance).
@@ -198,6 +220,21 @@ mod tests {
         list.revoke_user(42, 200, 600);
         assert!(list.is_revoked(None, None, Some((42, 150))), "the later revocation wins");
         list.prune(600);
+        assert!(list.is_empty());
+    }
+
+    #[test]
+    fn a_deleted_api_key_refuses_its_tokens_until_the_entry_expires() {
+        let list = RevocationList::default();
+        list.absorb(&[row(1, KIND_API_KEY, "7", 500), row(2, KIND_API_KEY, "not a number", 500)]);
+        assert!(list.is_api_key_revoked(7));
+        assert!(!list.is_api_key_revoked(8), "another key");
+        assert!(!list.is_revoked(None, None, None), "the other kinds are unaffected");
+        assert_eq!(list.len(), 1);
+        list.revoke_api_key(7, 400);
+        list.prune(499);
+        assert!(list.is_api_key_revoked(7), "the later expiry wins");
+        list.prune(500);
         assert!(list.is_empty());
     }
 }

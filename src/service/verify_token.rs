@@ -15,10 +15,17 @@ pub fn verify(state: &AppState, token: &str) -> Result<VerifiedToken, VerifyErro
     let claims = &verified.claims;
     let jti = claims.get("jti").and_then(Value::as_str);
     let subject = subject_id(claims).zip(claims.get("iat").and_then(Value::as_i64));
-    if state.revocations.is_revoked(jti, session_id(claims), subject) {
+    if state.revocations.is_revoked(jti, session_id(claims), subject)
+        || api_key_id(claims).is_some_and(|key| state.revocations.is_api_key_revoked(key))
+    {
         return Err(VerifyError::Revoked);
     }
     Ok(verified)
+}
+
+/// The API key a token was minted with (`akid`), if any.
+pub fn api_key_id(claims: &Map<String, Value>) -> Option<i64> {
+    claims.get("akid")?.as_str()?.parse().ok()
 }
 
 /// `sub` (ours), or Authify's `user.uid` for tokens without one.

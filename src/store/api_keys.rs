@@ -5,6 +5,8 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, Condition, QueryFilter, QueryOrder};
 
 use super::entity::api_key::{ActiveModel, Column, Entity, Model};
+use super::entity::revocation;
+use super::revocations::KIND_API_KEY;
 use super::{Store, StoreError, classify};
 
 /// A stored API key (the secret itself is never stored, only its hash).
@@ -58,9 +60,24 @@ impl Store {
         Ok(Entity::find().filter(Column::UserId.eq(user_id)).order_by_asc(Column::Id).all(self.conn()).await?)
     }
 
-    /// Removes a key; whether there was one.
-    pub async fn delete_api_key(&self, id: i64) -> Result<bool, StoreError> {
-        Ok(Entity::delete_by_id(id).exec(self.conn()).await?.rows_affected > 0)
+    /// Removes a key and, in the same transaction, puts it on the revocation list until
+    /// `revoked_until` (an `apikey` entry: its tokens are refused); whether there was one.
+    pub async fn delete_api_key(&self, id: i64, revoked_until: i64, now: i64) -> Result<bool, StoreError> {
+        let (tx, _gate) = self.begin_write().await?;
+        if Entity::delete_by_id(id).exec(&tx).await?.rows_affected == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        let entry = revocation::ActiveModel {
+            kind: Set(KIND_API_KEY.to_owned()),
+            value: Set(id.to_string()),
+            created_at: Set(now),
+            expires_at: Set(revoked_until),
+            ..Default::default()
+        };
+        revocation::Entity::insert(entry).exec_without_returning(&tx).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Sets `last_used_at = now` unless it was set less than [`LAST_USED_RESOLUTION`] seconds ago;

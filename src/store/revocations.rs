@@ -1,5 +1,5 @@
-//! The `revocations` table: revoked token ids and sessions, which every instance reads into its
-//! in-memory revocation list (see `service::revocation_list`).
+//! The `revocations` table: revoked token ids, sessions, users and API keys, which every instance
+//! reads into its in-memory revocation list (see `service::revocation_list`).
 
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue::Set, QueryFilter, QueryOrder, QuerySelect};
@@ -16,6 +16,9 @@ pub const KIND_SID: &str = "sid";
 /// `revocations.kind` of an account shut out (disabled or deleted): `value` is the user id, and
 /// every token of that user issued at or before `created_at` is refused, API-key tokens too.
 pub const KIND_USER: &str = "user";
+/// `revocations.kind` of a deleted API key: `value` is the key's id, and every token whose `akid`
+/// names it is refused until `expires_at`.
+pub const KIND_API_KEY: &str = "apikey";
 
 /// Rows read per poll at most; a poll that fills it polls again at once.
 pub const POLL_BATCH: u64 = 10_000;

@@ -1,4 +1,4 @@
-//! Browser sessions: `POST /session` answers an `identity` cookie that authenticates every route a
+//! Browser sessions: `POST /session` answers a session cookie that authenticates every route a
 //! Bearer token does; unsafe requests authenticated only by the cookie need an allowed `Origin` or,
 //! without one, `X-Requested-With`; `DELETE /session` ends the session.
 

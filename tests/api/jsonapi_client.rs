@@ -19,7 +19,7 @@ pub enum As {
         secret: String,
         on_behalf_of: Option<String>,
     },
-    /// The `identity` session cookie, with extra headers (`Origin`, `X-Requested-With`).
+    /// The session cookie (`__Host-identity`), with extra headers (`Origin`, `X-Requested-With`).
     Cookie {
         cookie: String,
         headers: Vec<(&'static str, String)>,
@@ -92,11 +92,10 @@ impl TestApp {
                     None => request,
                 }
             }
-            As::Cookie { cookie, headers } => {
-                headers.iter().fold(request.header("cookie", format!("identity={cookie}")), |r, (name, value)| {
-                    r.header(*name, value)
-                })
-            }
+            As::Cookie { cookie, headers } => headers.iter().fold(
+                request.header("cookie", format!("{}={cookie}", crate::session_support::COOKIE_NAME)),
+                |r, (name, value)| r.header(*name, value),
+            ),
         };
         if let Some(body) = body {
             request = request.header("content-type", MEDIA_TYPE).body(body.to_string());

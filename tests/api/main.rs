@@ -3,9 +3,11 @@
 //! of `helpers.rs`.
 
 mod api_key_login;
+mod api_key_revocation;
 mod audit;
 mod audit_cli;
 mod authify_readme;
+mod browser_session_cookie;
 mod browser_session_ends;
 mod browser_sessions;
 mod cli;
@@ -43,6 +45,7 @@ mod security_recovery;
 mod security_second_factor;
 mod security_verify;
 mod session_support;
+mod sessions_grace;
 mod sessions_instances;
 mod sessions_refresh;
 mod sessions_revoke;

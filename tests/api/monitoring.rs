@@ -7,7 +7,10 @@ use crate::helpers::{Backend, TestApp, spawn};
 use crate::jsonapi_client::As;
 use crate::plain_tests;
 
-backend_tests!(monitoring_info_is_for_admins_and_its_counters_move);
+backend_tests!(
+    monitoring_info_is_for_admins_and_its_counters_move,
+    behind_a_trusted_proxy_metrics_are_for_local_clients_and_the_token_only,
+);
 plain_tests!(
     metrics_are_prometheus_text_by_route_template_and_status,
     a_metrics_token_guards_metrics_and_admins_may_read_them,
@@ -128,6 +131,43 @@ async fn a_metrics_token_guards_metrics_and_admins_may_read_them() {
     let (status, text) = metrics(&app, Some(&format!("Bearer {token}"))).await;
     assert_eq!(status, 200);
     assert!(text.contains("authify_requests_total"), "{text}");
+}
+
+/// `GET /metrics` as the proxy forwards it: with `X-Forwarded-For` (a client of the proxy) or not.
+async fn metrics_via(app: &TestApp, forwarded_for: Option<&str>, authorization: Option<&str>) -> u16 {
+    let mut request = app.client.get(app.url("/metrics"));
+    if let Some(client) = forwarded_for {
+        request = request.header("x-forwarded-for", client);
+    }
+    if let Some(value) = authorization {
+        request = request.header("authorization", value);
+    }
+    request.send().await.expect("request").status().as_u16()
+}
+
+async fn behind_a_trusted_proxy_metrics_are_for_local_clients_and_the_token_only(backend: Backend) {
+    // The proxy runs on this host: every request reaches the service from 127.0.0.1.
+    let app = spawn(backend.clone()).settings(|s| s.trusted_proxies = "127.0.0.1".into()).start().await;
+    assert_eq!(metrics_via(&app, Some("203.0.113.9"), None).await, 401, "an outside client through the proxy");
+    assert_eq!(metrics_via(&app, Some("127.0.0.1, 203.0.113.9"), None).await, 401, "a forged hop does not help");
+    assert_eq!(metrics_via(&app, Some("203.0.113.9:4711"), None).await, 401, "a hop that names no address");
+    assert_eq!(metrics_via(&app, None, None).await, 200, "a scraper on this host, not through the proxy");
+    assert_eq!(metrics_via(&app, Some("::1"), None).await, 200, "a local client through the proxy");
+    let (_, user) = app.user_with_token("jo@example.com", false).await;
+    assert_eq!(metrics_via(&app, Some("203.0.113.9"), Some(&bearer(&user))).await, 403, "not an admin");
+
+    let token = "a-scraper-secret-of-some-length";
+    let guarded = spawn(backend)
+        .settings(move |s| {
+            s.trusted_proxies = "127.0.0.1".into();
+            s.metrics_token = Some(token.into());
+        })
+        .start()
+        .await;
+    let with_token = format!("Bearer {token}");
+    assert_eq!(metrics_via(&guarded, Some("203.0.113.9"), None).await, 401);
+    assert_eq!(metrics_via(&guarded, Some("203.0.113.9"), Some(&with_token)).await, 200, "the scraper's token");
+    assert_eq!(metrics_via(&guarded, None, Some(&with_token)).await, 200);
 }
 
 async fn every_response_carries_a_request_id_and_a_well_formed_one_is_kept() {

@@ -162,6 +162,8 @@ async fn ending_every_session_may_revoke_the_api_keys_too(backend: Backend) {
     let (_, admin) = app.user_with_token("root@example.com", true).await;
     let erin = app.insert_user("erin@example.com", true, false).await;
     let key = create_key(&app, &erin, None, None).await;
+    let (_, body) = key_login(&app, &key.key.access_key, &key.secret).await;
+    let key_token = body["jwt"].as_str().expect("jwt").to_owned();
     let path = format!("/users/{}/sessions", erin.id);
 
     assert_eq!(app.api("DELETE", &format!("{path}?revoke_api_keys=maybe"), &admin, None).await.status, 400);
@@ -169,6 +171,7 @@ async fn ending_every_session_may_revoke_the_api_keys_too(backend: Backend) {
     assert_eq!(key_login(&app, &key.key.access_key, &key.secret).await.0, 200, "keys stay by default");
     assert_eq!(app.api("DELETE", &format!("{path}?revoke_api_keys=true"), &admin, None).await.status, 204);
     assert_eq!(key_login(&app, &key.key.access_key, &key.secret).await.0, 401);
+    assert_eq!(app.api_get("/me", &As::Bearer(key_token)).await.status, 401, "the key's tokens go with it");
     let ended = crate::audit::events(&app, &admin, "filter[action]=users.sessions-end&sort=id").await;
     assert_eq!(ended[1]["details"], json!({"sessions_ended": 0, "api_keys_revoked": 1}), "{ended:?}");
 }

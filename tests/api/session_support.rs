@@ -1,4 +1,4 @@
-//! Browser-session helpers for tests: sign in at `POST /session`, read the `identity` cookie from
+//! Browser-session helpers for tests: sign in at `POST /session`, read the session cookie from
 //! `Set-Cookie` by hand (the client keeps no cookie store) and send it back explicitly.
 
 use reqwest::Method;
@@ -6,6 +6,9 @@ use serde_json::{Value, json};
 
 use crate::helpers::{PASSWORD, TestApp};
 use crate::jsonapi_client::As;
+
+/// The session cookie's name with the default AUTHIFY_COOKIE_SECURE=true (`identity` without it).
+pub const COOKIE_NAME: &str = "__Host-identity";
 
 /// The origin of the test instances' AUTHIFY_PUBLIC_URL (the default, `http://127.0.0.1:9292`).
 pub const PUBLIC_ORIGIN: &str = "http://127.0.0.1:9292";
@@ -30,11 +33,14 @@ pub fn set_cookies(response: &reqwest::Response) -> Vec<String> {
 }
 
 /// The value and the attributes (lower-cased names, as `name=value` or `name`) of one `Set-Cookie`
-/// for `identity`.
+/// for the session cookie (`__Host-identity`, or `identity` when not `Secure`).
 pub fn parse_identity_cookie(set_cookie: &str) -> (String, Vec<String>) {
     let mut parts = set_cookie.split(';').map(str::trim);
     let pair = parts.next().expect("name=value");
-    let value = pair.strip_prefix("identity=").unwrap_or_else(|| panic!("not the identity cookie: {set_cookie}"));
+    let value = [COOKIE_NAME, "identity"]
+        .iter()
+        .find_map(|name| pair.strip_prefix(name).and_then(|rest| rest.strip_prefix('=')))
+        .unwrap_or_else(|| panic!("not the session cookie: {set_cookie}"));
     let attributes = parts
         .map(|attribute| match attribute.split_once('=') {
             Some((name, value)) => format!("{}={value}", name.to_ascii_lowercase()),
@@ -82,7 +88,7 @@ pub async fn call_with_cookie(
 ) -> (u16, Vec<String>, Value) {
     let mut request = app.client.request(method, app.url(path));
     if let Some(cookie) = cookie {
-        request = request.header("cookie", format!("identity={cookie}"));
+        request = request.header("cookie", format!("{COOKIE_NAME}={cookie}"));
     }
     for (name, value) in headers {
         request = request.header(*name, *value);
