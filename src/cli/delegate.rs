@@ -8,7 +8,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::error::Error;
 use crate::service::audit::{Actor, AuditEvent};
-use crate::service::delegates;
+use crate::service::{delegates, revoke};
 use crate::store::delegates::Delegate;
 
 #[derive(Debug, Subcommand)]
@@ -68,6 +68,9 @@ pub async fn run(settings: &Settings, command: DelegateCommand) -> Result<(), St
         }
         DelegateCommand::Remove { name } => {
             let removed = delegates::remove_delegate(&store, &name).await.map_err(|e| describe(e, &name))?;
+            revoke::record_delegate_removal(&store, settings, &removed.name, SystemClock.now())
+                .await
+                .map_err(|e| e.to_string())?;
             let event = AuditEvent::new(Actor::cli(), "trusted-delegates.delete")
                 .target(format!("trusted-delegates:{}", removed.id))
                 .detail(json!({"name": removed.name}));

@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use crate::state::AppState;
-use crate::store::revocations::{KIND_API_KEY, KIND_JTI, KIND_SID, KIND_USER, POLL_BATCH, Revocation};
+use crate::store::revocations::{KIND_API_KEY, KIND_DELEGATE, KIND_JTI, KIND_SID, KIND_USER, POLL_BATCH, Revocation};
 use crate::store::{Store, StoreError};
 
 /// Ids below the highest one seen that each poll reads again: a revocation whose transaction
@@ -38,6 +38,8 @@ struct Entries {
     users: HashMap<i64, (i64, i64)>,
     /// deleted API key id → until when it matters.
     api_keys: HashMap<i64, i64>,
+    /// removed delegate's name → (its tokens issued at or before this time are refused, until when).
+    delegates: HashMap<String, (i64, i64)>,
     /// The highest `revocations.id` read.
     last_id: i64,
 }
@@ -72,6 +74,19 @@ impl RevocationList {
         *entry = (*entry).max(until);
     }
 
+    /// Whether the delegate named `name` was removed after a token minted through it at `iat`.
+    pub fn is_delegate_revoked(&self, name: &str, iat: i64) -> bool {
+        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        entries.delegates.get(name).is_some_and(|(before, _)| iat <= *before)
+    }
+
+    /// Refuses the tokens minted through the delegate `name` issued at or before `before`.
+    pub fn revoke_delegate(&self, name: &str, before: i64, until: i64) {
+        let mut entries = self.write();
+        let entry = entries.delegates.entry(name.to_owned()).or_insert((before, until));
+        *entry = (entry.0.max(before), entry.1.max(until));
+    }
+
     /// Refuses the user's tokens issued at or before `before`.
     pub fn revoke_user(&self, user_id: i64, before: i64, until: i64) {
         let mut entries = self.write();
@@ -82,7 +97,7 @@ impl RevocationList {
     /// How many revocations are held.
     pub fn len(&self) -> usize {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-        entries.jtis.len() + entries.sids.len() + entries.users.len() + entries.api_keys.len()
+        entries.jtis.len() + entries.sids.len() + entries.users.len() + entries.api_keys.len() + entries.delegates.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -118,6 +133,10 @@ impl RevocationList {
                         *entry = (*entry).max(row.expires_at);
                     }
                 }
+                KIND_DELEGATE => {
+                    let entry = entries.delegates.entry(row.value.clone()).or_insert((row.created_at, row.expires_at));
+                    *entry = (entry.0.max(row.created_at), entry.1.max(row.expires_at));
+                }
                 _ => {}
             }
         }
@@ -129,6 +148,7 @@ impl RevocationList {
         entries.sids.retain(|_, until| *until > now);
         entries.users.retain(|_, (_, until)| *until > now);
         entries.api_keys.retain(|_, until| *until > now);
+        entries.delegates.retain(|_, (_, until)| *until > now);
     }
 
     /// Reads the revocations recorded since the last poll (by any instance).

@@ -13,7 +13,7 @@ use crate::crypto::secret;
 use crate::error::Error;
 use crate::state::AppState;
 use crate::store::Store;
-use crate::store::revocations::{KIND_JTI, KIND_SID, KIND_USER};
+use crate::store::revocations::{KIND_DELEGATE, KIND_JTI, KIND_SID, KIND_USER};
 
 /// Ends the sessions with these ids: revoked in the database, their `sid` on the revocation list
 /// until the last JWT they issued has expired.
@@ -72,6 +72,23 @@ pub async fn shut_out_user_in_store(
 async fn record_shut_out(store: &Store, settings: &Settings, user_id: i64, now: i64) -> Result<i64, Error> {
     let until = now + settings.token_lifetime();
     store.insert_revocations(&[(KIND_USER, user_id.to_string(), until)], now).await?;
+    Ok(until)
+}
+
+/// A trusted delegate was removed: every token minted through it so far is refused everywhere
+/// (`/jwt/verify` too), and one added later under the same name does not revive them.
+pub async fn shut_out_delegate(state: &AppState, name: &str) -> Result<(), Error> {
+    let now = state.now();
+    let until = record_delegate_removal(&state.store, &state.settings, name, now).await?;
+    state.revocations.revoke_delegate(name, now, until);
+    Ok(())
+}
+
+/// Records a removed delegate on the revocation list (the command line: instances read it at their
+/// next poll); until when the entry matters.
+pub async fn record_delegate_removal(store: &Store, settings: &Settings, name: &str, now: i64) -> Result<i64, Error> {
+    let until = now + settings.token_lifetime();
+    store.insert_revocations(&[(KIND_DELEGATE, name.to_owned(), until)], now).await?;
     Ok(until)
 }
 

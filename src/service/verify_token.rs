@@ -15,12 +15,19 @@ pub fn verify(state: &AppState, token: &str) -> Result<VerifiedToken, VerifyErro
     let claims = &verified.claims;
     let jti = claims.get("jti").and_then(Value::as_str);
     let subject = subject_id(claims).zip(claims.get("iat").and_then(Value::as_i64));
+    let delegate = delegate_name(claims).zip(claims.get("iat").and_then(Value::as_i64));
     if state.revocations.is_revoked(jti, session_id(claims), subject)
         || api_key_id(claims).is_some_and(|key| state.revocations.is_api_key_revoked(key))
+        || delegate.is_some_and(|(name, iat)| state.revocations.is_delegate_revoked(name, iat))
     {
         return Err(VerifyError::Revoked);
     }
     Ok(verified)
+}
+
+/// The delegate a token was minted through (`act.sub = "delegate:<name>"`), if any.
+pub fn delegate_name(claims: &Map<String, Value>) -> Option<&str> {
+    claims.get("act")?.get("sub")?.as_str()?.strip_prefix("delegate:")
 }
 
 /// The API key a token was minted with (`akid`), if any.

@@ -19,6 +19,10 @@ pub const KIND_USER: &str = "user";
 /// `revocations.kind` of a deleted API key: `value` is the key's id, and every token whose `akid`
 /// names it is refused until `expires_at`.
 pub const KIND_API_KEY: &str = "apikey";
+/// `revocations.kind` of a removed trusted delegate: `value` is its name, and every token minted
+/// through it (`act.sub = "delegate:<name>"`) issued at or before `created_at` is refused, so a
+/// delegate added later under the same name does not revive them.
+pub const KIND_DELEGATE: &str = "delegate";
 
 /// Rows read per poll at most; a poll that fills it polls again at once.
 pub const POLL_BATCH: u64 = 10_000;

@@ -14,6 +14,7 @@ backend_tests!(
     a_user_access_delegate_gets_no_admin_powers_through_an_admins_identity,
     an_identity_logs_in_only_through_the_delegate_that_linked_it,
     a_token_minted_through_a_delegate_is_never_an_admin_person_and_dies_with_the_delegate,
+    a_removed_delegates_tokens_are_reported_revoked_even_if_its_name_returns,
 );
 
 fn new_identity(uid: &str, user: i64) -> Value {
@@ -98,4 +99,26 @@ async fn a_token_minted_through_a_delegate_is_never_an_admin_person_and_dies_wit
     assert_eq!(app.api("GET", "/me", &token, None).await.status, 401, "a removed delegate's tokens end");
     let again = app.post_json("/jwt/refresh", &json!({"refresh_token": refresh_token(&pair)})).await;
     assert_eq!(again.status().as_u16(), 401);
+}
+
+/// `/jwt/verify` agrees with the routes: a removed delegate's tokens are invalid, and a delegate
+/// added again under the same name does not revive them.
+async fn a_removed_delegates_tokens_are_reported_revoked_even_if_its_name_returns(backend: Backend) {
+    let app = spawn(backend).start().await;
+    let (_, root) = app.user_with_token("root@example.com", true).await;
+    let bob = app.insert_user("bob@example.com", true, false).await;
+    let (access, secret) = insert_delegate_with_scopes(&app, "portal", "user_access").await;
+    let linked = app.api("POST", "/identities", &delegate_as(&access, &secret), Some(new_identity("7", bob.id))).await;
+    assert_eq!(linked.status, 201, "{}", linked.body);
+    let (status, pair) = identity_login(&app, &access, &secret, "7").await;
+    assert_eq!(status, 200, "{pair}");
+    claims(&app, jwt(&pair)).await;
+
+    let listed = app.api_get("/trusted-delegates", &root).await;
+    let id = listed.ids().into_iter().next().expect("the delegate");
+    assert_eq!(app.api("DELETE", &format!("/trusted-delegates/{id}"), &root, None).await.status, 204);
+    assert_eq!(app.verify_error(jwt(&pair)).await, "Token has been revoked");
+    app.clock.advance(1);
+    insert_delegate_with_scopes(&app, "portal", "user_access").await;
+    assert_eq!(app.verify_error(jwt(&pair)).await, "Token has been revoked", "the name came back, the token did not");
 }

@@ -8,6 +8,7 @@ use super::kind::{AttrDef, AttrType, Attributes, Cx, FilterDef, FilterType, Link
 use crate::error::Error;
 use crate::http::jsonapi::document::ResourceObject;
 use crate::service::delegates as delegate_service;
+use crate::service::revoke;
 use crate::store::delegates::Delegate;
 use crate::store::listing::ListParams;
 
@@ -87,10 +88,10 @@ impl ResourceKind for TrustedDelegates {
     }
 
     async fn delete(&self, cx: &Cx<'_>, id: i64) -> Result<(), Error> {
-        load(cx, id).await?;
+        let delegate = load(cx, id).await?;
         cx.state.store.delete_delegate(id).await?;
         cx.state.directory_changed();
-        Ok(())
+        revoke::shut_out_delegate(cx.state, &delegate.name).await
     }
 
     async fn related(&self, _cx: &Cx<'_>, _id: i64, _rel: &RelDef) -> Result<Vec<ResourceObject>, Error> {
