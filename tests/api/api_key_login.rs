@@ -7,10 +7,10 @@ use authify::service::{api_keys, users};
 use serde_json::json;
 
 use crate::backend_tests;
-use crate::credentials::{
+use crate::support::app::{Backend, TestApp, spawn};
+use crate::support::credentials::{
     create_key, join_new_organization, key_login, last_used_at, token_request, verified_claims, wait_for_last_used,
 };
-use crate::helpers::{Backend, TestApp, spawn};
 
 backend_tests!(
     an_api_key_logs_in_with_underscored_or_dashed_fields,

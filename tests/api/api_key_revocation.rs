@@ -5,10 +5,10 @@
 use serde_json::json;
 
 use crate::backend_tests;
-use crate::credentials::{create_key, key_login, verified_claims};
-use crate::helpers::{Backend, spawn};
-use crate::jsonapi_client::As;
-use crate::sessions_support::eventually;
+use crate::support::app::{Backend, spawn};
+use crate::support::credentials::{create_key, key_login, verified_claims};
+use crate::support::jsonapi::As;
+use crate::support::tokens::eventually;
 
 backend_tests!(
     tokens_of_a_deleted_api_key_are_revoked_and_the_key_no_longer_logs_in,

@@ -4,9 +4,9 @@
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::credentials::{create_key, key_login, token_request};
-use crate::helpers::{Backend, PASSWORD, TestApp, spawn};
-use crate::jsonapi_client::{As, linkage};
+use crate::support::app::{Backend, PASSWORD, TestApp, spawn};
+use crate::support::credentials::{create_key, key_login, token_request};
+use crate::support::jsonapi::{As, linkage};
 
 backend_tests!(
     password_logins_are_audited_with_the_request_id_and_client_address,
@@ -126,7 +126,7 @@ async fn identity_logins_are_audited_for_the_delegate(backend: Backend) {
     let (_, admin) = admin(&app).await;
     let user = app.insert_user("octocat@example.com", true, false).await;
     app.state.store.insert_identity(user.id, None, "github", "583231", app.clock_now()).await.expect("identity");
-    let (access, secret) = crate::credentials::insert_delegate(&app, "portal").await;
+    let (access, secret) = crate::support::credentials::insert_delegate(&app, "portal").await;
     let headers = [("X-Authify-Access", access.as_str()), ("X-Authify-Secret", secret.as_str())];
     assert_eq!(token_request(&app, &headers, &json!({"provider": "github", "uid": "583231"})).await.0, 200);
     assert_eq!(token_request(&app, &headers, &json!({"provider": "github", "uid": "404"})).await.0, 401);

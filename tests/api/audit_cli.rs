@@ -4,8 +4,8 @@ use serde_json::json;
 
 use crate::audit::events;
 use crate::cli::run;
-use crate::helpers::{Backend, TestApp, spawn};
 use crate::plain_tests;
+use crate::support::app::{Backend, TestApp, spawn};
 
 plain_tests!(
     delegate_and_user_commands_are_audited_as_cli,

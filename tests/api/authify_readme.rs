@@ -26,11 +26,11 @@ use serde_json::{Value, json};
 
 use crate::backend_tests;
 use crate::cli::Server;
-use crate::credentials::insert_delegate;
-use crate::helpers::{Backend, TestApp, TestDatabase, jwt_segment, spawn};
-use crate::jsonapi_client::{As, MEDIA_TYPE, assert_valid_document};
 use crate::registration::spawn_with_sink;
-use crate::smtp_sink::{Mail, SmtpSink};
+use crate::support::app::{Backend, TestApp, TestDatabase, jwt_segment, spawn};
+use crate::support::credentials::insert_delegate;
+use crate::support::jsonapi::{As, MEDIA_TYPE, assert_valid_document};
+use crate::support::smtp_sink::{Mail, SmtpSink};
 
 backend_tests!(
     the_readme_walkthrough_registers_verifies_makes_an_api_key_and_reads_organizations,

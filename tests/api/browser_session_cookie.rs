@@ -7,9 +7,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::helpers::{Backend, PASSWORD, TestApp, spawn};
-use crate::jsonapi_client::MEDIA_TYPE;
-use crate::session_support::{PUBLIC_ORIGIN, set_cookies, sign_in_with};
+use crate::support::app::{Backend, PASSWORD, TestApp, spawn};
+use crate::support::cookies::{PUBLIC_ORIGIN, set_cookies, sign_in_with};
+use crate::support::jsonapi::MEDIA_TYPE;
 
 backend_tests!(
     two_session_cookies_of_the_name_in_use_are_refused_even_when_one_is_valid,

@@ -4,12 +4,12 @@
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::helpers::{Backend, PASSWORD, TestApp, spawn};
-use crate::jsonapi_client::As;
-use crate::session_support::{
+use crate::support::app::{Backend, PASSWORD, TestApp, spawn};
+use crate::support::cookies::{
     cookie_from, cookie_from_our_page, login_pair_with, me_status, refresh, set_cookies, sign_in, sign_in_with,
 };
-use crate::totp_support::{code_at, enable_totp};
+use crate::support::jsonapi::As;
+use crate::support::totp::{code_at, enable_totp};
 
 backend_tests!(
     an_unused_session_ends_after_the_idle_time_and_each_use_extends_it,
@@ -177,7 +177,7 @@ async fn ending_all_of_a_users_sessions_ends_their_cookies_too(backend: Backend)
     let refused = app.api("DELETE", &path(bo.id), &cookie_from_our_page(&ann_cookie), None).await;
     assert!(matches!(refused.status, 403 | 404), "not ann's to end: {}", refused.body);
     assert_eq!(me_status(&app, &bo_cookie).await, 200);
-    let cross_site = app.api("DELETE", &path(bo.id), &crate::session_support::cookie_as(&bo_cookie, &[]), None).await;
+    let cross_site = app.api("DELETE", &path(bo.id), &crate::support::cookies::cookie_as(&bo_cookie, &[]), None).await;
     assert_eq!(cross_site.error(403)["code"], "AUTH-0031");
     assert_eq!(me_status(&app, &bo_other).await, 200, "a refused request ends nothing");
 
@@ -198,7 +198,7 @@ async fn a_session_opened_on_one_instance_works_and_ends_on_another(backend: Bac
     let staying = sign_in(&two, "ann@example.com").await;
     assert_eq!((me_status(&two, &leaving).await, me_status(&one, &staying).await), (200, 200));
 
-    let (status, _) = crate::session_support::sign_out(&one, Some(&leaving), &[("x-requested-with", "fetch")]).await;
+    let (status, _) = crate::support::cookies::sign_out(&one, Some(&leaving), &[("x-requested-with", "fetch")]).await;
     assert_eq!(status, 204);
     assert_eq!(me_status(&two, &leaving).await, 401, "ended on the other instance at once");
     assert_eq!(me_status(&two, &staying).await, 200);

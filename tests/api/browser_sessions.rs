@@ -6,12 +6,12 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::helpers::{Backend, PASSWORD, TestApp, spawn};
-use crate::jsonapi_client::As;
-use crate::session_support::{
+use crate::support::app::{Backend, PASSWORD, TestApp, spawn};
+use crate::support::cookies::{
     PUBLIC_ORIGIN, call_with_cookie, cookie_as, cookie_from, cookie_from_our_page, me_status, parse_identity_cookie,
     set_cookies, sign_in, sign_in_with, sign_out,
 };
+use crate::support::jsonapi::As;
 
 backend_tests!(
     signing_in_sets_an_http_only_lax_secure_identity_cookie_and_a_wrong_password_sets_none,
@@ -198,8 +198,8 @@ async fn bearer_with_origin(app: &TestApp, id: i64, origin: &str) -> u16 {
         .patch(app.url(&format!("/users/{id}")))
         .bearer_auth(token)
         .header("origin", origin)
-        .header("content-type", crate::jsonapi_client::MEDIA_TYPE)
-        .header("accept", crate::jsonapi_client::MEDIA_TYPE)
+        .header("content-type", crate::support::jsonapi::MEDIA_TYPE)
+        .header("accept", crate::support::jsonapi::MEDIA_TYPE)
         .body(body.to_string())
         .send()
         .await

@@ -280,11 +280,11 @@ async fn a_rotated_key_is_published_first_signs_after_the_delay_and_the_old_one_
     assert_eq!(published.len(), 2, "{jwks}");
     assert!(published.contains(&old.as_str()) && published.contains(&new.as_str()), "{jwks}");
     let before = password_login(&client, &server, "a@example.com").await;
-    assert_eq!(crate::helpers::jwt_segment(&before, 0)["kid"], old.as_str());
+    assert_eq!(crate::support::app::jwt_segment(&before, 0)["kid"], old.as_str());
 
     tokio::time::sleep(Duration::from_secs(4)).await;
     let after = password_login(&client, &server, "a@example.com").await;
-    assert_eq!(crate::helpers::jwt_segment(&after, 0)["kid"], new.as_str());
+    assert_eq!(crate::support::app::jwt_segment(&after, 0)["kid"], new.as_str());
     let key: Value = client.get(server.url("/jwt/key")).send().await.expect("key").json().await.expect("json");
     let next_public = std::fs::read_to_string(path.join("keys/public.next.pem")).expect("next public key");
     assert_eq!(key["data"].as_str().map(str::trim), Some(next_public.trim()));

@@ -8,8 +8,8 @@ use authify::store::delegates::Delegate;
 use serde_json::Value;
 
 use crate::cli::{failure_line, run};
-use crate::helpers::{Backend, PASSWORD, TestApp, spawn};
 use crate::plain_tests;
+use crate::support::app::{Backend, PASSWORD, TestApp, spawn};
 
 plain_tests!(
     delegate_add_prints_the_access_key_and_secret_once_and_stores_only_the_secret_hash,

@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 
 use crate::audit::events;
 use crate::backend_tests;
-use crate::helpers::{Backend, TestApp, spawn};
-use crate::jsonapi_client::As;
+use crate::support::app::{Backend, TestApp, spawn};
+use crate::support::jsonapi::As;
 
 backend_tests!(
     a_delegate_acting_for_an_unknown_email_or_id_gets_a_404_error_document,

@@ -5,7 +5,7 @@ use authify::service::delegate_auth::authenticate_delegate;
 use authify::service::delegates::{create_delegate, list_delegates, remove_delegate};
 
 use crate::backend_tests;
-use crate::helpers::{Backend, spawn};
+use crate::support::app::{Backend, spawn};
 
 backend_tests!(delegates_are_created_listed_and_removed_and_a_taken_name_is_refused);
 

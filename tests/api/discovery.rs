@@ -13,8 +13,8 @@ use serde_json::Value;
 
 use authify::crypto::Algorithm;
 
-use crate::helpers::{Backend, spawn};
 use crate::plain_tests;
+use crate::support::app::{Backend, spawn};
 
 plain_tests!(
     tokens_verify_with_an_independent_library_from_the_published_jwks,

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::helpers::{Backend, spawn};
+use crate::support::app::{Backend, spawn};
 
 backend_tests!(readiness_checks_the_database);
 

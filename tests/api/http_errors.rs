@@ -2,8 +2,8 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, spawn};
 use crate::plain_tests;
+use crate::support::app::{Backend, spawn};
 
 plain_tests!(
     malformed_bodies_get_400_and_wrong_types_422_naming_the_field,

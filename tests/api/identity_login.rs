@@ -4,8 +4,8 @@
 use serde_json::json;
 
 use crate::backend_tests;
-use crate::credentials::{create_key, insert_delegate, token_request, verified_claims};
-use crate::helpers::{Backend, PASSWORD, TestApp, spawn};
+use crate::support::app::{Backend, PASSWORD, TestApp, spawn};
+use crate::support::credentials::{create_key, insert_delegate, token_request, verified_claims};
 
 backend_tests!(
     a_delegate_gets_a_token_for_an_identitys_user_with_an_act_claim,

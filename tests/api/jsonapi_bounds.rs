@@ -8,8 +8,8 @@ use sea_orm::{Database, EntityTrait, Set};
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::helpers::{Backend, TestApp, spawn};
-use crate::jsonapi_client::ApiResponse;
+use crate::support::app::{Backend, TestApp, spawn};
+use crate::support::jsonapi::ApiResponse;
 
 backend_tests!(
     include_paths_too_many_or_too_deep_are_400_naming_include,

@@ -4,8 +4,8 @@
 use serde_json::json;
 
 use crate::backend_tests;
-use crate::helpers::{Backend, spawn};
-use crate::jsonapi_client::{As, MEDIA_TYPE, linkage};
+use crate::support::app::{Backend, spawn};
+use crate::support::jsonapi::{As, MEDIA_TYPE, linkage};
 
 backend_tests!(
     reads_are_valid_documents_with_links_and_jsonapi_version,
@@ -91,7 +91,7 @@ async fn wrong_media_types_get_415_and_406(backend: Backend) {
         assert_eq!(response.status().as_u16(), 415, "{content_type}");
         assert_eq!(response.headers()["content-type"], MEDIA_TYPE);
         let document: serde_json::Value = response.json().await.expect("JSON");
-        crate::jsonapi_client::assert_valid_document(&document);
+        crate::support::jsonapi::assert_valid_document(&document);
     }
     for accept in ["text/html", "application/vnd.api+json; ext=bulk"] {
         let response = app
@@ -127,7 +127,7 @@ async fn media_type_size_and_method_errors_carry_their_codes(backend: Backend) {
         let status = response.status().as_u16();
         let allow = response.headers().get("allow").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let document: serde_json::Value = response.json().await.expect("JSON");
-        crate::jsonapi_client::assert_valid_document(&document);
+        crate::support::jsonapi::assert_valid_document(&document);
         let first = &document["errors"][0];
         (status, first["code"].as_str().map(str::to_owned), first["detail"].as_str().map(str::to_owned), allow)
     };

@@ -6,8 +6,8 @@ use authify::crypto::Algorithm;
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::helpers::{Backend, PASSWORD, TestApp, jwt_segment, spawn};
 use crate::plain_tests;
+use crate::support::app::{Backend, PASSWORD, TestApp, jwt_segment, spawn};
 
 backend_tests!(
     password_login_returns_a_token_with_authify_claims,

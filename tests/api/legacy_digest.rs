@@ -4,7 +4,7 @@
 use authify::store::users::NewUser;
 
 use crate::backend_tests;
-use crate::helpers::{Backend, spawn};
+use crate::support::app::{Backend, spawn};
 
 /// `printf '%s' 'b@d!dea1234567890123456' | sha512sum` followed by the salt, as authify-core stores it.
 const LEGACY: &str = "2811ec9689e8fbfd8769066424209b2143ce7d4839b5d76755cb0c09fc79fa05\

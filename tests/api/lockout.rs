@@ -6,8 +6,8 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::backend_tests;
-use crate::helpers::{Backend, PASSWORD, TestApp, spawn};
-use crate::totp_support::{call, code_at, enable_totp, login_with_code};
+use crate::support::app::{Backend, PASSWORD, TestApp, spawn};
+use crate::support::totp::{call, code_at, enable_totp, login_with_code};
 
 backend_tests!(
     an_account_locks_after_the_threshold_and_then_refuses_even_the_right_password,

@@ -1,6 +1,7 @@
 //! One integration-test binary (one link step) driving the real service over HTTP and the real
-//! `authify` binary. Its harness is `harness.rs` (libtest-mimic); tests register with the macros
-//! of `helpers.rs`.
+//! `authify` binary. What the tests share is under `support/`: the harness (`support/harness.rs`,
+//! libtest-mimic), the service per test and the registration macros (`support/app.rs`), and one
+//! helper module per thing a test drives.
 
 mod api_key_login;
 mod api_key_revocation;
@@ -12,17 +13,13 @@ mod browser_session_ends;
 mod browser_sessions;
 mod cli;
 mod cli_delegates;
-mod credentials;
 mod delegate_on_behalf_of;
 mod delegates;
 mod discovery;
-mod harness;
 mod health;
-mod helpers;
 mod http_errors;
 mod identity_login;
 mod jsonapi_bounds;
-mod jsonapi_client;
 mod jsonapi_conformance;
 mod jwt;
 mod legacy_digest;
@@ -44,19 +41,16 @@ mod security_profile;
 mod security_recovery;
 mod security_second_factor;
 mod security_verify;
-mod session_support;
 mod sessions_grace;
 mod sessions_instances;
 mod sessions_refresh;
 mod sessions_revoke;
-mod sessions_support;
 mod shutdown;
-mod smtp_sink;
 mod sqlite_file;
+mod support;
 mod totp;
-mod totp_support;
 mod verify;
 
 fn main() {
-    harness::main()
+    support::harness::main()
 }

@@ -5,10 +5,10 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::helpers::{Backend, PASSWORD, TestApp, spawn};
-use crate::jsonapi_client::As;
-use crate::session_support::{PUBLIC_ORIGIN, call_with_cookie, login_pair_with, me_status, refresh, sign_in};
-use crate::totp_support::call;
+use crate::support::app::{Backend, PASSWORD, TestApp, spawn};
+use crate::support::cookies::{PUBLIC_ORIGIN, call_with_cookie, login_pair_with, me_status, refresh, sign_in};
+use crate::support::jsonapi::As;
+use crate::support::totp::call;
 
 const NEW_PASSWORD: &str = "a brand new passphrase";
 
@@ -82,8 +82,8 @@ async fn a_new_password_set_with_the_cookie_keeps_that_cookie_and_ends_every_oth
 }
 
 async fn sign_in_new(app: &TestApp) -> String {
-    let response = crate::session_support::sign_in_with(app, "ann@example.com", NEW_PASSWORD, json!({})).await;
-    crate::session_support::cookie_from(response).await
+    let response = crate::support::cookies::sign_in_with(app, "ann@example.com", NEW_PASSWORD, json!({})).await;
+    crate::support::cookies::cookie_from(response).await
 }
 
 async fn a_wrong_current_password_is_422_and_counts_towards_the_lockout(backend: Backend) {

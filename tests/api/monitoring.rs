@@ -3,9 +3,9 @@
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::helpers::{Backend, TestApp, spawn};
-use crate::jsonapi_client::As;
 use crate::plain_tests;
+use crate::support::app::{Backend, TestApp, spawn};
+use crate::support::jsonapi::As;
 
 backend_tests!(
     monitoring_info_is_for_admins_and_its_counters_move,

@@ -17,7 +17,7 @@ fn checked_in_openapi_document_matches_the_code() {
 }
 
 async fn the_document_and_the_interactive_page_are_served() {
-    let app = crate::helpers::spawn(crate::helpers::Backend::Sqlite).start().await;
+    let app = crate::support::app::spawn(crate::support::app::Backend::Sqlite).start().await;
     let served: serde_json::Value = app.get("/openapi.json").await.json().await.expect("json");
     let generated: serde_json::Value = serde_json::from_str(&authify::http::openapi_json()).expect("json");
     assert_eq!(served, generated);

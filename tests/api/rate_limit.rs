@@ -4,8 +4,8 @@
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::helpers::{Backend, PASSWORD, TestApp, spawn};
 use crate::plain_tests;
+use crate::support::app::{Backend, PASSWORD, TestApp, spawn};
 
 backend_tests!(
     the_per_ip_limit_answers_429_with_retry_after_until_the_window_ends,

@@ -6,8 +6,8 @@ use authify::config::Settings;
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::helpers::{Backend, Spawn, TestApp, spawn};
-use crate::smtp_sink::{Mail, SmtpSink};
+use crate::support::app::{Backend, Spawn, TestApp, spawn};
+use crate::support::smtp_sink::{Mail, SmtpSink};
 
 pub const NEW_PASSWORD: &str = "a brand new secret";
 

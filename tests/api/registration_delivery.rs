@@ -4,9 +4,9 @@
 use serde_json::json;
 
 use crate::backend_tests;
-use crate::helpers::{Backend, spawn};
 use crate::registration::{signup, start_with_sink, wait_for_row};
-use crate::smtp_sink::{Mail, SmtpSink};
+use crate::support::app::{Backend, spawn};
+use crate::support::smtp_sink::{Mail, SmtpSink};
 
 backend_tests!(
     mail_queued_while_smtp_is_down_arrives_once_it_is_up,

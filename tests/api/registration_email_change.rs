@@ -4,8 +4,8 @@
 use serde_json::json;
 
 use crate::backend_tests;
-use crate::helpers::{Backend, PASSWORD};
 use crate::registration::{post, start_with_sink, verify};
+use crate::support::app::{Backend, PASSWORD};
 
 backend_tests!(a_users_new_email_becomes_theirs_only_after_it_is_verified);
 

@@ -4,9 +4,9 @@ use authify::service::reset_password::request_reset;
 use serde_json::json;
 
 use crate::backend_tests;
-use crate::helpers::{Backend, PASSWORD, TestApp, spawn};
 use crate::registration::{NEW_PASSWORD, post, signup_and_mail, start_with_sink, verify};
-use crate::smtp_sink::SmtpSink;
+use crate::support::app::{Backend, PASSWORD, TestApp, spawn};
+use crate::support::smtp_sink::SmtpSink;
 
 pub async fn forgot(app: &TestApp, email: &str) -> reqwest::Response {
     app.client

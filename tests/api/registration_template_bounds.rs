@@ -5,8 +5,8 @@
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::helpers::Backend;
 use crate::registration::{signup, start_with_sink};
+use crate::support::app::Backend;
 
 backend_tests!(
     a_template_of_thousands_of_filters_is_refused_before_it_renders,
@@ -16,7 +16,7 @@ backend_tests!(
 );
 
 /// Signs `email` up with `body` as the request's text template; returns status and answer.
-async fn signup_with_body(app: &crate::helpers::TestApp, email: &str, body: &str) -> (u16, Value) {
+async fn signup_with_body(app: &crate::support::app::TestApp, email: &str, body: &str) -> (u16, Value) {
     let templates = json!({"email": {"subject": "Hi {{ handle }}", "body": body}});
     signup(app, json!({"email": email, "password": "long enough", "templates": templates})).await
 }

@@ -9,9 +9,9 @@ use base64::Engine;
 use serde_json::json;
 
 use crate::backend_tests;
-use crate::credentials::insert_delegate;
-use crate::helpers::{Backend, TestDatabase, spawn, test_settings};
 use crate::registration::{post, signup, start_with_sink};
+use crate::support::app::{Backend, TestDatabase, spawn, test_settings};
+use crate::support::credentials::insert_delegate;
 
 backend_tests!(
     anonymous_request_templates_are_refused_and_no_user_is_created,

@@ -5,10 +5,10 @@
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::credentials::{insert_delegate_with_scopes, token_request};
-use crate::helpers::{Backend, TestApp, spawn};
-use crate::jsonapi_client::As;
-use crate::sessions_support::{claims, jwt, refresh_token, refreshed};
+use crate::support::app::{Backend, TestApp, spawn};
+use crate::support::credentials::{insert_delegate_with_scopes, token_request};
+use crate::support::jsonapi::As;
+use crate::support::tokens::{claims, jwt, refresh_token, refreshed};
 
 backend_tests!(
     a_user_access_delegate_gets_no_admin_powers_through_an_admins_identity,

@@ -9,9 +9,9 @@ use tokio::net::TcpStream;
 
 use crate::audit::events;
 use crate::backend_tests;
-use crate::helpers::{Backend, PASSWORD, TestApp, spawn};
-use crate::jsonapi_client::As;
-use crate::sessions_support::eventually;
+use crate::support::app::{Backend, PASSWORD, TestApp, spawn};
+use crate::support::jsonapi::As;
+use crate::support::tokens::eventually;
 
 backend_tests!(
     password_logins_reset_mid_check_are_settled_audited_and_lift_after_the_lock_time,

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::helpers::{Backend, PASSWORD, TestApp, spawn};
-use crate::jsonapi_client::As;
+use crate::support::app::{Backend, PASSWORD, TestApp, spawn};
+use crate::support::jsonapi::As;
 
 backend_tests!(
     a_profile_update_racing_a_password_change_never_puts_the_old_password_back,

@@ -5,12 +5,12 @@
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::credentials::{create_key, key_login};
-use crate::helpers::{Backend, PASSWORD, TestApp};
-use crate::jsonapi_client::As;
 use crate::registration::{NEW_PASSWORD, post, signup, signup_and_mail, start_with_sink, verify};
 use crate::registration_reset::{forgot, reset, reset_token};
-use crate::totp_support::{code_at, enable_totp};
+use crate::support::app::{Backend, PASSWORD, TestApp};
+use crate::support::credentials::{create_key, key_login};
+use crate::support::jsonapi::As;
+use crate::support::totp::{code_at, enable_totp};
 
 backend_tests!(
     a_reset_sets_the_password_but_signs_in_past_the_second_factor_only,
@@ -158,7 +158,7 @@ async fn an_attacker_who_spends_the_mail_limit_delays_the_owners_reset_mail_by_t
 
 /// "End every session" may take the API keys with it, and says so on the audit trail.
 async fn ending_every_session_may_revoke_the_api_keys_too(backend: Backend) {
-    let app = crate::helpers::spawn(backend).start().await;
+    let app = crate::support::app::spawn(backend).start().await;
     let (_, admin) = app.user_with_token("root@example.com", true).await;
     let erin = app.insert_user("erin@example.com", true, false).await;
     let key = create_key(&app, &erin, None, None).await;

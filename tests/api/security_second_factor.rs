@@ -5,8 +5,8 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::backend_tests;
-use crate::helpers::{Backend, PASSWORD, TestApp, spawn};
-use crate::totp_support::{call, code_at, enable_totp, login_with_code};
+use crate::support::app::{Backend, PASSWORD, TestApp, spawn};
+use crate::support::totp::{call, code_at, enable_totp, login_with_code};
 
 backend_tests!(
     wrong_codes_on_delete_me_totp_lock_the_account_instead_of_being_guessed_at_full_speed,

@@ -4,10 +4,10 @@
 use serde_json::json;
 
 use crate::backend_tests;
-use crate::credentials::{create_key, key_login};
-use crate::helpers::{Backend, spawn};
-use crate::jsonapi_client::As;
-use crate::sessions_support::{assert_revoked, claims};
+use crate::support::app::{Backend, spawn};
+use crate::support::credentials::{create_key, key_login};
+use crate::support::jsonapi::As;
+use crate::support::tokens::{assert_revoked, claims};
 
 backend_tests!(
     a_disabled_or_deleted_users_api_key_tokens_are_reported_invalid,
@@ -57,7 +57,7 @@ async fn api_key_tokens_survive_a_password_change(backend: Backend) {
         .client
         .post(app.url("/me/password"))
         .bearer_auth(&password_token)
-        .json(&json!({"current_password": crate::helpers::PASSWORD, "new_password": "a whole new password"}))
+        .json(&json!({"current_password": crate::support::app::PASSWORD, "new_password": "a whole new password"}))
         .send()
         .await
         .expect("request");

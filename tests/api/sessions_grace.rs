@@ -5,10 +5,10 @@
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::credentials::{insert_delegate, token_request};
-use crate::helpers::{Backend, TestApp, spawn};
-use crate::jsonapi_client::As;
-use crate::sessions_support::{
+use crate::support::app::{Backend, TestApp, spawn};
+use crate::support::credentials::{insert_delegate, token_request};
+use crate::support::jsonapi::As;
+use crate::support::tokens::{
     assert_pair, invalid_refresh, login_pair, refresh, refresh_token, refreshed, revoke_refresh,
 };
 

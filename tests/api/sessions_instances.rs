@@ -8,10 +8,10 @@ use serde_json::json;
 
 use crate::backend_tests;
 use crate::cli::run;
-use crate::credentials::{create_key, key_login};
-use crate::helpers::{Backend, TestApp, spawn};
-use crate::jsonapi_client::As;
-use crate::sessions_support::{
+use crate::support::app::{Backend, TestApp, spawn};
+use crate::support::credentials::{create_key, key_login};
+use crate::support::jsonapi::As;
+use crate::support::tokens::{
     assert_revoked, claims, eventually, invalid_refresh, jwt, login_pair, refresh, refresh_token, refreshed,
     revoke_bearer, wait_until_revoked,
 };

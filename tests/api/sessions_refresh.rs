@@ -6,11 +6,11 @@ use serde_json::{Value, json};
 
 use crate::audit::events;
 use crate::backend_tests;
-use crate::credentials::{create_key, insert_delegate, key_login, token_request};
-use crate::helpers::{Backend, PASSWORD, TestApp, spawn};
-use crate::jsonapi_client::As;
 use crate::registration::{NEW_PASSWORD, start_with_sink};
-use crate::sessions_support::{
+use crate::support::app::{Backend, PASSWORD, TestApp, spawn};
+use crate::support::credentials::{create_key, insert_delegate, key_login, token_request};
+use crate::support::jsonapi::As;
+use crate::support::tokens::{
     assert_pair, assert_revoked, claims, invalid_refresh, jwt, login_pair, post, refresh, refresh_token, refreshed,
 };
 

@@ -5,10 +5,10 @@ use serde_json::{Value, json};
 
 use crate::audit::events;
 use crate::backend_tests;
-use crate::credentials::{create_key, key_login};
-use crate::helpers::{Backend, spawn};
-use crate::jsonapi_client::As;
-use crate::sessions_support::{
+use crate::support::app::{Backend, spawn};
+use crate::support::credentials::{create_key, key_login};
+use crate::support::jsonapi::As;
+use crate::support::tokens::{
     assert_revoked, claims, invalid_refresh, jwt, login_pair, post, refresh, refresh_token, refreshed, revoke_bearer,
     revoke_refresh,
 };

@@ -4,8 +4,8 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::helpers::{Backend, spawn};
 use crate::plain_tests;
+use crate::support::app::{Backend, spawn};
 
 // Only SQLite keeps the data in files of the service's own: a plain test, not one per backend.
 plain_tests!(the_sqlite_database_and_its_wal_and_shm_files_are_created_0600);

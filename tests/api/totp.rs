@@ -5,8 +5,8 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::backend_tests;
-use crate::helpers::{Backend, PASSWORD, spawn};
-use crate::totp_support::{call, code_at, enable_totp, login_with, login_with_code};
+use crate::support::app::{Backend, PASSWORD, spawn};
+use crate::support::totp::{call, code_at, enable_totp, login_with, login_with_code};
 
 backend_tests!(
     enrolment_turns_on_a_second_factor_that_every_password_login_then_needs,

@@ -5,8 +5,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, spawn};
 use crate::plain_tests;
+use crate::support::app::{Backend, spawn};
 
 plain_tests!(
     bad_tokens_get_authify_error_messages,
@@ -31,7 +31,7 @@ async fn bad_tokens_get_authify_error_messages() {
     app.insert_user("v@example.com", true, false).await;
     let token = app.token_for("v@example.com").await;
     let parts: Vec<&str> = token.split('.').collect();
-    let kid = crate::helpers::jwt_segment(&token, 0)["kid"].as_str().expect("kid").to_owned();
+    let kid = crate::support::app::jwt_segment(&token, 0)["kid"].as_str().expect("kid").to_owned();
 
     assert_eq!(app.verify_error("").await, "Nil JSON web token");
     assert_eq!(app.verify_error("abc").await, "Not enough or too many segments");
@@ -46,7 +46,7 @@ async fn bad_tokens_get_authify_error_messages() {
     assert_eq!(app.verify_error(&tampered).await, "Signature verification raised");
 
     // Another payload under the original signature.
-    let mut claims = crate::helpers::jwt_segment(&token, 1);
+    let mut claims = crate::support::app::jwt_segment(&token, 1);
     claims["scopes"] = json!(["user_access", "admin_access"]);
     let forged = format!("{}.{}.{}", parts[0], segment(&claims), parts[2]);
     assert_eq!(app.verify_error(&forged).await, "Signature verification raised");

@@ -5,9 +5,9 @@ use serde_json::{Value, json};
 
 use super::{Actor, World, shows, world};
 use crate::backend_tests;
-use crate::credentials::key_login;
-use crate::helpers::Backend;
-use crate::jsonapi_client::As;
+use crate::support::app::Backend;
+use crate::support::credentials::key_login;
+use crate::support::jsonapi::As;
 
 backend_tests!(
     users_create_keys_for_themselves_and_the_secret_is_shown_once,

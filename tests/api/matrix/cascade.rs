@@ -4,9 +4,9 @@ use serde_json::json;
 
 use super::{World, resource, world};
 use crate::backend_tests;
-use crate::credentials::key_login;
-use crate::helpers::{Backend, TestApp};
-use crate::jsonapi_client::linkage;
+use crate::support::app::{Backend, TestApp};
+use crate::support::credentials::key_login;
+use crate::support::jsonapi::linkage;
 
 backend_tests!(
     deleting_a_user_removes_their_memberships_keys_and_identities,
@@ -57,10 +57,10 @@ async fn deleting_a_user_removes_their_memberships_keys_and_identities(backend: 
     let identities = ex.ids(&w.delegate, "/identities").await;
     ex.check(identities.is_empty(), format!("bob's identity is gone: {identities:?}"));
     let headers = match &w.delegate.who {
-        crate::jsonapi_client::As::Delegate { access, secret, .. } => (access.clone(), secret.clone()),
+        crate::support::jsonapi::As::Delegate { access, secret, .. } => (access.clone(), secret.clone()),
         _ => unreachable!("a delegate"),
     };
-    let (status, _) = crate::credentials::token_request(
+    let (status, _) = crate::support::credentials::token_request(
         &w.app,
         &[("x-authify-access", &headers.0), ("x-authify-secret", &headers.1)],
         &json!({"provider": "github", "uid": "42"}),

@@ -4,8 +4,8 @@ use serde_json::json;
 
 use super::{Actor, shows, world};
 use crate::backend_tests;
-use crate::helpers::Backend;
-use crate::jsonapi_client::As;
+use crate::support::app::Backend;
+use crate::support::jsonapi::As;
 
 backend_tests!(trusted_delegates_are_managed_by_admin_users_only);
 

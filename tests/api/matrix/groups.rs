@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 
 use super::{World, world};
 use crate::backend_tests;
-use crate::helpers::Backend;
-use crate::jsonapi_client::linkage;
+use crate::support::app::Backend;
+use crate::support::jsonapi::linkage;
 
 backend_tests!(
     groups_are_created_changed_and_deleted_by_org_admins_and_admins,

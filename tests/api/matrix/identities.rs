@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::world;
 use crate::backend_tests;
-use crate::helpers::Backend;
+use crate::support::app::Backend;
 
 backend_tests!(
     only_trusted_delegates_attach_identities,

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::world;
 use crate::backend_tests;
-use crate::helpers::Backend;
+use crate::support::app::Backend;
 
 backend_tests!(ids_that_are_missing_or_not_numbers_get_404_on_every_route);
 

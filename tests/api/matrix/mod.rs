@@ -14,8 +14,8 @@ mod users;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, spawn};
-use crate::jsonapi_client::{ApiResponse, As, linkage};
+use crate::support::app::{Backend, TestApp, spawn};
+use crate::support::jsonapi::{ApiResponse, As, linkage};
 
 /// A caller with a name for failure messages.
 #[derive(Debug, Clone)]

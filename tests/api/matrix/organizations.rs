@@ -5,8 +5,8 @@ use serde_json::json;
 
 use super::{Actor, resource, shows, world};
 use crate::backend_tests;
-use crate::helpers::Backend;
-use crate::jsonapi_client::linkage;
+use crate::support::app::Backend;
+use crate::support::jsonapi::linkage;
 
 backend_tests!(
     organizations_are_read_by_everyone_and_changed_by_their_admins_and_admins,

@@ -6,8 +6,8 @@ use serde_json::json;
 
 use super::{Actor, Expect, find, resource, world};
 use crate::backend_tests;
-use crate::helpers::Backend;
-use crate::jsonapi_client::linkage;
+use crate::support::app::Backend;
+use crate::support::jsonapi::linkage;
 
 backend_tests!(
     a_users_email_and_verified_stay_hidden_from_others_on_every_path,

@@ -5,8 +5,8 @@ use serde_json::json;
 
 use super::{find, resource, shows, world};
 use crate::backend_tests;
-use crate::helpers::Backend;
-use crate::jsonapi_client::linkage;
+use crate::support::app::Backend;
+use crate::support::jsonapi::linkage;
 
 backend_tests!(
     anyone_signed_in_reads_users_but_only_self_and_admins_see_email_and_verified,
@@ -118,7 +118,7 @@ async fn users_change_their_name_and_handle_and_only_admins_change_the_rest(back
         format!("the admin changed everything: {attributes}"),
     );
     ex.status(&w.delegate, "PATCH", &bob, patch(json!({"admin": false, "disabled": true})), 200).await;
-    let (status, _) = w.app.login("robert@example.com", crate::helpers::PASSWORD).await;
+    let (status, _) = w.app.login("robert@example.com", crate::support::app::PASSWORD).await;
     ex.check(status == 403, format!("a disabled user cannot log in: {status}"));
     // Whatever was refused left bob's name as bob and the admins set it.
     let shown = ex.status(&w.admin, "GET", &bob, None, 200).await;

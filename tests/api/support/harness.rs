@@ -14,7 +14,7 @@ use std::pin::Pin;
 use clap::{CommandFactory, FromArgMatches};
 use libtest_mimic::{Arguments, FormatSetting, Trial};
 
-use crate::helpers::{Backend, env_url};
+use crate::support::app::{Backend, env_url};
 
 /// What `async fn` test bodies return once boxed.
 pub type TestFuture = Pin<Box<dyn Future<Output = ()>>>;
@@ -174,7 +174,7 @@ fn trials() -> Vec<Trial> {
         trials.push(Trial::test("harness::stray_test_attributes", move || {
             Err(format!(
                 "#[test] and #[tokio::test] do nothing in this binary (harness = false); register these \
-                 tests with plain_tests! (tests/api/helpers.rs) instead:\n{}",
+                 tests with plain_tests! (tests/api/support/app.rs) instead:\n{}",
                 stray.join("\n")
             )
             .into())

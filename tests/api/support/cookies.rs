@@ -4,8 +4,8 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp};
-use crate::jsonapi_client::As;
+use crate::support::app::{PASSWORD, TestApp};
+use crate::support::jsonapi::As;
 
 /// The session cookie's name with the default AUTHIFY_COOKIE_SECURE=true (`identity` without it).
 pub const COOKIE_NAME: &str = "__Host-identity";
@@ -114,7 +114,7 @@ pub async fn sign_out(app: &TestApp, cookie: Option<&str>, headers: &[(&str, &st
     (status, cookies)
 }
 
-pub use crate::sessions_support::refresh;
+pub use crate::support::tokens::refresh;
 
 /// A `/jwt/token` login with the given password: the JWT and the refresh token.
 pub async fn login_pair_with(app: &TestApp, email: &str, password: &str) -> (String, String) {

@@ -30,11 +30,11 @@ pub const PASSWORD: &str = "correct horse battery";
 macro_rules! backend_tests {
     ($($name:ident),* $(,)?) => {$(
         ::inventory::submit! {
-            $crate::harness::Test {
+            $crate::support::harness::Test {
                 module: module_path!(),
                 name: stringify!($name),
-                body: $crate::harness::Body::Backends(|backend| ::std::boxed::Box::pin($name(backend))),
-                options: $crate::harness::Options::new(),
+                body: $crate::support::harness::Body::Backends(|backend| ::std::boxed::Box::pin($name(backend))),
+                options: $crate::support::harness::Options::new(),
             }
         }
     )*};
@@ -49,7 +49,7 @@ macro_rules! backend_tests {
 macro_rules! plain_tests {
     (@register $body:ident, $options:expr; $($name:ident),+) => {$(
         ::inventory::submit! {
-            $crate::harness::Test {
+            $crate::support::harness::Test {
                 module: module_path!(),
                 name: stringify!($name),
                 body: $crate::plain_tests!(@$body $name),
@@ -57,16 +57,16 @@ macro_rules! plain_tests {
             }
         }
     )+};
-    (@sync $name:ident) => { $crate::harness::Body::Sync($name) };
-    (@async $name:ident) => { $crate::harness::Body::Async(|| ::std::boxed::Box::pin($name())) };
+    (@sync $name:ident) => { $crate::support::harness::Body::Sync($name) };
+    (@async $name:ident) => { $crate::support::harness::Body::Async(|| ::std::boxed::Box::pin($name())) };
     (sync $(, $key:ident = $value:expr)*; $($name:ident),+ $(,)?) => {
-        $crate::plain_tests!(@register sync, $crate::harness::Options::new()$(.$key($value))*; $($name),+);
+        $crate::plain_tests!(@register sync, $crate::support::harness::Options::new()$(.$key($value))*; $($name),+);
     };
     ($($key:ident = $value:expr),+; $($name:ident),+ $(,)?) => {
-        $crate::plain_tests!(@register async, $crate::harness::Options::new()$(.$key($value))+; $($name),+);
+        $crate::plain_tests!(@register async, $crate::support::harness::Options::new()$(.$key($value))+; $($name),+);
     };
     ($($name:ident),+ $(,)?) => {
-        $crate::plain_tests!(@register async, $crate::harness::Options::new(); $($name),+);
+        $crate::plain_tests!(@register async, $crate::support::harness::Options::new(); $($name),+);
     };
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp};
+use crate::support::app::{PASSWORD, TestApp};
 
 /// The answer to a refresh token that no longer works.
 pub fn invalid_refresh() -> (u16, Value) {

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp};
+use crate::support::app::{PASSWORD, TestApp};
 
 /// The RFC 6238 code (SHA-1, 6 digits, 30 s) for `secret_b32` at Unix time `at`.
 pub fn code_at(secret_b32: &str, at: i64) -> String {

@@ -11,7 +11,7 @@ use authify::store::users::User;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, Database};
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::support::app::TestApp;
 
 /// A key for `owner` through `service::api_keys::create_api_key`.
 pub async fn create_key(

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp};
+use crate::support::app::{PASSWORD, TestApp};
 
 pub const MEDIA_TYPE: &str = "application/vnd.api+json";
 
@@ -64,7 +64,7 @@ fn validator() -> &'static jsonschema::Validator {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
     VALIDATOR.get_or_init(|| {
         let schema: Value =
-            serde_json::from_str(include_str!("jsonapi-schema/schema.json")).expect("the JSON:API schema is JSON");
+            serde_json::from_str(include_str!("../jsonapi-schema/schema.json")).expect("the JSON:API schema is JSON");
         jsonschema::validator_for(&schema).expect("the JSON:API schema compiles")
     })
 }
@@ -93,7 +93,7 @@ impl TestApp {
                 }
             }
             As::Cookie { cookie, headers } => headers.iter().fold(
-                request.header("cookie", format!("{}={cookie}", crate::session_support::COOKIE_NAME)),
+                request.header("cookie", format!("{}={cookie}", crate::support::cookies::COOKIE_NAME)),
                 |r, (name, value)| r.header(*name, value),
             ),
         };

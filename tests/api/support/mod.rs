@@ -1,0 +1,11 @@
+//! What the tests share: the service started per test ([`app`]), the harness that runs them
+//! ([`harness`]), and one module of helpers per thing a test drives.
+
+pub mod app;
+pub mod cookies;
+pub mod credentials;
+pub mod harness;
+pub mod jsonapi;
+pub mod smtp_sink;
+pub mod tokens;
+pub mod totp;
