@@ -20,7 +20,7 @@ backend_tests!(
 );
 
 /// Settings: lock after `threshold` failures for 1, then 5 minutes; no rate limits in the way.
-async fn start(backend: Backend, threshold: u32) -> TestApp {
+pub async fn start(backend: Backend, threshold: u32) -> TestApp {
     spawn(backend)
         .settings(move |s| {
             s.lockout_threshold = threshold;

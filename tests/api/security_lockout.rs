@@ -9,7 +9,7 @@ use tokio::net::TcpStream;
 
 use crate::audit::events;
 use crate::backend_tests;
-use crate::support::app::{Backend, PASSWORD, TestApp, spawn};
+use crate::support::app::{Backend, PASSWORD, TestApp};
 use crate::support::jsonapi::As;
 use crate::support::tokens::eventually;
 
@@ -19,17 +19,8 @@ backend_tests!(
     reservations_a_dead_process_left_expire_as_failures,
 );
 
-/// Lock after 5 failures for 1 minute, then 5; no rate limits in the way.
 async fn start(backend: Backend) -> TestApp {
-    spawn(backend)
-        .settings(|s| {
-            s.lockout_threshold = 5;
-            s.lockout_minutes = "1,5".into();
-            s.rate_limit_per_ip = 0;
-            s.rate_limit_per_account = 0;
-        })
-        .start()
-        .await
+    crate::lockout::start(backend, 5).await
 }
 
 /// Sends a JSON POST and resets the connection (SO_LINGER 0) while the service is still checking it.

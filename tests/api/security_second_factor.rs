@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::backend_tests;
-use crate::support::app::{Backend, PASSWORD, TestApp, spawn};
+use crate::support::app::{Backend, PASSWORD, TestApp};
 use crate::support::totp::{call, code_at, enable_totp, login_with_code};
 
 backend_tests!(
@@ -13,17 +13,8 @@ backend_tests!(
     turning_the_factor_on_or_off_needs_the_current_password,
 );
 
-/// Lock after 5 failures for a minute; no rate limits in the way.
 async fn start(backend: Backend) -> TestApp {
-    spawn(backend)
-        .settings(|s| {
-            s.lockout_threshold = 5;
-            s.lockout_minutes = "1".into();
-            s.rate_limit_per_ip = 0;
-            s.rate_limit_per_account = 0;
-        })
-        .start()
-        .await
+    crate::lockout::start(backend, 5).await
 }
 
 async fn wrong_codes_on_delete_me_totp_lock_the_account_instead_of_being_guessed_at_full_speed(backend: Backend) {
