@@ -18,11 +18,11 @@ use crate::email::sender::OutboxSender;
 use crate::email::templates::TemplateError;
 use crate::email::{Templates, transport};
 use crate::http;
-use crate::service::audit::{self, Actor, AuditEvent, AuditLog};
-use crate::service::credential_cache::{self, CredentialCache};
-use crate::service::monitoring::Monitor;
-use crate::service::rate_limit::RateLimiter;
-use crate::service::revocation_list;
+use crate::runtime::audit::{self, Actor, AuditEvent, AuditLog};
+use crate::runtime::credential_cache::{self, CredentialCache};
+use crate::runtime::monitoring::Monitor;
+use crate::runtime::rate_limit::RateLimiter;
+use crate::runtime::revocation_list;
 use crate::state::AppState;
 use crate::store::Store;
 

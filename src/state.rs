@@ -11,11 +11,11 @@ use crate::crypto::Keyring;
 use crate::crypto::password::PasswordHasher;
 use crate::crypto::sealed::SealingKey;
 use crate::email::{Mailer, Templates};
-use crate::service::audit::AuditLog;
-use crate::service::credential_cache::CredentialCache;
-use crate::service::monitoring::Monitor;
-use crate::service::rate_limit::RateLimiter;
-use crate::service::revocation_list::RevocationList;
+use crate::runtime::audit::AuditLog;
+use crate::runtime::credential_cache::CredentialCache;
+use crate::runtime::monitoring::Monitor;
+use crate::runtime::rate_limit::RateLimiter;
+use crate::runtime::revocation_list::RevocationList;
 use crate::store::Store;
 
 #[derive(Clone)]

@@ -7,8 +7,9 @@ use serde_json::{Value, json};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::error::Error;
-use crate::service::audit::{Actor, AuditEvent};
-use crate::service::{delegates, revoke};
+use crate::runtime::audit::{Actor, AuditEvent};
+use crate::service::auth::revoke;
+use crate::service::directory::delegates;
 use crate::store::delegates::Delegate;
 
 #[derive(Debug, Subcommand)]

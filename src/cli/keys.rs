@@ -11,7 +11,7 @@ use crate::config::Settings;
 use crate::crypto::keyfile::{self, KeyPair};
 use crate::crypto::rotation::{KeySet, RotationPaths, RotationTimes};
 use crate::crypto::{Algorithm, kid_of};
-use crate::service::audit::{Actor, AuditEvent};
+use crate::runtime::audit::{Actor, AuditEvent};
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {

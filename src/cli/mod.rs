@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
-use crate::service::audit::{self, AuditEvent};
+use crate::runtime::audit::{self, AuditEvent};
 use crate::store::Store;
 
 #[derive(Debug, Parser)]

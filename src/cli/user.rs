@@ -9,8 +9,11 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::crypto::password::PasswordHasher;
 use crate::error::Error;
-use crate::service::audit::{Actor, AuditEvent};
-use crate::service::{lockout, revoke, totp, users};
+use crate::runtime::audit::{Actor, AuditEvent};
+use crate::service::account::lockout;
+use crate::service::account::totp;
+use crate::service::auth::revoke;
+use crate::service::directory::users;
 use crate::store::users::User;
 
 #[derive(Debug, Subcommand)]

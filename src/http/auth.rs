@@ -15,7 +15,7 @@ use poem::Request;
 use poem::http::HeaderMap;
 
 use crate::error::Error;
-use crate::service::access::Credentials;
+use crate::service::auth::access::Credentials;
 use crate::state::AppState;
 
 /// The cookie's name while it is `Secure` (see the module documentation).

@@ -11,8 +11,13 @@ use super::errors::PlainError;
 use super::json_body::{JsonBody, OptionalJsonBody};
 use super::rate_limit::ClientIp;
 use crate::error::Error;
-use crate::service::refresh::{self, TokenPair};
-use crate::service::{api_keys, identity_login, issue_token, login, revoke, verify_token};
+use crate::service::auth::identity_login;
+use crate::service::auth::issue_token;
+use crate::service::auth::login;
+use crate::service::auth::refresh::{self, TokenPair};
+use crate::service::auth::revoke;
+use crate::service::auth::verify_token;
+use crate::service::directory::api_keys;
 use crate::state::AppState;
 
 #[derive(Tags)]

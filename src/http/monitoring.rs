@@ -19,7 +19,7 @@ use super::errors::PlainError;
 use super::rate_limit::LocalClient;
 use crate::crypto::secret;
 use crate::error::Error;
-use crate::service::access::{self, Caller};
+use crate::service::auth::access::{self, Caller};
 use crate::state::AppState;
 
 #[derive(Tags)]

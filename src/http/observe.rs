@@ -15,8 +15,8 @@ use tracing::Instrument;
 use super::errors::poem_error_to_json;
 use super::rate_limit::{client_ip, socket_ip};
 use crate::crypto::secret::random_hex;
-use crate::service::monitoring::Monitor;
-use crate::service::request_context::{self, RequestContext};
+use crate::runtime::monitoring::Monitor;
+use crate::runtime::request_context::{self, RequestContext};
 
 pub const REQUEST_ID: &str = "x-request-id";
 /// Longest incoming request id that is honoured.

@@ -15,7 +15,7 @@ use poem::http::{HeaderMap, Method};
 use poem::{Endpoint, FromRequest, IntoResponse, Middleware, Request, RequestBody, Response};
 
 use super::errors::too_many_requests;
-use crate::service::rate_limit::Limit;
+use crate::runtime::rate_limit::Limit;
 use crate::state::AppState;
 
 /// The client's address as this service believes it (see the module documentation).

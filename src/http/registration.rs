@@ -11,9 +11,11 @@ use super::json_body::JsonBody;
 use super::rate_limit::ClientIp;
 use crate::email::RequestTemplates;
 use crate::error::Error;
-use crate::service::delegate_auth::authenticate_delegate;
-use crate::service::mail_sign_in::Completed;
-use crate::service::{reset_password, signup, verify_email};
+use crate::service::account::mail_sign_in::Completed;
+use crate::service::account::reset_password;
+use crate::service::account::signup;
+use crate::service::account::verify_email;
+use crate::service::auth::delegate_auth::authenticate_delegate;
 use crate::state::AppState;
 use crate::store::users::User;
 

@@ -8,7 +8,8 @@ use poem_openapi::{ApiResponse, OpenApi, Tags};
 
 use super::errors::PlainError;
 use crate::error::Error;
-use crate::service::{lockout, totp};
+use crate::service::account::lockout;
+use crate::service::account::totp;
 use crate::state::AppState;
 use crate::store::users::User;
 

@@ -11,8 +11,10 @@ use super::errors::PlainError;
 use super::json_body::JsonBody;
 use super::rate_limit::ClientIp;
 use crate::error::Error;
-use crate::service::login::PasswordAttempt;
-use crate::service::{access, browser_session, change_password};
+use crate::service::account::change_password;
+use crate::service::auth::access;
+use crate::service::auth::browser_session;
+use crate::service::auth::login::PasswordAttempt;
 use crate::state::AppState;
 
 #[derive(Tags)]

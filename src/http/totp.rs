@@ -9,8 +9,8 @@ use serde::Deserialize;
 use super::errors::PlainError;
 use super::json_body::JsonBody;
 use crate::error::Error;
-use crate::service::access::{self, Caller};
-use crate::service::totp;
+use crate::service::account::totp;
+use crate::service::auth::access::{self, Caller};
 use crate::state::AppState;
 use crate::store::users::User;
 

@@ -1,30 +1,13 @@
-//! Use cases, one file each. Services take the state they need and return domain types and
-//! [`crate::error::Error`]; they know nothing of HTTP.
+//! Use cases, in three rooms. Services take the handles they use (built once in `app.rs`, and by
+//! the command line) and return domain types and [`crate::error::Error`]; they know nothing of HTTP.
+//!
+//! - [`auth`]: proving who is calling and the tokens and sessions that follow: password, API-key
+//!   and identity login, access checks, token issuance, refresh, revocation, verification.
+//! - [`account`]: what a person does to their own account: signup, email verification, password
+//!   reset and change, email change, TOTP, and the lockout that guards every secret.
+//! - [`directory`]: the people and machines Authify knows and the rules over them: users,
+//!   organizations, groups, API keys, identities, trusted delegates.
 
-pub mod access;
-pub mod api_keys;
-pub mod audit;
-pub mod browser_session;
-pub mod change_password;
-pub mod credential_cache;
-pub mod delegate_auth;
-pub mod delegates;
-pub mod email_change;
-pub mod email_tokens;
-pub mod identity_login;
-pub mod issue_token;
-pub mod lockout;
-pub mod login;
-pub mod mail_sign_in;
-pub mod monitoring;
-pub mod rate_limit;
-pub mod refresh;
-pub mod request_context;
-pub mod reset_password;
-pub mod revocation_list;
-pub mod revoke;
-pub mod signup;
-pub mod totp;
-pub mod users;
-pub mod verify_email;
-pub mod verify_token;
+pub mod account;
+pub mod auth;
+pub mod directory;

@@ -3,7 +3,8 @@
 
 use authify::domain::InvalidValue;
 use authify::error::Error;
-use authify::service::{api_keys, users};
+use authify::service::directory::api_keys;
+use authify::service::directory::users;
 use serde_json::json;
 
 use crate::backend_tests;

@@ -2,7 +2,7 @@
 //! unknown user answers 404 and a disabled one 403 (never 401 once the delegate's secret is right,
 //! never 500), on {json:api} routes and on plain-JSON ones, and every attempt is audited.
 
-use authify::service::users;
+use authify::service::directory::users;
 use serde_json::{Value, json};
 
 use crate::audit::events;

@@ -1,8 +1,8 @@
 //! The trusted-delegate services on every backend: the unique name index, listing and removal.
 
 use authify::error::Error;
-use authify::service::delegate_auth::authenticate_delegate;
-use authify::service::delegates::{create_delegate, list_delegates, remove_delegate};
+use authify::service::auth::delegate_auth::authenticate_delegate;
+use authify::service::directory::delegates::{create_delegate, list_delegates, remove_delegate};
 
 use crate::backend_tests;
 use crate::support::app::{Backend, spawn};

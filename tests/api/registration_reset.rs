@@ -1,6 +1,6 @@
 //! Password reset over HTTP (`POST /registration/forgot_password`), with mail from a real SMTP server.
 
-use authify::service::reset_password::request_reset;
+use authify::service::account::reset_password::request_reset;
 use serde_json::json;
 
 use crate::backend_tests;
@@ -114,7 +114,7 @@ async fn reset_mails_are_limited_per_recipient(backend: Backend) {
     assert_eq!(queued, [true, true, false]);
     assert_eq!(app.state.store.outbox_for("limited@example.com").await.expect("outbox").len(), 2);
     let disabled = app.insert_user("disabled@example.com", true, false).await;
-    authify::service::users::set_disabled(&app.state, disabled.id, true).await.expect("disable");
+    authify::service::directory::users::set_disabled(&app.state, disabled.id, true).await.expect("disable");
     assert!(!request_reset(&app.state, "disabled@example.com", None, ip).await.expect("reset"), "disabled: no mail");
     app.clock.advance(3600);
     assert!(request_reset(&app.state, "limited@example.com", None, ip).await.expect("request_reset"), "window over");

@@ -102,12 +102,12 @@ async fn password_changes_reset_mid_check_are_settled_too(backend: Backend) {
 async fn reservations_a_dead_process_left_expire_as_failures(backend: Backend) {
     let app = start(backend).await;
     app.insert_user("al@example.com", true, false).await;
-    let key = authify::service::lockout::account_key("al@example.com");
+    let key = authify::service::account::lockout::account_key("al@example.com");
     for _ in 0..5 {
         app.state.store.reserve_login_attempt(&key, 5, app.clock_now()).await.expect("reserve");
     }
     assert_eq!(login(&app, PASSWORD).await, (429, Some(1)), "attempts in flight fill the threshold");
-    app.clock.advance(authify::service::lockout::RESERVATION_SECONDS);
+    app.clock.advance(authify::service::account::lockout::RESERVATION_SECONDS);
     assert_eq!(login(&app, PASSWORD).await, (429, Some(60)), "expired: counted as failures, a 1-minute lock");
     app.clock.advance(60);
     assert_eq!(login(&app, PASSWORD).await, (200, None));

@@ -8,7 +8,7 @@ use super::kind::{AttrDef, AttrType, Attributes, Cx, FilterDef, FilterType, Link
 use super::users;
 use crate::error::Error;
 use crate::http::jsonapi::document::{Identifier, Linkage, ResourceObject};
-use crate::service::api_keys::{self, key_scopes};
+use crate::service::directory::api_keys::{self, key_scopes};
 use crate::store::api_keys::ApiKey;
 use crate::store::listing::ListParams;
 

@@ -7,8 +7,8 @@ use super::attributes::rfc3339;
 use super::kind::{AttrDef, AttrType, Attributes, Cx, FilterDef, FilterType, LinkedIds, Listing, RelDef, ResourceKind};
 use crate::error::Error;
 use crate::http::jsonapi::document::ResourceObject;
-use crate::service::delegates as delegate_service;
-use crate::service::revoke;
+use crate::service::auth::revoke;
+use crate::service::directory::delegates as delegate_service;
 use crate::store::delegates::Delegate;
 use crate::store::listing::ListParams;
 

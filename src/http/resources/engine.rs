@@ -14,7 +14,7 @@ use crate::http::jsonapi::document::{Document, Identifier, Linkage, PrimaryData}
 use crate::http::jsonapi::input::{IdentifierInput, LinkageInput, ResourceInput, parse_linkage, parse_resource};
 use crate::http::jsonapi::query::ReadQuery;
 use crate::http::jsonapi::{self, MAX_BODY_BYTES, document_response, error_response};
-use crate::service::access;
+use crate::service::auth::access;
 use crate::state::AppState;
 
 /// Which URL shape an endpoint serves.

@@ -10,8 +10,8 @@ use super::users;
 use crate::domain::InvalidValue;
 use crate::error::Error;
 use crate::http::jsonapi::document::{Identifier, Linkage, ResourceObject};
-use crate::service::delegate_auth::scopes_of_delegate;
-use crate::service::issue_token::ADMIN_ACCESS;
+use crate::service::auth::delegate_auth::scopes_of_delegate;
+use crate::service::auth::issue_token::ADMIN_ACCESS;
 use crate::store::identities::Identity;
 use crate::store::listing::ListParams;
 

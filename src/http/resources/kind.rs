@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use crate::domain::InvalidValue;
 use crate::error::Error;
 use crate::http::jsonapi::document::ResourceObject;
-use crate::service::access::Caller;
+use crate::service::auth::access::Caller;
 use crate::state::AppState;
 use crate::store::listing::ListParams;
 

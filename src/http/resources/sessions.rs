@@ -5,7 +5,8 @@
 use super::kind::{Cx, ResourceKind};
 use super::users::Users;
 use crate::error::Error;
-use crate::service::{api_keys, revoke};
+use crate::service::auth::revoke;
+use crate::service::directory::api_keys;
 
 /// What ending a user's sessions ended.
 #[derive(Debug, Clone, Copy)]

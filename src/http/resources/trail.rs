@@ -5,7 +5,7 @@
 use serde_json::{Map, Value, json};
 
 use super::kind::{Attributes, Cx, RelOp, ResourceKind};
-use crate::service::audit::{self, AuditEvent};
+use crate::runtime::audit::{self, AuditEvent};
 
 /// The attributes sent, without write-only ones.
 pub fn sent_attributes(kind: &dyn ResourceKind, attributes: &Attributes) -> Value {

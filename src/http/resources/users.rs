@@ -11,9 +11,10 @@ use super::kind::{
 use super::{apikeys, groups, identities, organizations};
 use crate::error::Error;
 use crate::http::jsonapi::document::ResourceObject;
-use crate::service::access::Caller;
-use crate::service::users as user_service;
-use crate::service::{request_context, revoke};
+use crate::runtime::request_context;
+use crate::service::auth::access::Caller;
+use crate::service::auth::revoke;
+use crate::service::directory::users as user_service;
 use crate::store::listing::ListParams;
 use crate::store::users::User;
 

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use authify::crypto::secret;
-use authify::service::api_keys::{self, CreatedApiKey};
+use authify::service::directory::api_keys::{self, CreatedApiKey};
 use authify::store::delegates::NewDelegate;
 use authify::store::entity::{organization, organization_membership};
 use authify::store::users::User;

@@ -24,13 +24,13 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::audit::{self, Actor, AuditEvent};
-use super::delegate_auth::{acting_delegate, confine};
-use super::issue_token::{IssuedToken, TokenSubject, scopes_of, sign_token};
-use super::request_context;
-use super::revoke;
 use crate::crypto::secret;
 use crate::error::Error;
+use crate::runtime::audit::{self, Actor, AuditEvent};
+use crate::runtime::request_context;
+use crate::service::auth::delegate_auth::{acting_delegate, confine};
+use crate::service::auth::issue_token::{IssuedToken, TokenSubject, scopes_of, sign_token};
+use crate::service::auth::revoke;
 use crate::state::AppState;
 use crate::store::sessions::{KIND_REFRESH, KIND_TOKEN, NewSession, RefreshToken, Rotation, Session};
 use crate::store::users::User;

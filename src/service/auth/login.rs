@@ -5,15 +5,15 @@ use std::net::IpAddr;
 
 use serde_json::{Map, Value};
 
-use super::audit::{self, Actor, AuditEvent};
-use super::lockout::{self, Outcome};
-use super::rate_limit::Limit;
-use super::refresh::{TokenPair, start_session};
-use super::request_context;
-use super::totp;
 use crate::crypto::password::PasswordHasher;
 use crate::domain::Email;
 use crate::error::Error;
+use crate::runtime::audit::{self, Actor, AuditEvent};
+use crate::runtime::rate_limit::Limit;
+use crate::runtime::request_context;
+use crate::service::account::lockout::{self, Outcome};
+use crate::service::account::totp;
+use crate::service::auth::refresh::{TokenPair, start_session};
 use crate::state::AppState;
 use crate::store::users::User;
 

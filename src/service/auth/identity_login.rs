@@ -5,11 +5,11 @@
 
 use serde_json::{Map, Value};
 
-use super::audit::{self, Actor, AuditEvent};
-use super::delegate_auth::{actor_of, authenticate_delegate};
-use super::login::check_standing;
-use super::refresh::{TokenPair, start_session};
 use crate::error::Error;
+use crate::runtime::audit::{self, Actor, AuditEvent};
+use crate::service::auth::delegate_auth::{actor_of, authenticate_delegate};
+use crate::service::auth::login::check_standing;
+use crate::service::auth::refresh::{TokenPair, start_session};
 use crate::state::AppState;
 use crate::store::delegates::Delegate;
 

@@ -4,13 +4,13 @@
 
 use serde_json::Value;
 
-use super::audit::{self, Actor, AuditEvent};
-use super::browser_session;
-use super::delegate_auth::{acting_delegate, authenticate_delegate, confine, scopes_of_delegate};
-use super::issue_token::{ADMIN_ACCESS, scopes_of};
-use super::verify_token;
 use crate::domain::Email;
 use crate::error::Error;
+use crate::runtime::audit::{self, Actor, AuditEvent};
+use crate::service::auth::browser_session;
+use crate::service::auth::delegate_auth::{acting_delegate, authenticate_delegate, confine, scopes_of_delegate};
+use crate::service::auth::issue_token::{ADMIN_ACCESS, scopes_of};
+use crate::service::auth::verify_token;
 use crate::state::AppState;
 use crate::store::delegates::Delegate;
 use crate::store::users::User;

@@ -3,9 +3,9 @@
 //! login, refreshes of such a session, a token carrying `act`): never more than the delegate's own
 //! scopes. See docs/delegates.md.
 
-use super::audit::{self, Actor, AuditEvent};
 use crate::crypto::secret;
 use crate::error::Error;
+use crate::runtime::audit::{self, Actor, AuditEvent};
 use crate::state::AppState;
 use crate::store::Store;
 use crate::store::delegates::Delegate;

@@ -2,19 +2,19 @@
 //!
 //! Key secrets carry 256 random bits, so they are checked with SHA-256 in constant time, never with
 //! argon2: a machine client may ask for a token every few seconds. Checked keys are kept in the
-//! [`CredentialCache`](super::credential_cache::CredentialCache) so most logins need no database.
+//! [`CredentialCache`](crate::runtime::credential_cache::CredentialCache) so most logins need no database.
 
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::audit::{self, Actor, AuditEvent};
-use super::credential_cache::CheckedKey;
-use super::issue_token::{IssuedToken, TokenSubject, scopes_of, sign_token};
-use super::login::check_standing;
 use crate::crypto::secret;
 use crate::domain::InvalidValue;
 use crate::error::Error;
+use crate::runtime::audit::{self, Actor, AuditEvent};
+use crate::runtime::credential_cache::CheckedKey;
+use crate::service::auth::issue_token::{IssuedToken, TokenSubject, scopes_of, sign_token};
+use crate::service::auth::login::check_standing;
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::api_keys::{ApiKey, NewApiKey};

@@ -4,10 +4,12 @@
 use crate::crypto::password::PasswordHasher;
 use std::net::IpAddr;
 
-use super::access::Caller;
-use super::{email_change, request_context, revoke};
 use crate::domain::{Email, FullName, Handle, InvalidValue, Password};
 use crate::error::Error;
+use crate::runtime::request_context;
+use crate::service::account::email_change;
+use crate::service::auth::access::Caller;
+use crate::service::auth::revoke;
 use crate::state::AppState;
 use crate::store::Store;
 use crate::store::users::{NewUser, User, UserChanges};
@@ -118,7 +120,7 @@ pub async fn set_disabled(state: &AppState, user_id: i64, disabled: bool) -> Res
     let user = state.store.set_user_disabled(user_id, disabled, state.now()).await?.ok_or(Error::NotFound)?;
     state.directory_changed();
     if disabled {
-        super::revoke::shut_out_user(state, user_id).await?;
+        crate::service::auth::revoke::shut_out_user(state, user_id).await?;
     }
     Ok(user)
 }

@@ -5,10 +5,12 @@
 
 use std::net::IpAddr;
 
-use super::email_tokens::{LIMIT_WINDOW_SECONDS, MailAudience, MailRequest, mail_allowed, prepare_mail};
 use crate::domain::Email;
 use crate::email::MailKind;
 use crate::error::Error;
+use crate::service::account::email_tokens::{
+    LIMIT_WINDOW_SECONDS, MailAudience, MailRequest, mail_allowed, prepare_mail,
+};
 use crate::state::AppState;
 use crate::store::users::User;
 

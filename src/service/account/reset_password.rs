@@ -10,15 +10,19 @@
 
 use std::net::IpAddr;
 
-use super::audit::{self, Actor, AuditEvent};
-use super::email_tokens::{MailAudience, MailRequest, mail_allowed, prepare_mail, throttle_token_attempt};
-use super::mail_sign_in::{self, Completed, FactorCodes};
-use super::{api_keys, request_context, revoke};
 use crate::crypto::secret;
 use crate::domain::{Email, Password};
 use crate::email::MailKind;
 use crate::email::templates::ParsedOverrides;
 use crate::error::Error;
+use crate::runtime::audit::{self, Actor, AuditEvent};
+use crate::runtime::request_context;
+use crate::service::account::email_tokens::{
+    MailAudience, MailRequest, mail_allowed, prepare_mail, throttle_token_attempt,
+};
+use crate::service::account::mail_sign_in::{self, Completed, FactorCodes};
+use crate::service::auth::revoke;
+use crate::service::directory::api_keys;
 use crate::state::AppState;
 
 /// Queues a reset mail when `email` has an enabled account and the mail limits allow it; otherwise

@@ -7,11 +7,11 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, SecondsFormat};
 
-use super::rate_limit::Limit;
 use crate::crypto::{secret, tokens};
 use crate::email::templates::{self, ParsedOverrides};
 use crate::email::{MailKind, MailVars};
 use crate::error::Error;
+use crate::runtime::rate_limit::Limit;
 use crate::state::AppState;
 use crate::store::email_tokens::{NewEmailToken, Purpose};
 use crate::store::outbox::NewOutboxMail;
@@ -81,7 +81,7 @@ pub const ATTEMPT_WINDOW_SECONDS: u32 = 900;
 /// recovery by guessing.
 pub async fn throttle_token_attempt(state: &AppState, email: &str, client_ip: Option<IpAddr>) -> Result<(), Error> {
     let client = client_ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-    let key = format!("email-token:{client}:{}", super::lockout::account_key(email));
+    let key = format!("email-token:{client}:{}", crate::service::account::lockout::account_key(email));
     let limit = Limit { limit: state.settings.email_token_attempts, window: ATTEMPT_WINDOW_SECONDS };
     state.limiter.hit(&key, limit, state.now()).await
 }

@@ -5,14 +5,16 @@
 
 use std::net::IpAddr;
 
-use super::delegate_auth::{actor_of, authenticate_delegate};
-use super::email_tokens::{LIMIT_WINDOW_SECONDS, MailAudience, MailRequest, PreparedMail, mail_allowed, prepare_mail};
-use super::refresh::start_token_session;
-use super::users::free_handle;
 use crate::domain::{Email, FullName, Handle, InvalidValue, Password};
 use crate::email::templates::ParsedOverrides;
 use crate::email::{MailKind, RequestTemplates};
 use crate::error::Error;
+use crate::service::account::email_tokens::{
+    LIMIT_WINDOW_SECONDS, MailAudience, MailRequest, PreparedMail, mail_allowed, prepare_mail,
+};
+use crate::service::auth::delegate_auth::{actor_of, authenticate_delegate};
+use crate::service::auth::refresh::start_token_session;
+use crate::service::directory::users::free_handle;
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::delegates::Delegate;

@@ -4,13 +4,13 @@
 //! The cookie authenticates every route a Bearer token does, until `DELETE /session`, the user's
 //! sessions being ended, AUTHIFY_SESSION_IDLE_SECONDS without use, or the absolute lifetime.
 
-use super::audit::{self, Actor, AuditEvent};
-use super::login::{PasswordAttempt, check_password};
-use super::refresh::live_user;
-use super::request_context;
-use super::revoke;
 use crate::crypto::secret;
 use crate::error::Error;
+use crate::runtime::audit::{self, Actor, AuditEvent};
+use crate::runtime::request_context;
+use crate::service::auth::login::{PasswordAttempt, check_password};
+use crate::service::auth::refresh::live_user;
+use crate::service::auth::revoke;
 use crate::state::AppState;
 use crate::store::sessions::{KIND_BROWSER, NewSession, Session};
 use crate::store::users::User;

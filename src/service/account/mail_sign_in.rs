@@ -3,8 +3,10 @@
 //! nobody is signed in unless a current TOTP code or an unused recovery code comes with the token,
 //! checked as a counted attempt (the lockout). See docs/account-recovery.md.
 
-use super::{lockout, refresh, totp};
 use crate::error::Error;
+use crate::service::account::lockout;
+use crate::service::account::totp;
+use crate::service::auth::refresh;
 use crate::state::AppState;
 use crate::store::users::User;
 

@@ -5,7 +5,7 @@
 //! checks: counting after the check would let every guess in flight through. See docs/lockout.md.
 //!
 //! A reservation must always be settled. Callers run reserve → check → settle with
-//! [`run_to_completion`](super::request_context::run_to_completion), in a task of its own, so a client that resets the connection mid-check
+//! [`run_to_completion`](crate::runtime::request_context::run_to_completion), in a task of its own, so a client that resets the connection mid-check
 //! (dropping the request's future) cannot leave it behind; and a reservation that a crashed process
 //! never settled expires after [`RESERVATION_SECONDS`], counted as the failure it may have been.
 
@@ -34,7 +34,7 @@ pub const RESERVATION_SECONDS: i64 = 10;
 
 /// One counted attempt at a secret of the account `key` (its password, a second-factor code):
 /// reserved before `work` runs, settled by what [`judge_secret`] makes of the result. Call it
-/// inside [`run_to_completion`](super::request_context::run_to_completion), so the settling cannot be skipped.
+/// inside [`run_to_completion`](crate::runtime::request_context::run_to_completion), so the settling cannot be skipped.
 pub async fn counted<T>(state: &AppState, key: &str, work: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
     reserve(state, key).await?;
     let result = work.await;

@@ -2,12 +2,12 @@
 //! check counts towards the account's lockout like a login (a stolen token must not become a way
 //! to guess the password), and every other session of the user ends.
 
-use super::audit::{self, Actor, AuditEvent};
-use super::lockout;
-use super::request_context;
-use super::revoke;
 use crate::domain::{InvalidValue, Password};
 use crate::error::Error;
+use crate::runtime::audit::{self, Actor, AuditEvent};
+use crate::runtime::request_context;
+use crate::service::account::lockout;
+use crate::service::auth::revoke;
 use crate::state::AppState;
 use crate::store::users::User;
 

@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
-use super::request_context;
+use crate::runtime::request_context;
 use crate::state::AppState;
 use crate::store::Store;
 use crate::store::audit_events::NewAuditEvent;

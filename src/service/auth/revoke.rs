@@ -5,12 +5,12 @@
 
 use serde_json::{Map, Value};
 
-use super::audit::{self, Actor, AuditEvent};
-use super::refresh;
-use super::verify_token::session_id;
 use crate::config::Settings;
 use crate::crypto::secret;
 use crate::error::Error;
+use crate::runtime::audit::{self, Actor, AuditEvent};
+use crate::service::auth::refresh;
+use crate::service::auth::verify_token::session_id;
 use crate::state::AppState;
 use crate::store::Store;
 use crate::store::revocations::{KIND_DELEGATE, KIND_JTI, KIND_SID, KIND_USER};

@@ -6,7 +6,7 @@
 use crate::crypto::secret::{hash_secret, random_hex};
 use crate::domain::InvalidValue;
 use crate::error::Error;
-use crate::service::issue_token::{ADMIN_ACCESS, USER_ACCESS};
+use crate::service::auth::issue_token::{ADMIN_ACCESS, USER_ACCESS};
 use crate::store::Store;
 use crate::store::delegates::{Delegate, NewDelegate};
 

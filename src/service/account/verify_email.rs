@@ -6,12 +6,12 @@
 
 use std::net::IpAddr;
 
-use super::email_tokens::throttle_token_attempt;
-use super::mail_sign_in::{self, Completed, FactorCodes};
-use super::request_context;
 use crate::crypto::secret;
 use crate::domain::Email;
 use crate::error::Error;
+use crate::runtime::request_context;
+use crate::service::account::email_tokens::throttle_token_attempt;
+use crate::service::account::mail_sign_in::{self, Completed, FactorCodes};
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::users::User;

@@ -6,11 +6,11 @@
 
 use totp_rs::{Algorithm, Builder, Totp};
 
-use super::lockout;
-use super::request_context;
 use crate::crypto::secret::{hash_secret, random_hex};
 use crate::crypto::tokens::random_bytes;
 use crate::error::Error;
+use crate::runtime::request_context;
+use crate::service::account::lockout;
 use crate::state::AppState;
 use crate::store::second_factor::TotpFactor;
 use crate::store::users::User;

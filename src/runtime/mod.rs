@@ -1,0 +1,10 @@
+//! The long-lived machinery a running service keeps beside its use cases: the audit trail's
+//! writer, the revocation list and its poller, the credential cache, request counters for rate
+//! limits, the monitor's counters, and the request being served. Nothing here knows a use case.
+
+pub mod audit;
+pub mod credential_cache;
+pub mod monitoring;
+pub mod rate_limit;
+pub mod request_context;
+pub mod revocation_list;
