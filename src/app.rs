@@ -16,13 +16,17 @@ use crate::crypto::sealed::SealingKey;
 use crate::crypto::{Keyring, keyfile};
 use crate::email::sender::OutboxSender;
 use crate::email::templates::TemplateError;
+use crate::email::transport::Mailer;
 use crate::email::{Templates, transport};
 use crate::http;
-use crate::runtime::audit::{self, Actor, AuditEvent, AuditLog};
+use crate::runtime::audit::{Actor, AuditEvent, AuditLog};
 use crate::runtime::credential_cache::{self, CredentialCache};
 use crate::runtime::monitoring::Monitor;
 use crate::runtime::rate_limit::RateLimiter;
 use crate::runtime::revocation_list;
+use crate::service::account::Account;
+use crate::service::auth::{Auth, Sessions, Tokens};
+use crate::service::directory::Directory;
 use crate::state::AppState;
 use crate::store::Store;
 
@@ -94,9 +98,41 @@ pub fn load_sealing_key(settings: &Settings) -> Result<SealingKey, StartupError>
     Ok(key)
 }
 
+/// The handles that need no keys and serve no requests, built the same way by the service and by
+/// the command line: the directory (store, clock, audit trail, credential cache) and the sessions
+/// handle that ends sessions and revokes tokens. Starts the audit trail's writer.
+pub struct Handles {
+    pub settings: Arc<Settings>,
+    pub directory: Directory,
+    pub sessions: Sessions,
+}
+
+impl Handles {
+    pub fn new(settings: Arc<Settings>, store: Store, clock: Arc<dyn Clock>) -> Self {
+        let audit = AuditLog::start(store.clone(), clock.clone());
+        let credentials = CredentialCache::new(settings.credential_cache_seconds, credential_cache::CAPACITY);
+        let directory = Directory::new(store.clone(), clock.clone(), audit.clone(), Arc::new(credentials));
+        let sessions = Sessions { store, clock, audit, settings: settings.clone(), revocations: Default::default() };
+        Self { settings, directory, sessions }
+    }
+
+    /// Opens the database (applying migrations) and builds the handles on the system clock: the
+    /// command line's start.
+    pub async fn open(settings: &Settings) -> Result<Self, StartupError> {
+        let store = open_store(settings).await?;
+        Ok(Self::new(Arc::new(settings.clone()), store, Arc::new(SystemClock)))
+    }
+
+    /// Waits until what was recorded on the audit trail is written (the command line, before it exits).
+    pub async fn finish(&self) {
+        self.directory.audit.flush().await;
+    }
+}
+
 /// A service that is bound to its port and ready to run.
 pub struct Application {
     state: AppState,
+    mailer: Arc<dyn Mailer>,
     acceptor: TcpAcceptor,
     addr: SocketAddr,
 }
@@ -121,33 +157,46 @@ impl Application {
         let addr = acceptor.local_addr().first().and_then(|a| a.as_socket_addr().copied()).unwrap_or(listen);
         let hasher = PasswordHasher::new(settings.hash_concurrency(), settings.hash_queue())
             .with_wait_limit(settings.hash_wait_limit());
-        let credentials = CredentialCache::new(settings.credential_cache_seconds, credential_cache::CAPACITY);
-        let state = AppState {
-            credentials: Arc::new(credentials),
-            settings: Arc::new(settings),
+        let handles = Handles::new(Arc::new(settings), store, clock);
+        let now = handles.directory.now();
+        handles.sessions.revocations.poll(&handles.directory.store, now).await.map_err(StartupError::Revocations)?;
+        let monitor = Monitor::new(http::route_templates());
+        let limiter = Arc::new(limiter);
+        let tokens = Tokens {
             keyring: Arc::new(keyring),
-            hasher,
-            clock,
-            directory_epoch: Default::default(),
-            templates: Arc::new(templates),
-            mailer: Arc::from(mailer),
-            outbox_wake: Default::default(),
-            limiter: Arc::new(limiter),
-            sealing: Arc::new(sealing),
-            audit: AuditLog::start(store.clone()),
-            monitor: Monitor::new(http::route_templates()),
-            revocations: Default::default(),
-            store,
+            settings: handles.settings.clone(),
+            clock: handles.directory.clock.clone(),
+            revocations: handles.sessions.revocations.clone(),
+            monitor: monitor.clone(),
         };
-        let now = state.now();
-        state.revocations.poll(&state.store, now).await.map_err(StartupError::Revocations)?;
+        let auth = Auth {
+            directory: handles.directory.clone(),
+            tokens,
+            sessions: handles.sessions.clone(),
+            hasher,
+            limiter: limiter.clone(),
+            sealing: Arc::new(sealing),
+            settings: handles.settings.clone(),
+        };
+        let account = Account { auth: auth.clone(), templates: Arc::new(templates), outbox_wake: Default::default() };
+        let state = AppState {
+            settings: handles.settings.clone(),
+            store: handles.directory.store.clone(),
+            audit: handles.directory.audit.clone(),
+            directory: handles.directory,
+            auth,
+            account,
+            limiter,
+            monitor,
+        };
         if generated {
+            let keyring = &state.auth.tokens.keyring;
             let event = AuditEvent::new(Actor::System, "keys.generate")
-                .target(format!("kid:{}", state.keyring.kid(now)))
-                .detail(serde_json::json!({"algorithm": state.keyring.algorithm().name(), "at": "first start"}));
-            audit::record(&state, event).await;
+                .target(format!("kid:{}", keyring.kid(now)))
+                .detail(serde_json::json!({"algorithm": keyring.algorithm().name(), "at": "first start"}));
+            state.audit.record(event).await;
         }
-        Ok(Self { state, acceptor, addr })
+        Ok(Self { state, mailer: Arc::from(mailer), acceptor, addr })
     }
 
     /// The address actually bound.
@@ -161,8 +210,8 @@ impl Application {
 
     /// Serves until `shutdown` completes, then lets in-flight requests finish (bounded) and closes the pool.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let Application { state, acceptor, addr } = self;
-        let hasher = state.hasher.clone();
+        let Application { state, mailer, acceptor, addr } = self;
+        let hasher = state.auth.hasher.clone();
         tokio::spawn(async move {
             if let Err(err) = hasher.warm_up().await {
                 tracing::warn!(error = %err, "could not precompute the dummy password hash");
@@ -170,11 +219,24 @@ impl Application {
         });
         let store = state.store.clone();
         let (stop_sender, stop) = tokio::sync::oneshot::channel();
-        let sender = tokio::spawn(OutboxSender::new(&state).run(stop));
+        let outbox = OutboxSender::new(
+            store.clone(),
+            mailer,
+            state.directory.clock.clone(),
+            state.account.outbox_wake.clone(),
+            &state.settings,
+        );
+        let sender = tokio::spawn(outbox.run(stop));
         let (poller_stop, poller_stopped) = tokio::sync::oneshot::channel();
-        let poller = tokio::spawn(revocation_list::run_poller(state.clone(), poller_stopped));
+        let poller = tokio::spawn(revocation_list::run_poller(
+            state.sessions().revocations.clone(),
+            store.clone(),
+            state.directory.clock.clone(),
+            Duration::from_millis(state.settings.sessions.revocation_poll_ms),
+            poller_stopped,
+        ));
         let sender_abort = sender.abort_handle();
-        tracing::info!(%addr, algorithm = %state.keyring.algorithm(), kid = state.keyring.kid(state.now()), "authify is listening");
+        tracing::info!(%addr, algorithm = %state.tokens().keyring.algorithm(), kid = state.tokens().keyring.kid(state.now()), "authify is listening");
         let audit = state.audit.clone();
         let result = Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(http::endpoint(state), shutdown, Some(SHUTDOWN_GRACE))

@@ -4,11 +4,10 @@ use chrono::{DateTime, SecondsFormat};
 use clap::Subcommand;
 use serde_json::{Value, json};
 
-use crate::clock::{Clock, SystemClock};
+use crate::app::Handles;
 use crate::config::Settings;
 use crate::error::Error;
 use crate::runtime::audit::{Actor, AuditEvent};
-use crate::service::auth::revoke;
 use crate::service::directory::delegates;
 use crate::store::delegates::Delegate;
 
@@ -39,17 +38,24 @@ pub enum DelegateCommand {
 }
 
 pub async fn run(settings: &Settings, command: DelegateCommand) -> Result<(), String> {
-    let store = crate::app::open_store(settings).await.map_err(|e| e.to_string())?;
+    let handles = Handles::open(settings).await.map_err(|e| e.to_string())?;
+    let result = run_with(&handles, command).await;
+    handles.finish().await;
+    result
+}
+
+async fn run_with(handles: &Handles, command: DelegateCommand) -> Result<(), String> {
+    let (directory, audit) = (&handles.directory, &handles.directory.audit);
     match command {
         DelegateCommand::Add { name, description, json } => {
-            let created = delegates::create_delegate(&store, SystemClock.now(), &name, description, None)
+            let created = delegates::create_delegate(directory, &name, description, None)
                 .await
                 .map_err(|e| describe(e, &name))?;
             let delegate = &created.delegate;
             let event = AuditEvent::new(Actor::cli(), "trusted-delegates.create")
                 .target(format!("trusted-delegates:{}", delegate.id))
                 .detail(json!({"attributes": {"name": delegate.name, "description": delegate.description}}));
-            super::audit(&store, event).await;
+            audit.record(event).await;
             let access = &created.delegate.access_key;
             if json {
                 println!("{}", json!({ "access": access, "secret": created.secret }));
@@ -60,7 +66,7 @@ pub async fn run(settings: &Settings, command: DelegateCommand) -> Result<(), St
             }
         }
         DelegateCommand::List { json } => {
-            let all = delegates::list_delegates(&store).await.map_err(|e| e.to_string())?;
+            let all = delegates::list_delegates(directory).await.map_err(|e| e.to_string())?;
             if json {
                 println!("{}", Value::Array(all.iter().map(as_json).collect()));
             } else {
@@ -68,14 +74,13 @@ pub async fn run(settings: &Settings, command: DelegateCommand) -> Result<(), St
             }
         }
         DelegateCommand::Remove { name } => {
-            let removed = delegates::remove_delegate(&store, &name).await.map_err(|e| describe(e, &name))?;
-            revoke::record_delegate_removal(&store, settings, &removed.name, SystemClock.now())
+            let removed = delegates::remove_delegate(directory, &handles.sessions, &name)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| describe(e, &name))?;
             let event = AuditEvent::new(Actor::cli(), "trusted-delegates.delete")
                 .target(format!("trusted-delegates:{}", removed.id))
                 .detail(json!({"name": removed.name}));
-            super::audit(&store, event).await;
+            audit.record(event).await;
             println!("removed delegate {name}");
         }
     }

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use clap::Subcommand;
 
+use crate::app::Handles;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::crypto::keyfile::{self, KeyPair};
@@ -183,10 +184,11 @@ fn audit_key_event(settings: &Settings, action: &'static str, detail: serde_json
         return;
     };
     runtime.block_on(async {
-        match crate::app::open_store(settings).await {
-            Ok(store) => {
-                super::audit(&store, AuditEvent::new(Actor::cli(), action).detail(detail)).await;
-                let _ = store.close().await;
+        match Handles::open(settings).await {
+            Ok(handles) => {
+                handles.directory.audit.record(AuditEvent::new(Actor::cli(), action).detail(detail)).await;
+                handles.finish().await;
+                let _ = handles.directory.store.close().await;
             }
             Err(err) => eprintln!("warning: could not write the audit trail: {err}"),
         }

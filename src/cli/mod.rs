@@ -11,10 +11,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
-use crate::runtime::audit::{self, AuditEvent};
-use crate::store::Store;
 
 #[derive(Debug, Parser)]
 #[command(name = "authify", version, about = "Authify: an authentication service that signs ECDSA JWTs")]
@@ -43,14 +40,6 @@ enum Command {
     Keys(keys::KeysCommand),
     /// Print the OpenAPI document (JSON).
     Openapi,
-}
-
-/// Writes a command-line action straight to the audit trail (actor `cli:<os user>`); the action
-/// already happened, so a failure is reported on stderr but does not fail the command.
-async fn audit(store: &Store, event: AuditEvent) {
-    if let Err(err) = audit::record_now(store, SystemClock.now(), event).await {
-        eprintln!("warning: could not write the audit trail: {err}");
-    }
 }
 
 /// Logs go to stderr; RUST_LOG sets the level (default `info`).

@@ -5,15 +5,14 @@ use std::io::{BufRead, IsTerminal};
 use clap::Subcommand;
 use serde_json::json;
 
-use crate::clock::{Clock, SystemClock};
+use crate::app::Handles;
 use crate::config::Settings;
 use crate::crypto::password::PasswordHasher;
 use crate::error::Error;
 use crate::runtime::audit::{Actor, AuditEvent};
 use crate::service::account::lockout;
 use crate::service::account::totp;
-use crate::service::auth::revoke;
-use crate::service::directory::users;
+use crate::service::directory::users::{self, NewUserRequest};
 use crate::store::users::User;
 
 #[derive(Debug, Subcommand)]
@@ -54,46 +53,55 @@ pub enum UserCommand {
 }
 
 pub async fn run(settings: &Settings, command: UserCommand) -> Result<(), String> {
-    let store = crate::app::open_store(settings).await.map_err(|e| e.to_string())?;
-    let now = SystemClock.now();
+    let handles = Handles::open(settings).await.map_err(|e| e.to_string())?;
+    let result = run_with(&handles, command).await;
+    handles.finish().await;
+    result
+}
+
+async fn run_with(handles: &Handles, command: UserCommand) -> Result<(), String> {
+    let (directory, audit) = (&handles.directory, &handles.directory.audit);
     match command {
         UserCommand::Create { email, admin } => {
             let password = read_password()?;
             let hasher = PasswordHasher::new(1, 0);
-            let user =
-                users::create_user(&store, &hasher, now, &email, &password, admin).await.map_err(|e| e.to_string())?;
+            let request =
+                NewUserRequest { email, password: Some(password), admin, verified: true, ..Default::default() };
+            let user = users::create_user(directory, &hasher, request).await.map_err(|e| e.to_string())?;
             let detail = json!({"attributes": {"email": user.email, "admin": user.admin}});
-            super::audit(&store, cli_event("users.create", &user).detail(detail)).await;
+            audit.record(cli_event("users.create", &user).detail(detail)).await;
             let role = if user.admin { "admin" } else { "user" };
             println!("created {role} {} (id {}, handle {})", user.email, user.id, user.handle);
         }
         UserCommand::GrantAdmin { email } => {
-            let user = users::grant_admin(&store, now, &email).await.map_err(|e| unknown_user(e, &email))?;
-            super::audit(&store, cli_event("users.grant-admin", &user)).await;
+            let user = users::user_by_email(directory, &email).await.map_err(|e| unknown_user(e, &email))?;
+            let user = users::set_admin(directory, user.id, true).await.map_err(|e| e.to_string())?;
+            audit.record(cli_event("users.grant-admin", &user)).await;
             println!("{} is now an admin", user.email);
         }
         UserCommand::Disable { email } => {
-            let user =
-                users::set_disabled_by_email(&store, now, &email, true).await.map_err(|e| unknown_user(e, &email))?;
-            let ended =
-                revoke::shut_out_user_in_store(&store, settings, user.id, now).await.map_err(|e| e.to_string())?;
-            super::audit(&store, cli_event("users.disable", &user).detail(json!({"sessions_ended": ended}))).await;
+            let user = users::user_by_email(directory, &email).await.map_err(|e| unknown_user(e, &email))?;
+            let (user, ended) =
+                users::set_disabled(directory, &handles.sessions, user.id, true).await.map_err(|e| e.to_string())?;
+            audit.record(cli_event("users.disable", &user).detail(json!({"sessions_ended": ended}))).await;
             let plural = if ended == 1 { "" } else { "s" };
             println!("{} is now disabled ({ended} session{plural} ended)", user.email);
         }
         UserCommand::Enable { email } => {
-            let user =
-                users::set_disabled_by_email(&store, now, &email, false).await.map_err(|e| unknown_user(e, &email))?;
-            super::audit(&store, cli_event("users.enable", &user)).await;
+            let user = users::user_by_email(directory, &email).await.map_err(|e| unknown_user(e, &email))?;
+            let (user, _) =
+                users::set_disabled(directory, &handles.sessions, user.id, false).await.map_err(|e| e.to_string())?;
+            audit.record(cli_event("users.enable", &user)).await;
             println!("{} is now enabled", user.email);
         }
         UserCommand::Unlock { email } => {
-            let had = lockout::unlock(&store, &email).await.map_err(|e| e.to_string())?;
+            let had = lockout::unlock(directory, &email).await.map_err(|e| e.to_string())?;
             let what = if had { "unlocked" } else { "was not locked" };
             println!("{} {what}", email.trim());
         }
         UserCommand::ResetTotp { email } => {
-            let (user, had) = totp::reset_by_email(&store, &email).await.map_err(|e| unknown_user(e, &email))?;
+            let user = users::user_by_email(directory, &email).await.map_err(|e| unknown_user(e, &email))?;
+            let had = totp::reset(directory, user.id).await.map_err(|e| e.to_string())?;
             let what = if had { "second factor removed" } else { "had no second factor" };
             println!("{}: {what}", user.email);
         }

@@ -12,8 +12,8 @@ use tokio::sync::{Notify, oneshot};
 
 use super::transport::Mailer;
 use crate::clock::Clock;
+use crate::config::Settings;
 use crate::crypto::secret;
-use crate::state::AppState;
 use crate::store::Store;
 use crate::store::outbox::{Delivery, OutboxMail};
 
@@ -37,13 +37,19 @@ pub struct OutboxSender {
 }
 
 impl OutboxSender {
-    pub fn new(state: &AppState) -> Self {
-        let settings = &state.settings;
+    /// A sender delivering `store`'s outbox through `mailer`; `wake` tells it mail was committed.
+    pub fn new(
+        store: Store,
+        mailer: Arc<dyn Mailer>,
+        clock: Arc<dyn Clock>,
+        wake: Arc<Notify>,
+        settings: &Settings,
+    ) -> Self {
         Self {
-            store: state.store.clone(),
-            mailer: state.mailer.clone(),
-            clock: state.clock.clone(),
-            wake: state.outbox_wake.clone(),
+            store,
+            mailer,
+            clock,
+            wake,
             owner: format!("sender-{}", secret::random_hex(8)),
             poll: Duration::from_millis(settings.mail_poll_ms),
             retry_seconds: i64::from(settings.mail_retry_seconds),

@@ -11,13 +11,13 @@ use super::errors::PlainError;
 use super::json_body::{JsonBody, OptionalJsonBody};
 use super::rate_limit::ClientIp;
 use crate::error::Error;
+use crate::service::auth::api_key_login;
 use crate::service::auth::identity_login;
 use crate::service::auth::issue_token;
 use crate::service::auth::login;
 use crate::service::auth::refresh::{self, TokenPair};
 use crate::service::auth::revoke;
 use crate::service::auth::verify_token;
-use crate::service::directory::api_keys;
 use crate::state::AppState;
 
 #[derive(Tags)]
@@ -204,14 +204,14 @@ impl JwtApi {
     /// The public key (PEM) that verifies tokens.
     #[oai(path = "/key", method = "get")]
     async fn key(&self, state: Data<&AppState>) -> Json<KeyDocument> {
-        Json(KeyDocument { data: state.keyring.public_pem(state.now()).to_owned() })
+        Json(KeyDocument { data: state.tokens().keyring.public_pem(state.now()).to_owned() })
     }
 
     /// The algorithm, issuer and lifetime of tokens.
     #[oai(path = "/meta", method = "get")]
     async fn meta(&self, state: Data<&AppState>) -> Json<MetaDocument> {
         Json(MetaDocument {
-            algorithm: state.keyring.algorithm().name().to_owned(),
+            algorithm: state.tokens().keyring.algorithm().name().to_owned(),
             issuer: state.settings.jwt_issuer.clone(),
             expiration: state.settings.jwt_expiration,
         })
@@ -243,10 +243,12 @@ impl JwtApi {
             choose_credentials(request, delegate_access.0, delegate_secret.0).ok_or(Error::InvalidCredentials)?;
         let response = match credentials {
             Credentials::Identity { access, secret, provider, uid } => {
-                identity_login::delegate_identity_login(&state, &access, &secret, &provider, &uid, inject).await?.into()
+                identity_login::delegate_identity_login(&state.auth, &access, &secret, &provider, &uid, inject)
+                    .await?
+                    .into()
             }
             Credentials::ApiKey { access, secret } => {
-                TokenResponse::only_jwt(api_keys::api_key_login(&state, &access, &secret, inject).await?.jwt)
+                TokenResponse::only_jwt(api_key_login::api_key_login(&state.auth, &access, &secret, inject).await?.jwt)
             }
             Credentials::Password { email, password, totp_code, recovery_code } => {
                 let attempt = login::PasswordAttempt {
@@ -256,7 +258,7 @@ impl JwtApi {
                     recovery_code: recovery_code.as_deref(),
                     client_ip: client_ip.0,
                 };
-                login::password_login(&state, &attempt, inject).await?.into()
+                login::password_login(&state.auth, &attempt, inject).await?.into()
             }
         };
         Ok(Json(response))
@@ -277,7 +279,7 @@ impl JwtApi {
         let mut request = body.0;
         let inject = issue_token::check_inject(request.inject.take())?;
         let presented = request.refresh_token.ok_or_else(|| Error::BadRequest("refresh_token is required".into()))?;
-        Ok(Json(refresh::refresh(&state, &presented, inject).await?.into()))
+        Ok(Json(refresh::refresh(&state.auth, &presented, inject).await?.into()))
     }
 
     /// Logout: with `Authorization: Bearer <jwt>`, that token is revoked until it expires and its
@@ -301,11 +303,11 @@ impl JwtApi {
             );
         }
         if let Some(token) = bearer {
-            let verified = verify_token::verify(&state, token).map_err(|_| Error::Unauthenticated)?;
-            revoke::revoke_access_token(&state, &verified.claims).await?;
+            let verified = verify_token::verify(state.tokens(), token).map_err(|_| Error::Unauthenticated)?;
+            revoke::revoke_access_token(state.sessions(), &verified.claims).await?;
         }
         if let Some(token) = refresh_token {
-            revoke::revoke_refresh_token(&state, &token).await?;
+            revoke::revoke_refresh_token(state.sessions(), &token).await?;
         }
         Ok(Json(Revoked {}))
     }
@@ -324,7 +326,7 @@ impl JwtApi {
 }
 
 fn verification(state: &AppState, token: &str) -> VerifyResponse {
-    match verify_token::verify(state, token) {
+    match verify_token::verify(state.tokens(), token) {
         Ok(verified) => VerifyResponse {
             valid: true,
             payload: Some(Value::Object(verified.claims)),

@@ -31,7 +31,7 @@ enum MonitoringTags {
 pub struct MonitoringApi;
 
 async fn admin(state: &AppState, req: &Request) -> Result<Caller, Error> {
-    let caller = access::authenticate(state, &super::auth::credentials(state, req)?).await?;
+    let caller = access::authenticate(&state.auth, &super::auth::credentials(state, req)?).await?;
     if caller.is_admin() { Ok(caller) } else { Err(Error::forbidden("Only admins read the monitoring counters")) }
 }
 

@@ -198,7 +198,7 @@ impl RegistrationApi {
             delegate: delegate_access.0.zip(delegate_secret.0),
             client_ip: client_ip.0,
         };
-        let signed = signup::signup(&state, request).await?;
+        let signed = signup::signup(&state.account, request).await?;
         Ok(Json(document(signed.user, signed.jwt)))
     }
 
@@ -223,7 +223,7 @@ impl RegistrationApi {
             recovery_code,
             client_ip: client_ip.0,
         };
-        Ok(Json(completed(verify_email::verify_email(&state, request).await?)))
+        Ok(Json(completed(verify_email::verify_email(&state.account, request).await?)))
     }
 
     /// With `email` alone: mails a reset token when the account exists, and answers `{}` either way.
@@ -255,7 +255,7 @@ impl RegistrationApi {
                 revoke_api_keys: revoke_api_keys.unwrap_or(false),
                 client_ip: client_ip.0,
             };
-            let doc = completed(reset_password::reset_password(&state, request).await?);
+            let doc = completed(reset_password::reset_password(&state.account, request).await?);
             return Ok(Json(ForgotPasswordResponse {
                 id: Some(doc.id),
                 email: Some(doc.email),
@@ -266,15 +266,16 @@ impl RegistrationApi {
             }));
         }
         let delegate = match delegate_access.0.zip(delegate_secret.0) {
-            Some((access, secret)) => Some(authenticate_delegate(&state, &access, &secret).await?),
+            Some((access, secret)) => Some(authenticate_delegate(&state.auth, &access, &secret).await?),
             None => None,
         };
         let templates = templates.map(RequestTemplatesBody::into_request);
-        let overrides = signup::request_overrides(&state, delegate.as_ref(), templates.as_ref())?;
+        let overrides = signup::request_overrides(&state.account, delegate.as_ref(), templates.as_ref())?;
         let client_ip = client_ip.0;
         let state = state.0.clone();
         tokio::spawn(async move {
-            if let Err(err) = reset_password::request_reset(&state, &email, overrides.as_ref(), client_ip).await {
+            if let Err(err) = reset_password::request_reset(&state.account, &email, overrides.as_ref(), client_ip).await
+            {
                 tracing::error!(code = err.code(), error = ?err, "could not queue a reset mail");
             }
         });

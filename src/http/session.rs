@@ -94,7 +94,7 @@ impl SessionApi {
             recovery_code: request.recovery_code.as_deref(),
             client_ip: client_ip.0,
         };
-        let signed_in = browser_session::sign_in(&state, &attempt).await?;
+        let signed_in = browser_session::sign_in(&state.auth, &attempt).await?;
         Ok(SessionResponse::Done(auth::session_cookie_header(&state, &signed_in.secret)))
     }
 
@@ -105,7 +105,7 @@ impl SessionApi {
     async fn sign_out(&self, state: Data<&AppState>, req: &Request) -> Result<SessionResponse, PlainError> {
         if let Some(secret) = auth::session_cookie(&state, req.headers())? {
             auth::check_same_origin(&state, req.headers())?;
-            browser_session::sign_out(&state, secret).await?;
+            browser_session::sign_out(&state.auth, secret).await?;
         }
         Ok(SessionResponse::Done(auth::clear_session_cookie_header(&state)))
     }
@@ -120,13 +120,13 @@ impl SessionApi {
         req: &Request,
         body: JsonBody<PasswordChange>,
     ) -> Result<PasswordChanged, PlainError> {
-        let caller = access::authenticate(&state, &auth::credentials(&state, req)?).await?;
+        let caller = access::authenticate(&state.auth, &auth::credentials(&state, req)?).await?;
         let user = caller.require_user()?;
         let request = body.0;
         let current =
             request.current_password.ok_or_else(|| Error::BadRequest("current_password is required".into()))?;
         let new = request.new_password.ok_or_else(|| Error::BadRequest("new_password is required".into()))?;
-        change_password::change_password(&state, user, caller.session_id, &current, &new).await?;
+        change_password::change_password(&state.auth, user, caller.session_id, &current, &new).await?;
         Ok(PasswordChanged::Done)
     }
 }

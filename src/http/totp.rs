@@ -71,7 +71,7 @@ impl TotpApi {
     #[oai(path = "/", method = "post")]
     async fn enrol(&self, state: Data<&AppState>, req: &Request) -> Result<Json<EnrolmentDocument>, PlainError> {
         let user = signed_in_user(&state, req).await?;
-        let enrolment = totp::begin_enrolment(&state, &user).await?;
+        let enrolment = totp::begin_enrolment(&state.auth, &user).await?;
         Ok(Json(EnrolmentDocument { secret: enrolment.secret, otpauth_uri: enrolment.otpauth_uri }))
     }
 
@@ -87,7 +87,7 @@ impl TotpApi {
     ) -> Result<Json<RecoveryCodesDocument>, PlainError> {
         let user = signed_in_user(&state, req).await?;
         let (password, code) = body.0.into_parts()?;
-        let recovery_codes = totp::confirm(&state, &user, &password, &code).await?;
+        let recovery_codes = totp::confirm(&state.auth, &user, &password, &code).await?;
         Ok(Json(RecoveryCodesDocument { recovery_codes }))
     }
 
@@ -102,7 +102,7 @@ impl TotpApi {
     ) -> Result<Removed, PlainError> {
         let user = signed_in_user(&state, req).await?;
         let (password, code) = body.0.into_parts()?;
-        totp::disable(&state, &user, &password, &code).await?;
+        totp::disable(&state.auth, &user, &password, &code).await?;
         Ok(Removed::Done)
     }
 }
@@ -110,7 +110,7 @@ impl TotpApi {
 /// The caller, from the request's credentials (Bearer token, session cookie, or a delegate on a
 /// user's behalf).
 pub(super) async fn caller(state: &AppState, req: &Request) -> Result<Caller, Error> {
-    access::authenticate(state, &super::auth::credentials(state, req)?).await
+    access::authenticate(&state.auth, &super::auth::credentials(state, req)?).await
 }
 
 /// The calling user (a delegate acting as itself has no second factor to manage).

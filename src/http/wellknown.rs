@@ -96,7 +96,7 @@ impl WellKnownApi {
     /// The JWK Set of every key that can verify this service's tokens.
     #[oai(path = "/jwks.json", method = "get")]
     async fn jwks(&self, state: Data<&AppState>) -> JwksResponse {
-        let body = PreSerialized { bytes: state.keyring.jwks_json(state.now()), schema: PhantomData };
+        let body = PreSerialized { bytes: state.tokens().keyring.jwks_json(state.now()), schema: PhantomData };
         JwksResponse::Ok(body, format!("public, max-age={}", state.settings.jwks_max_age))
     }
 
@@ -112,7 +112,7 @@ impl WellKnownApi {
             grant_types_supported: strings(&["password", "client_credentials"]),
             response_types_supported: strings(&["token"]),
             subject_types_supported: strings(&["public"]),
-            id_token_signing_alg_values_supported: vec![state.keyring.algorithm().name().to_owned()],
+            id_token_signing_alg_values_supported: vec![state.tokens().keyring.algorithm().name().to_owned()],
             token_endpoint_auth_methods_supported: strings(&["client_secret_post"]),
             claims_supported: strings(&["sub", "iss", "exp", "iat", "jti", "scopes", "user", "custom"]),
         })

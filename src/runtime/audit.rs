@@ -1,5 +1,5 @@
 //! The audit trail: who did what to whom, appended and never changed. Recording is one call,
-//! `audit::record(&state, AuditEvent::new(actor, "action").target(…)).await`, cheap enough for the
+//! `state.audit.record(AuditEvent::new(actor, "action").target(…)).await`, cheap enough for the
 //! hottest route: the event goes into a bounded in-memory queue and a background writer inserts
 //! queued events in batches. The request id and client address come from the current request.
 //!
@@ -16,8 +16,8 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::clock::Clock;
 use crate::runtime::request_context;
-use crate::state::AppState;
 use crate::store::Store;
 use crate::store::audit_events::NewAuditEvent;
 
@@ -125,16 +125,6 @@ pub fn outcome<T>(result: &Result<T, crate::error::Error>) -> Value {
     }
 }
 
-/// Records `event` on the audit trail (see the module documentation for what may be lost).
-pub async fn record(state: &AppState, event: AuditEvent) {
-    state.audit.enqueue(event.into_row(state.now())).await;
-}
-
-/// Writes `event` at once (the command line, which has no background writer).
-pub async fn record_now(store: &Store, now: i64, event: AuditEvent) -> Result<(), crate::store::StoreError> {
-    store.insert_audit_events(vec![event.into_row(now)]).await
-}
-
 enum Message {
     Event(NewAuditEvent),
     /// Answered once everything queued before it is written.
@@ -146,15 +136,22 @@ enum Message {
 pub struct AuditLog {
     queue: mpsc::Sender<Message>,
     dropped: Arc<AtomicU64>,
+    clock: Arc<dyn Clock>,
 }
 
 impl AuditLog {
     /// Starts the writer on the current tokio runtime.
-    pub fn start(store: Store) -> Self {
+    pub fn start(store: Store, clock: Arc<dyn Clock>) -> Self {
         let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
         let dropped = Arc::<AtomicU64>::default();
         tokio::spawn(write_batches(store, receiver, dropped.clone()));
-        Self { queue, dropped }
+        Self { queue, dropped, clock }
+    }
+
+    /// Records `event` on the audit trail (see the module documentation for what may be lost).
+    /// The command line records the same way and calls [`AuditLog::flush`] before it exits.
+    pub async fn record(&self, event: AuditEvent) {
+        self.enqueue(event.into_row(self.clock.now())).await;
     }
 
     async fn enqueue(&self, row: NewAuditEvent) {

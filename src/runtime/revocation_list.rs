@@ -5,12 +5,13 @@
 //! other instances within AUTHIFY_REVOCATION_POLL_MS.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use crate::state::AppState;
+use crate::clock::Clock;
+
 use crate::store::revocations::{KIND_API_KEY, KIND_DELEGATE, KIND_JTI, KIND_SID, KIND_USER, POLL_BATCH, Revocation};
 use crate::store::{Store, StoreError};
 
@@ -166,26 +167,31 @@ impl RevocationList {
 }
 
 /// Polls the revocation table until `stop` fires, and prunes what no longer matters.
-pub async fn run_poller(state: AppState, mut stop: oneshot::Receiver<()>) {
-    let period = Duration::from_millis(state.settings.sessions.revocation_poll_ms);
+pub async fn run_poller(
+    list: Arc<RevocationList>,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    period: Duration,
+    mut stop: oneshot::Receiver<()>,
+) {
     let mut pruned_at = i64::MIN;
     loop {
         tokio::select! {
             _ = &mut stop => return,
             _ = tokio::time::sleep(period) => {}
         }
-        let now = state.now();
-        if let Err(err) = state.revocations.poll(&state.store, now).await {
+        let now = clock.now();
+        if let Err(err) = list.poll(&store, now).await {
             tracing::warn!(error = %err, "could not read the revocation list");
         }
         // Saturating: `pruned_at` starts at i64::MIN, and a plain `now - i64::MIN` overflows (a
         // panic that killed the poller in debug builds; in release it wrapped and never pruned).
         if now.saturating_sub(pruned_at) >= PRUNE_EVERY {
             pruned_at = now;
-            state.revocations.prune(now);
+            list.prune(now);
             let pruned = async {
-                state.store.prune_revocations(now).await?;
-                state.store.prune_sessions(now, KEEP_ENDED_SESSIONS).await
+                store.prune_revocations(now).await?;
+                store.prune_sessions(now, KEEP_ENDED_SESSIONS).await
             };
             if let Err(err) = pruned.await {
                 tracing::warn!(error = %err, "could not prune revocations and ended sessions");

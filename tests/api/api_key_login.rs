@@ -74,7 +74,7 @@ async fn keys_are_refused_scopes_the_owner_lacks_and_past_expiry_dates(backend: 
     let app = spawn(backend).start().await;
     let user = app.insert_user("plain@example.com", true, false).await;
     let create = |scopes: Option<Vec<String>>, expires_at: Option<i64>| {
-        api_keys::create_api_key(&app.state, &user, None, scopes, expires_at)
+        api_keys::create_api_key(&app.state.directory, &user, None, scopes, expires_at)
     };
     let field_of = |result: Result<api_keys::CreatedApiKey, Error>| match result {
         Err(Error::Invalid(InvalidValue { field, .. })) => field,
@@ -102,8 +102,14 @@ async fn every_api_key_failure_gets_the_same_401(backend: Backend) {
     let deleted = create_key(&app, &user, None, None).await;
     let of_unverified = create_key(&app, &unverified, None, None).await;
     assert_eq!(key_login(&app, &expiring.key.access_key, &expiring.secret).await.0, 200, "good until it expires");
-    assert!(api_keys::delete_api_key(&app.state, deleted.key.id).await.expect("delete"));
-    assert!(!api_keys::delete_api_key(&app.state, deleted.key.id).await.expect("delete again"));
+    assert!(
+        api_keys::delete_api_key(&app.state.directory, app.state.sessions(), deleted.key.id).await.expect("delete")
+    );
+    assert!(
+        !api_keys::delete_api_key(&app.state.directory, app.state.sessions(), deleted.key.id)
+            .await
+            .expect("delete again")
+    );
     app.clock.advance(30);
 
     let failures = [
@@ -136,11 +142,11 @@ async fn a_disabled_owner_gets_403_after_a_correct_secret_only(backend: Backend)
     let user = app.insert_user("gone@example.com", true, false).await;
     let key = create_key(&app, &user, None, None).await;
     assert_eq!(key_login(&app, &key.key.access_key, &key.secret).await.0, 200);
-    users::set_disabled(&app.state, user.id, true).await.expect("disable");
+    users::set_disabled(&app.state.directory, app.state.sessions(), user.id, true).await.expect("disable");
     assert_eq!(key_login(&app, &key.key.access_key, "authify_sk_wrong").await.0, 401);
     let (status, body) = key_login(&app, &key.key.access_key, &key.secret).await;
     assert_eq!((status, body), (403, json!({"error": "Account disabled"})));
-    users::set_disabled(&app.state, user.id, false).await.expect("enable");
+    users::set_disabled(&app.state.directory, app.state.sessions(), user.id, false).await.expect("enable");
     assert_eq!(key_login(&app, &key.key.access_key, &key.secret).await.0, 200);
 }
 
@@ -151,10 +157,10 @@ async fn a_cached_key_still_checks_its_secret_and_failures_are_not_cached(backen
     let access = &key.key.access_key;
     assert_eq!(key_login(&app, access, "authify_sk_wrong").await.0, 401);
     assert_eq!(key_login(&app, "ffffffffffffffffffff", &key.secret).await.0, 401);
-    assert!(app.state.credentials.is_empty(), "failed logins are not cached");
+    assert!(app.state.directory.credentials.is_empty(), "failed logins are not cached");
 
     assert_eq!(key_login(&app, access, &key.secret).await.0, 200);
-    assert_eq!(app.state.credentials.len(), 1);
+    assert_eq!(app.state.directory.credentials.len(), 1);
     assert_eq!(key_login(&app, access, "authify_sk_wrong").await.0, 401, "a cached key checks the secret");
     assert_eq!(key_login(&app, access, "").await.0, 401);
     assert_eq!(key_login(&app, access, &key.secret).await.0, 200);
@@ -168,8 +174,8 @@ async fn a_deleted_key_stops_working_at_once_though_it_was_cached(backend: Backe
     for _ in 0..3 {
         assert_eq!(key_login(&app, &key.key.access_key, &key.secret).await.0, 200);
     }
-    assert_eq!(app.state.credentials.len(), 1, "the key is served from the cache");
-    assert!(api_keys::delete_api_key(&app.state, key.key.id).await.expect("delete"));
+    assert_eq!(app.state.directory.credentials.len(), 1, "the key is served from the cache");
+    assert!(api_keys::delete_api_key(&app.state.directory, app.state.sessions(), key.key.id).await.expect("delete"));
     assert_eq!(key_login(&app, &key.key.access_key, &key.secret).await.0, 401);
     assert_eq!(key_login(&app, &other.key.access_key, &other.secret).await.0, 200, "other keys are unaffected");
 }
@@ -183,13 +189,13 @@ async fn a_demoted_admins_key_loses_admin_access_at_once(backend: Backend) {
     assert_eq!(claims["scopes"], json!(["user_access", "admin_access"]));
     assert_eq!(key_login(&app, &admin_only.key.access_key, &admin_only.secret).await.0, 200);
 
-    users::set_admin(&app.state, admin.id, false).await.expect("demote");
+    users::set_admin(&app.state.directory, admin.id, false).await.expect("demote");
     let claims = verified_claims(&app, &key_login(&app, &full.key.access_key, &full.secret).await).await;
     assert_eq!(claims["scopes"], json!(["user_access"]));
     // A key that grants nothing the owner still holds is no credential at all.
     assert_eq!(key_login(&app, &admin_only.key.access_key, &admin_only.secret).await.0, 401);
 
-    users::set_admin(&app.state, admin.id, true).await.expect("promote");
+    users::set_admin(&app.state.directory, admin.id, true).await.expect("promote");
     let claims = verified_claims(&app, &key_login(&app, &full.key.access_key, &full.secret).await).await;
     assert_eq!(claims["scopes"], json!(["user_access", "admin_access"]));
 }
@@ -204,7 +210,7 @@ async fn another_instance_sees_a_demotion_within_the_cache_ttl(backend: Backend)
     assert_eq!(scopes_of_key(&second, access, secret).await, json!(["user_access", "admin_access"]));
     assert_eq!(scopes_of_key(&uncached, access, secret).await, json!(["user_access", "admin_access"]));
 
-    users::set_admin(&first.state, admin.id, false).await.expect("demote");
+    users::set_admin(&first.state.directory, admin.id, false).await.expect("demote");
     assert_eq!(scopes_of_key(&first, access, secret).await, json!(["user_access"]));
     assert_eq!(scopes_of_key(&uncached, access, secret).await, json!(["user_access"]), "no cache: at once");
     // The second instance did not see the change happen; it may serve its cached entry for the TTL...

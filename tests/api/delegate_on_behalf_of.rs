@@ -85,7 +85,7 @@ async fn a_delegate_acting_for_a_disabled_user_gets_403_account_disabled(backend
     let app = spawn(backend).start().await;
     let (_, admin) = app.user_with_token("root@example.com", true).await;
     let user = app.insert_user("jo@example.com", true, false).await;
-    users::set_disabled(&app.state, user.id, true).await.expect("disable");
+    users::set_disabled(&app.state.directory, app.state.sessions(), user.id, true).await.expect("disable");
     let portal = app.delegate("portal").await;
     let path = format!("/users/{}", user.id);
 
@@ -95,7 +95,7 @@ async fn a_delegate_acting_for_a_disabled_user_gets_403_account_disabled(backend
         assert_eq!(error["code"], "AUTH-0002", "{who}");
         assert_eq!(error["detail"], "Account disabled", "{who}");
     }
-    users::set_disabled(&app.state, user.id, false).await.expect("enable");
+    users::set_disabled(&app.state.directory, app.state.sessions(), user.id, false).await.expect("enable");
     assert_eq!(app.api_get(&path, &acting_for(&portal, "jo@example.com")).await.status, 200);
 
     let impersonations = events(&app, &admin, "filter[action]=delegate.impersonate&sort=id").await;
@@ -134,7 +134,7 @@ async fn plain_json_routes_answer_404_and_403_for_unknown_and_disabled_users(bac
     let app = spawn(backend).start().await;
     let (_, admin) = app.user_with_token("root@example.com", true).await;
     let disabled = app.insert_user("jo@example.com", true, false).await;
-    users::set_disabled(&app.state, disabled.id, true).await.expect("disable");
+    users::set_disabled(&app.state.directory, app.state.sessions(), disabled.id, true).await.expect("disable");
     let portal = app.delegate("portal").await;
     let get = reqwest::Method::GET;
     let post = reqwest::Method::POST;

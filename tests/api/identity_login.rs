@@ -70,7 +70,9 @@ async fn a_disabled_identity_user_gets_403(backend: Backend) {
     let app = spawn(backend).start().await;
     let user = app.insert_user("gone@example.com", true, false).await;
     app.state.store.insert_identity(user.id, None, "github", "7", app.clock_now()).await.expect("identity");
-    authify::service::directory::users::set_disabled(&app.state, user.id, true).await.expect("disable");
+    authify::service::directory::users::set_disabled(&app.state.directory, app.state.sessions(), user.id, true)
+        .await
+        .expect("disable");
     let (access, secret) = insert_delegate(&app, "portal").await;
     let headers = [("X-Authify-Access", access.as_str()), ("X-Authify-Secret", secret.as_str())];
     let answer = token_request(&app, &headers, &json!({"provider": "github", "uid": "7"})).await;

@@ -109,15 +109,23 @@ async fn reset_mails_are_limited_per_recipient(backend: Backend) {
     let ip = Some("192.0.2.7".parse().expect("ip"));
     let mut queued = Vec::new();
     for _ in 0..3 {
-        queued.push(request_reset(&app.state, "limited@example.com", None, ip).await.expect("request_reset"));
+        queued.push(request_reset(&app.state.account, "limited@example.com", None, ip).await.expect("request_reset"));
     }
     assert_eq!(queued, [true, true, false]);
     assert_eq!(app.state.store.outbox_for("limited@example.com").await.expect("outbox").len(), 2);
     let disabled = app.insert_user("disabled@example.com", true, false).await;
-    authify::service::directory::users::set_disabled(&app.state, disabled.id, true).await.expect("disable");
-    assert!(!request_reset(&app.state, "disabled@example.com", None, ip).await.expect("reset"), "disabled: no mail");
+    authify::service::directory::users::set_disabled(&app.state.directory, app.state.sessions(), disabled.id, true)
+        .await
+        .expect("disable");
+    assert!(
+        !request_reset(&app.state.account, "disabled@example.com", None, ip).await.expect("reset"),
+        "disabled: no mail"
+    );
     app.clock.advance(3600);
-    assert!(request_reset(&app.state, "limited@example.com", None, ip).await.expect("request_reset"), "window over");
+    assert!(
+        request_reset(&app.state.account, "limited@example.com", None, ip).await.expect("request_reset"),
+        "window over"
+    );
     let response = forgot(&app, "limited@example.com").await;
     assert_eq!((response.status().as_u16(), response.text().await.expect("body")), (200, "{}".to_owned()));
 }
@@ -133,9 +141,9 @@ async fn mails_are_limited_per_client_address_and_signup_answers_429(backend: Ba
     app.insert_user("a@example.com", true, false).await;
     app.insert_user("b@example.com", true, false).await;
     let (x, y) = (Some("192.0.2.1".parse().expect("ip")), Some("192.0.2.2".parse().expect("ip")));
-    assert!(request_reset(&app.state, "a@example.com", None, x).await.expect("reset"));
-    assert!(!request_reset(&app.state, "b@example.com", None, x).await.expect("reset"), "same address");
-    assert!(request_reset(&app.state, "b@example.com", None, y).await.expect("reset"), "another address");
+    assert!(request_reset(&app.state.account, "a@example.com", None, x).await.expect("reset"));
+    assert!(!request_reset(&app.state.account, "b@example.com", None, x).await.expect("reset"), "same address");
+    assert!(request_reset(&app.state.account, "b@example.com", None, y).await.expect("reset"), "another address");
 
     let first =
         post(&app, "/registration/signup", &[], &json!({"email": "c@example.com", "password": "long enough"})).await;

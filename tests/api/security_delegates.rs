@@ -95,7 +95,9 @@ async fn a_token_minted_through_a_delegate_is_never_an_admin_person_and_dies_wit
     let minted = app.api("POST", "/trusted-delegates", &token, Some(new_delegate_document("evil"))).await;
     assert_eq!(minted.status, 403, "only an admin person manages delegates: {}", minted.body);
 
-    authify::service::directory::delegates::remove_delegate(&app.state.store, "portal").await.expect("remove");
+    authify::service::directory::delegates::remove_delegate(&app.state.directory, app.state.sessions(), "portal")
+        .await
+        .expect("remove");
     assert_eq!(app.api("GET", "/me", &token, None).await.status, 401, "a removed delegate's tokens end");
     let again = app.post_json("/jwt/refresh", &json!({"refresh_token": refresh_token(&pair)})).await;
     assert_eq!(again.status().as_u16(), 401);

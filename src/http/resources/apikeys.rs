@@ -88,7 +88,7 @@ impl ResourceKind for ApiKeys {
     async fn create(&self, cx: &Cx<'_>, attributes: Attributes, _links: LinkedIds) -> Result<ResourceObject, Error> {
         let owner = cx.caller.require_user()?;
         let created = api_keys::create_api_key_within(
-            cx.state,
+            &cx.state.directory,
             owner,
             cx.caller.scopes(),
             attributes.text("name").flatten(),
@@ -102,13 +102,13 @@ impl ResourceKind for ApiKeys {
     async fn update(&self, cx: &Cx<'_>, id: i64, attributes: Attributes) -> Result<ResourceObject, Error> {
         let key = load_visible(cx, id).await?;
         let name = attributes.text("name").unwrap_or_else(|| key.name.clone());
-        let key = api_keys::rename_api_key(cx.state, key, name).await?;
+        let key = api_keys::rename_api_key(&cx.state.directory, key, name).await?;
         Ok(render(&key))
     }
 
     async fn delete(&self, cx: &Cx<'_>, id: i64) -> Result<(), Error> {
         load_visible(cx, id).await?;
-        api_keys::delete_api_key(cx.state, id).await?;
+        api_keys::delete_api_key(&cx.state.directory, cx.state.sessions(), id).await?;
         Ok(())
     }
 

@@ -7,7 +7,6 @@ use super::attributes::rfc3339;
 use super::kind::{AttrDef, AttrType, Attributes, Cx, FilterDef, FilterType, LinkedIds, Listing, RelDef, ResourceKind};
 use crate::error::Error;
 use crate::http::jsonapi::document::ResourceObject;
-use crate::service::auth::revoke;
 use crate::service::directory::delegates as delegate_service;
 use crate::store::delegates::Delegate;
 use crate::store::listing::ListParams;
@@ -72,8 +71,7 @@ impl ResourceKind for TrustedDelegates {
     async fn create(&self, cx: &Cx<'_>, attributes: Attributes, _links: LinkedIds) -> Result<ResourceObject, Error> {
         require_admin_user(cx)?;
         let created = delegate_service::create_delegate(
-            &cx.state.store,
-            cx.state.now(),
+            &cx.state.directory,
             &attributes.text("name").flatten().unwrap_or_default(),
             attributes.text("description").flatten(),
             attributes.list("scopes"),
@@ -89,9 +87,7 @@ impl ResourceKind for TrustedDelegates {
 
     async fn delete(&self, cx: &Cx<'_>, id: i64) -> Result<(), Error> {
         let delegate = load(cx, id).await?;
-        cx.state.store.delete_delegate(id).await?;
-        cx.state.directory_changed();
-        revoke::shut_out_delegate(cx.state, &delegate.name).await
+        delegate_service::remove(&cx.state.directory, cx.state.sessions(), delegate).await.map(drop)
     }
 
     async fn related(&self, _cx: &Cx<'_>, _id: i64, _rel: &RelDef) -> Result<Vec<ResourceObject>, Error> {

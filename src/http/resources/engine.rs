@@ -93,7 +93,7 @@ async fn handle(kind: &'static dyn ResourceKind, shape: Shape, mut req: Request)
         read_body(&mut req).await?
     };
     let credentials = crate::http::auth::credentials(&state, &req)?;
-    let caller = access::authenticate(&state, &credentials).await?;
+    let caller = access::authenticate(&state.auth, &credentials).await?;
     let cx = Cx { state: &state, caller: &caller };
     let query =
         if method == Method::GET { ReadQuery::parse(req.uri().query().unwrap_or(""))? } else { ReadQuery::default() };

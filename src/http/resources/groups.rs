@@ -116,7 +116,7 @@ impl ResourceKind for Groups {
         let name = attributes.bounded_text("name", 255)?.ok_or_else(|| InvalidValue::new("name", "is required"))?;
         let description = attributes.text("description").flatten();
         let group = cx.state.store.insert_group(org.id, name, description, cx.state.now()).await?;
-        cx.state.directory_changed();
+        cx.state.directory.changed();
         Ok(render(&group))
     }
 
@@ -126,7 +126,7 @@ impl ResourceKind for Groups {
         let name = attributes.bounded_text("name", 255)?.unwrap_or_else(|| group.name.clone());
         let description = attributes.text("description").unwrap_or_else(|| group.description.clone());
         let group = cx.state.store.update_group(group, name, description, cx.state.now()).await?;
-        cx.state.directory_changed();
+        cx.state.directory.changed();
         Ok(render(&group))
     }
 
@@ -134,7 +134,7 @@ impl ResourceKind for Groups {
         let group = load_visible(cx, id).await?;
         require_org_admin(cx, group.organization_id).await?;
         cx.state.store.delete_group(id).await?;
-        cx.state.directory_changed();
+        cx.state.directory.changed();
         Ok(())
     }
 
@@ -177,7 +177,7 @@ impl ResourceKind for Groups {
             RelOp::Remove => store.remove_group_members(id, &ids).await?,
             RelOp::Replace => store.replace_group_members(id, &ids, now).await?,
         }
-        cx.state.directory_changed();
+        cx.state.directory.changed();
         Ok(())
     }
 }

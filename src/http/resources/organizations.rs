@@ -161,7 +161,7 @@ impl ResourceKind for Organizations {
         }
         let fields = fields_from(&attributes, OrganizationFields::default())?;
         let org = cx.state.store.insert_organization(fields, owner, cx.state.now()).await?;
-        cx.state.directory_changed();
+        cx.state.directory.changed();
         render(cx, &org).await
     }
 
@@ -179,7 +179,7 @@ impl ResourceKind for Organizations {
         };
         let fields = fields_from(&attributes, current)?;
         let org = cx.state.store.update_organization(org, fields, cx.state.now()).await?;
-        cx.state.directory_changed();
+        cx.state.directory.changed();
         render(cx, &org).await
     }
 
@@ -187,7 +187,7 @@ impl ResourceKind for Organizations {
         load(cx, id).await?;
         require_admin(cx, id).await?;
         cx.state.store.delete_organization(id).await?;
-        cx.state.directory_changed();
+        cx.state.directory.changed();
         Ok(())
     }
 
@@ -235,7 +235,7 @@ impl ResourceKind for Organizations {
             (RelOp::Remove, true) => store.demote_admins(id, &ids).await?,
             (RelOp::Replace, _) => store.replace_members(id, &ids, admins, now).await?,
         }
-        cx.state.directory_changed();
+        cx.state.directory.changed();
         Ok(())
     }
 }

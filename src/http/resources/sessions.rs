@@ -35,9 +35,9 @@ pub async fn end_all(cx: &Cx<'_>, user_id: i64, revoke_keys: bool) -> Result<End
     if !cx.caller.is_self_or_admin(user_id) {
         return Err(Error::forbidden("Only the user and admins end a user's sessions"));
     }
-    let sessions = revoke::end_all_sessions(cx.state, user_id, None).await?;
+    let sessions = revoke::end_all_sessions(cx.state.sessions(), user_id, None).await?;
     let api_keys = match revoke_keys {
-        true => api_keys::delete_all_api_keys(cx.state, user_id).await?,
+        true => api_keys::delete_all_api_keys(&cx.state.directory, cx.state.sessions(), user_id).await?,
         false => 0,
     };
     Ok(Ended { sessions, api_keys })

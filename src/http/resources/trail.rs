@@ -5,7 +5,7 @@
 use serde_json::{Map, Value, json};
 
 use super::kind::{Attributes, Cx, RelOp, ResourceKind};
-use crate::runtime::audit::{self, AuditEvent};
+use crate::runtime::audit::AuditEvent;
 
 /// The attributes sent, without write-only ones.
 pub fn sent_attributes(kind: &dyn ResourceKind, attributes: &Attributes) -> Value {
@@ -25,7 +25,7 @@ pub async fn record(cx: &Cx<'_>, kind: &dyn ResourceKind, verb: &str, id: &str, 
     }
     let event =
         AuditEvent::new(cx.caller.actor(), format!("{}.{verb}", kind.name())).target(format!("{}:{id}", kind.name()));
-    audit::record(cx.state, event.detail(detail)).await;
+    cx.state.audit.record(event.detail(detail)).await;
 }
 
 /// The verb of a relationship write.

@@ -13,7 +13,6 @@ use crate::error::Error;
 use crate::http::jsonapi::document::ResourceObject;
 use crate::runtime::request_context;
 use crate::service::auth::access::Caller;
-use crate::service::auth::revoke;
 use crate::service::directory::users as user_service;
 use crate::store::listing::ListParams;
 use crate::store::users::User;
@@ -110,7 +109,7 @@ impl ResourceKind for Users {
             admin: attributes.flag("admin").unwrap_or(false),
             verified: attributes.flag("verified").unwrap_or(false),
         };
-        let user = user_service::create_user_as_admin(cx.state, new).await?;
+        let user = user_service::create_user(&cx.state.directory, &cx.state.auth.hasher, new).await?;
         Ok(render(cx.caller, &user))
     }
 
@@ -124,20 +123,13 @@ impl ResourceKind for Users {
             disabled: attributes.flag("disabled"),
         };
         let client_ip = request_context::current().and_then(|c| c.client_ip);
-        let saved = user_service::update_user(cx.state, cx.caller, id, update, client_ip).await?;
+        let saved = user_service::update_user(&cx.state.account, cx.caller, id, update, client_ip).await?;
         Ok(render(cx.caller, &saved))
     }
 
     async fn delete(&self, cx: &Cx<'_>, id: i64) -> Result<(), Error> {
         load(cx, id).await?;
-        if !cx.caller.is_self_or_admin(id) {
-            return Err(Error::forbidden("Only the user and admins delete a user"));
-        }
-        // The sessions' rows go with the user; their tokens go on the revocation list first.
-        revoke::shut_out_user(cx.state, id).await?;
-        cx.state.store.delete_user(id).await?;
-        cx.state.directory_changed();
-        Ok(())
+        user_service::delete_user(&cx.state.directory, cx.state.sessions(), cx.caller, id).await
     }
 
     async fn related(&self, cx: &Cx<'_>, id: i64, rel: &RelDef) -> Result<Vec<ResourceObject>, Error> {

@@ -8,25 +8,25 @@ use std::net::IpAddr;
 use crate::domain::Email;
 use crate::email::MailKind;
 use crate::error::Error;
+use crate::service::account::Account;
 use crate::service::account::email_tokens::{
     LIMIT_WINDOW_SECONDS, MailAudience, MailRequest, mail_allowed, prepare_mail,
 };
-use crate::state::AppState;
 use crate::store::users::User;
 
 /// Mails a confirmation token to `new_email` for `user`. A taken address is refused at once.
 #[tracing::instrument(skip_all, fields(user_id = user.id))]
 pub async fn request_email_change(
-    state: &AppState,
+    account: &Account,
     user: &User,
     new_email: &Email,
     client_ip: Option<IpAddr>,
 ) -> Result<(), Error> {
-    if state.store.user_by_email(new_email.as_str()).await?.is_some() {
+    if account.store().user_by_email(new_email.as_str()).await?.is_some() {
         return Err(Error::Taken { field: "email" });
     }
     let audience = MailAudience { recipient: new_email.as_str(), client_ip, user_id: Some(user.id) };
-    if !mail_allowed(state, audience).await? {
+    if !mail_allowed(account, audience).await? {
         return Err(Error::MailLimit { retry_after: LIMIT_WINDOW_SECONDS as u32 });
     }
     let request = MailRequest {
@@ -38,8 +38,8 @@ pub async fn request_email_change(
         client_ip,
         new_email: true,
     };
-    let prepared = prepare_mail(state, request).await?;
-    state.store.issue_email_token(user.id, &prepared.token, &prepared.mail, state.now()).await?;
-    state.mail_queued();
+    let prepared = prepare_mail(account, request).await?;
+    account.store().issue_email_token(user.id, &prepared.token, &prepared.mail, account.now()).await?;
+    account.mail_queued();
     Ok(())
 }

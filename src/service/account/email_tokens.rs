@@ -12,7 +12,7 @@ use crate::email::templates::{self, ParsedOverrides};
 use crate::email::{MailKind, MailVars};
 use crate::error::Error;
 use crate::runtime::rate_limit::Limit;
-use crate::state::AppState;
+use crate::service::account::Account;
 use crate::store::email_tokens::{NewEmailToken, Purpose};
 use crate::store::outbox::NewOutboxMail;
 
@@ -59,12 +59,12 @@ pub const OWNER_MAIL_INTERVAL_SECONDS: i64 = 600;
 /// The per-client limit is strict; past the per-address and per-account limits a mail may still
 /// go out [`OWNER_MAIL_INTERVAL_SECONDS`] after the newest, so an attacker who spends them cannot
 /// keep an owner from a fresh mail for an hour (docs/account-recovery.md).
-pub async fn mail_allowed(state: &AppState, audience: MailAudience<'_>) -> Result<bool, Error> {
-    let settings = &state.settings;
+pub async fn mail_allowed(account: &Account, audience: MailAudience<'_>) -> Result<bool, Error> {
+    let settings = &account.auth.settings;
     let ip = audience.client_ip.map(|ip| ip.to_string());
-    let now = state.now();
+    let now = account.now();
     let since = now - LIMIT_WINDOW_SECONDS;
-    let counts = state.store.recent_mail_counts(audience.recipient, ip.as_deref(), audience.user_id, since).await?;
+    let counts = account.store().recent_mail_counts(audience.recipient, ip.as_deref(), audience.user_id, since).await?;
     let over = |count: u64, limit: u32| limit > 0 && count >= u64::from(limit);
     let spaced = |latest: Option<i64>| latest.is_none_or(|at| now - at >= OWNER_MAIL_INTERVAL_SECONDS);
     Ok(!over(counts.by_ip, settings.mail_limit_per_ip)
@@ -79,21 +79,21 @@ pub const ATTEMPT_WINDOW_SECONDS: u32 = 900;
 /// AUTHIFY_EMAIL_TOKEN_ATTEMPTS per 15 minutes per (account, client), else 429. Wrong tokens are
 /// throttled this way instead of wearing out the live token, so nobody can block another's
 /// recovery by guessing.
-pub async fn throttle_token_attempt(state: &AppState, email: &str, client_ip: Option<IpAddr>) -> Result<(), Error> {
+pub async fn throttle_token_attempt(account: &Account, email: &str, client_ip: Option<IpAddr>) -> Result<(), Error> {
     let client = client_ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
     let key = format!("email-token:{client}:{}", crate::service::account::lockout::account_key(email));
-    let limit = Limit { limit: state.settings.email_token_attempts, window: ATTEMPT_WINDOW_SECONDS };
-    state.limiter.hit(&key, limit, state.now()).await
+    let limit = Limit { limit: account.auth.settings.email_token_attempts, window: ATTEMPT_WINDOW_SECONDS };
+    account.auth.limiter.hit(&key, limit, account.now()).await
 }
 
 /// Makes a token and renders its mail (422 when a template fails to render).
-pub async fn prepare_mail(state: &AppState, request: MailRequest<'_>) -> Result<PreparedMail, Error> {
+pub async fn prepare_mail(account: &Account, request: MailRequest<'_>) -> Result<PreparedMail, Error> {
     let token = tokens::random_token(TOKEN_BYTES);
-    let expires_at = state.now() + i64::from(state.settings.email_token_minutes) * 60;
+    let expires_at = account.now() + i64::from(account.auth.settings.email_token_minutes) * 60;
     let valid_until = DateTime::from_timestamp(expires_at, 0)
         .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
         .unwrap_or_default();
-    let base = state.templates.for_kind(request.kind);
+    let base = account.templates.for_kind(request.kind);
     let chosen = match request.overrides {
         Some(overrides) => base.with_overrides(overrides),
         None => base.clone(),

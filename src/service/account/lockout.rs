@@ -14,8 +14,8 @@ use std::future::Future;
 use crate::crypto::secret::hash_secret;
 use crate::domain::{Email, InvalidValue};
 use crate::error::Error;
-use crate::state::AppState;
-use crate::store::Store;
+use crate::service::auth::Auth;
+use crate::service::directory::Directory;
 use crate::store::lockouts::Reservation;
 use crate::store::users::User;
 
@@ -35,22 +35,22 @@ pub const RESERVATION_SECONDS: i64 = 10;
 /// One counted attempt at a secret of the account `key` (its password, a second-factor code):
 /// reserved before `work` runs, settled by what [`judge_secret`] makes of the result. Call it
 /// inside [`run_to_completion`](crate::runtime::request_context::run_to_completion), so the settling cannot be skipped.
-pub async fn counted<T>(state: &AppState, key: &str, work: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
-    reserve(state, key).await?;
+pub async fn counted<T>(auth: &Auth, key: &str, work: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+    reserve(auth, key).await?;
     let result = work.await;
-    settle(state, key, judge_secret(&result)).await?;
+    settle(auth, key, judge_secret(&result)).await?;
     result
 }
 
 /// Proves `password` is `user`'s current one, as a counted attempt; a wrong one is
 /// [`wrong_password`] naming `field`.
-pub async fn prove_password(state: &AppState, user: &User, password: &str, field: &'static str) -> Result<(), Error> {
-    counted(state, &account_key(&user.email), check_password(state, user, password, field)).await
+pub async fn prove_password(auth: &Auth, user: &User, password: &str, field: &'static str) -> Result<(), Error> {
+    counted(auth, &account_key(&user.email), check_password(auth, user, password, field)).await
 }
 
 /// The password check of [`prove_password`], for a counted attempt that checks more (a code).
-pub async fn check_password(state: &AppState, user: &User, password: &str, field: &'static str) -> Result<(), Error> {
-    match state.hasher.verify(password, user.password_digest.as_deref()).await? {
+pub async fn check_password(auth: &Auth, user: &User, password: &str, field: &'static str) -> Result<(), Error> {
+    match auth.hasher.verify(password, user.password_digest.as_deref()).await? {
         true => Ok(()),
         false => Err(wrong_password(field)),
     }
@@ -75,18 +75,18 @@ pub fn wrong_password(field: &'static str) -> Error {
 }
 
 /// Counts one attempt, or refuses with [`Error::AccountLocked`] (no password is checked then).
-pub async fn reserve(state: &AppState, key: &str) -> Result<(), Error> {
-    let threshold = state.settings.lockout_threshold;
+pub async fn reserve(auth: &Auth, key: &str) -> Result<(), Error> {
+    let threshold = auth.settings.lockout_threshold;
     if threshold == 0 {
         return Ok(());
     }
-    let now = state.now();
-    let until = match state.store.reserve_login_attempt(key, threshold, now).await? {
+    let now = auth.now();
+    let until = match auth.store().reserve_login_attempt(key, threshold, now).await? {
         Reservation::Reserved => return Ok(()),
         Reservation::Locked { until: Some(until) } => until,
         // Attempts still being checked fill the threshold; they settle within moments, unless
         // their process died: then they have expired and count as failures.
-        Reservation::Locked { until: None } => match expire_reservations(state, key, threshold, now).await? {
+        Reservation::Locked { until: None } => match expire_reservations(auth, key, threshold, now).await? {
             Some(until) => until,
             None => now + 1,
         },
@@ -96,13 +96,13 @@ pub async fn reserve(state: &AppState, key: &str) -> Result<(), Error> {
 
 /// When the reservations filling the threshold are older than [`RESERVATION_SECONDS`], settles
 /// them as failures (the lock they would have set) and answers until when it holds.
-async fn expire_reservations(state: &AppState, key: &str, threshold: u32, now: i64) -> Result<Option<i64>, Error> {
-    let Some(row) = state.store.lockout(key).await? else { return Ok(None) };
+async fn expire_reservations(auth: &Auth, key: &str, threshold: u32, now: i64) -> Result<Option<i64>, Error> {
+    let Some(row) = auth.store().lockout(key).await? else { return Ok(None) };
     if row.updated_at + RESERVATION_SECONDS > now {
         return Ok(None);
     }
     tracing::warn!("unsettled login reservations expired: counted as failures");
-    Ok(state.store.lock_if_exhausted(key, threshold, now, |n| interval(state, n)).await?)
+    Ok(auth.store().lock_if_exhausted(key, threshold, now, |n| interval(auth, n)).await?)
 }
 
 /// What the reserved attempt came to.
@@ -117,17 +117,17 @@ pub enum Outcome {
 }
 
 /// Settles a reserved attempt.
-pub async fn settle(state: &AppState, key: &str, outcome: Outcome) -> Result<(), Error> {
-    let threshold = state.settings.lockout_threshold;
+pub async fn settle(auth: &Auth, key: &str, outcome: Outcome) -> Result<(), Error> {
+    let threshold = auth.settings.lockout_threshold;
     if threshold == 0 {
         return Ok(());
     }
-    let now = state.now();
+    let now = auth.now();
     match outcome {
-        Outcome::Success => state.store.reset_lockout(key, now).await?,
-        Outcome::Neutral => state.store.release_login_attempt(key, now).await?,
+        Outcome::Success => auth.store().reset_lockout(key, now).await?,
+        Outcome::Neutral => auth.store().release_login_attempt(key, now).await?,
         Outcome::Failure => {
-            if let Some(until) = state.store.lock_if_exhausted(key, threshold, now, |n| interval(state, n)).await? {
+            if let Some(until) = auth.store().lock_if_exhausted(key, threshold, now, |n| interval(auth, n)).await? {
                 tracing::warn!(locked_for = until - now, "account locked after repeated failed logins");
             }
         }
@@ -137,13 +137,13 @@ pub async fn settle(state: &AppState, key: &str, outcome: Outcome) -> Result<(),
 
 /// Lifts a lock and forgets the failures of `email` (`authify user unlock`, the admin route);
 /// whether there was anything to forget.
-pub async fn unlock(store: &Store, email: &str) -> Result<bool, Error> {
-    Ok(store.clear_lockout(&account_key(email)).await?)
+pub async fn unlock(directory: &Directory, email: &str) -> Result<bool, Error> {
+    Ok(directory.store.clear_lockout(&account_key(email)).await?)
 }
 
 /// The length of the `n`-th lock (0-based) in seconds; the last configured length repeats.
-fn interval(state: &AppState, n: i32) -> i64 {
-    let intervals = state.settings.lockout_intervals().unwrap_or_default();
+fn interval(auth: &Auth, n: i32) -> i64 {
+    let intervals = auth.settings.lockout_intervals().unwrap_or_default();
     let index = usize::try_from(n).unwrap_or(0).min(intervals.len().saturating_sub(1));
     intervals.get(index).copied().unwrap_or(60)
 }

@@ -6,8 +6,8 @@
 use crate::error::Error;
 use crate::service::account::lockout;
 use crate::service::account::totp;
+use crate::service::auth::Auth;
 use crate::service::auth::refresh;
-use crate::state::AppState;
 use crate::store::users::User;
 
 /// The second-factor codes that may come with a mailed token.
@@ -48,17 +48,17 @@ pub struct Completed {
 
 /// Signs `user` in after the mailbox was proven: a token in a session of its own, unless the
 /// account is disabled (403) or its second factor holds the sign-in back.
-pub async fn sign_in(state: &AppState, user: User, codes: FactorCodes<'_>) -> Result<Completed, Error> {
+pub async fn sign_in(auth: &Auth, user: User, codes: FactorCodes<'_>) -> Result<Completed, Error> {
     if user.disabled {
         return Err(Error::AccountDisabled);
     }
-    if state.store.totp_factor(user.id).await?.is_some_and(|f| f.enabled) {
+    if auth.store().totp_factor(user.id).await?.is_some_and(|f| f.enabled) {
         if codes.totp_code.is_none() && codes.recovery_code.is_none() {
             return Ok(Completed { user, jwt: None, held: Some(FactorHold::Required) });
         }
         let key = lockout::account_key(&user.email);
-        let checked = totp::check_login(state, &user, codes.totp_code, codes.recovery_code);
-        match lockout::counted(state, &key, checked).await {
+        let checked = totp::check_login(auth, &user, codes.totp_code, codes.recovery_code);
+        match lockout::counted(auth, &key, checked).await {
             Ok(()) => {}
             Err(Error::InvalidSecondFactor) => {
                 return Ok(Completed { user, jwt: None, held: Some(FactorHold::Invalid) });
@@ -69,6 +69,6 @@ pub async fn sign_in(state: &AppState, user: User, codes: FactorCodes<'_>) -> Re
             Err(other) => return Err(other),
         }
     }
-    let jwt = refresh::start_token_session(state, &user, None).await?;
+    let jwt = refresh::start_token_session(auth, &user, None).await?;
     Ok(Completed { user, jwt: Some(jwt), held: None })
 }

@@ -15,33 +15,33 @@ use crate::domain::{Email, Password};
 use crate::email::MailKind;
 use crate::email::templates::ParsedOverrides;
 use crate::error::Error;
-use crate::runtime::audit::{self, Actor, AuditEvent};
+use crate::runtime::audit::{Actor, AuditEvent};
 use crate::runtime::request_context;
+use crate::service::account::Account;
 use crate::service::account::email_tokens::{
     MailAudience, MailRequest, mail_allowed, prepare_mail, throttle_token_attempt,
 };
 use crate::service::account::mail_sign_in::{self, Completed, FactorCodes};
 use crate::service::auth::revoke;
 use crate::service::directory::api_keys;
-use crate::state::AppState;
 
 /// Queues a reset mail when `email` has an enabled account and the mail limits allow it; otherwise
 /// does nothing. Errors are logged, never answered (the caller has already been told `{}`).
 #[tracing::instrument(skip_all)]
 pub async fn request_reset(
-    state: &AppState,
+    account: &Account,
     email: &str,
     overrides: Option<&ParsedOverrides>,
     client_ip: Option<IpAddr>,
 ) -> Result<bool, Error> {
     let Ok(email) = Email::parse(email) else { return Ok(false) };
-    let Some(user) = state.store.user_by_email(email.as_str()).await? else { return Ok(false) };
+    let Some(user) = account.store().user_by_email(email.as_str()).await? else { return Ok(false) };
     if user.disabled {
         tracing::info!(user_id = user.id, "reset mail not queued: the account is disabled");
         return Ok(false);
     }
     let audience = MailAudience { recipient: email.as_str(), client_ip, user_id: Some(user.id) };
-    if !mail_allowed(state, audience).await? {
+    if !mail_allowed(account, audience).await? {
         tracing::info!(user_id = user.id, "reset mail not queued: mail limit reached");
         return Ok(false);
     }
@@ -54,9 +54,9 @@ pub async fn request_reset(
         client_ip,
         new_email: false,
     };
-    let prepared = prepare_mail(state, request).await?;
-    state.store.issue_email_token(user.id, &prepared.token, &prepared.mail, state.now()).await?;
-    state.mail_queued();
+    let prepared = prepare_mail(account, request).await?;
+    account.store().issue_email_token(user.id, &prepared.token, &prepared.mail, account.now()).await?;
+    account.mail_queued();
     Ok(true)
 }
 
@@ -77,38 +77,38 @@ pub struct ResetRequest {
 /// API key), and signs the user in unless a second factor holds it back. Runs to completion even
 /// when the client goes away, so a reset never stops between the new password and the ended
 /// sessions.
-pub async fn reset_password(state: &AppState, request: ResetRequest) -> Result<Completed, Error> {
-    let owned = state.clone();
+pub async fn reset_password(account: &Account, request: ResetRequest) -> Result<Completed, Error> {
+    let owned = account.clone();
     request_context::run_to_completion(async move { reset(&owned, request).await }).await
 }
 
 #[tracing::instrument(skip_all)]
-async fn reset(state: &AppState, request: ResetRequest) -> Result<Completed, Error> {
+async fn reset(account: &Account, request: ResetRequest) -> Result<Completed, Error> {
     let password = Password::parse(&request.password).map_err(|_| Error::InvalidPassword)?;
-    throttle_token_attempt(state, &request.email, request.client_ip).await?;
+    throttle_token_attempt(account, &request.email, request.client_ip).await?;
     // Hashed first: the same cost whether or not the account exists.
-    let digest = state.hasher.hash(password.expose()).await?;
+    let digest = account.auth.hasher.hash(password.expose()).await?;
     let user = match Email::parse(&request.email) {
-        Ok(email) => state.store.user_by_email(email.as_str()).await?,
+        Ok(email) => account.store().user_by_email(email.as_str()).await?,
         Err(_) => None,
     };
     let Some(user) = user else { return Err(Error::VerificationFailed) };
     let hash = secret::hash_secret(request.token.trim());
-    let now = state.now();
-    let Some(user) = state.store.reset_with_token(user.id, &user.email, &hash, &digest, now).await? else {
+    let now = account.now();
+    let Some(user) = account.store().reset_with_token(user.id, &user.email, &hash, &digest, now).await? else {
         return Err(Error::VerificationFailed);
     };
-    state.directory_changed();
-    state.monitor.password_reset();
-    let sessions_ended = revoke::end_all_sessions(state, user.id, None).await?;
+    account.auth.directory.changed();
+    account.auth.tokens.monitor.password_reset();
+    let sessions_ended = revoke::end_all_sessions(&account.auth.sessions, user.id, None).await?;
     let api_keys_revoked = match request.revoke_api_keys {
-        true => api_keys::delete_all_api_keys(state, user.id).await?,
+        true => api_keys::delete_all_api_keys(&account.auth.directory, &account.auth.sessions, user.id).await?,
         false => 0,
     };
     let detail = serde_json::json!({"sessions_ended": sessions_ended, "api_keys_revoked": api_keys_revoked});
     let event = AuditEvent::new(Actor::User(user.id), "users.password-reset").target(format!("users:{}", user.id));
-    audit::record(state, event.detail(detail)).await;
+    account.audit().record(event.detail(detail)).await;
     let codes =
         FactorCodes { totp_code: request.totp_code.as_deref(), recovery_code: request.recovery_code.as_deref() };
-    mail_sign_in::sign_in(state, user, codes).await
+    mail_sign_in::sign_in(&account.auth, user, codes).await
 }

@@ -9,13 +9,13 @@ use crate::domain::{Email, FullName, Handle, InvalidValue, Password};
 use crate::email::templates::ParsedOverrides;
 use crate::email::{MailKind, RequestTemplates};
 use crate::error::Error;
+use crate::service::account::Account;
 use crate::service::account::email_tokens::{
     LIMIT_WINDOW_SECONDS, MailAudience, MailRequest, PreparedMail, mail_allowed, prepare_mail,
 };
 use crate::service::auth::delegate_auth::{actor_of, authenticate_delegate};
 use crate::service::auth::refresh::start_token_session;
 use crate::service::directory::users::free_handle;
-use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::delegates::Delegate;
 use crate::store::registration::{LinkedIdentity, Registration};
@@ -44,12 +44,12 @@ pub struct SignedUp {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn signup(state: &AppState, request: SignupRequest) -> Result<SignedUp, Error> {
+pub async fn signup(account: &Account, request: SignupRequest) -> Result<SignedUp, Error> {
     let delegate = match &request.delegate {
-        Some((access, secret)) => Some(authenticate_delegate(state, access, secret).await?),
+        Some((access, secret)) => Some(authenticate_delegate(&account.auth, access, secret).await?),
         None => None,
     };
-    let overrides = request_overrides(state, delegate.as_ref(), request.templates.as_ref())?;
+    let overrides = request_overrides(account, delegate.as_ref(), request.templates.as_ref())?;
     let email = Email::parse(&request.email).map_err(|_| Error::FailedToSaveUser)?;
     let password = match (&request.password, &delegate) {
         (Some(password), _) => Some(Password::parse(password).map_err(|_| Error::InvalidPassword)?),
@@ -57,17 +57,17 @@ pub async fn signup(state: &AppState, request: SignupRequest) -> Result<SignedUp
         (None, None) => return Err(Error::InvalidPassword),
     };
     let name = clean_name(request.name.as_deref())?;
-    if state.store.user_by_email(email.as_str()).await?.is_some() {
+    if account.store().user_by_email(email.as_str()).await?.is_some() {
         return Err(Error::DuplicateUser);
     }
-    let handle = choose_handle(state, request.handle.as_deref(), &email, name.as_deref()).await?;
+    let handle = choose_handle(account, request.handle.as_deref(), &email, name.as_deref()).await?;
     let via = match &delegate {
         Some(delegate) => {
             request.via.clone().map(|(provider, uid)| LinkedIdentity { provider, uid, delegate_id: delegate.id })
         }
         None => None,
     };
-    let verified = via.is_some() || !state.settings.verifications_required;
+    let verified = via.is_some() || !account.auth.settings.verifications_required;
     let prepared = match verified {
         true => None,
         false => {
@@ -80,11 +80,11 @@ pub async fn signup(state: &AppState, request: SignupRequest) -> Result<SignedUp
                 client_ip: request.client_ip,
                 new_email: false,
             };
-            Some(verification_mail(state, mail).await?)
+            Some(verification_mail(account, mail).await?)
         }
     };
     let password_digest = match &password {
-        Some(password) => Some(state.hasher.hash(password.expose()).await?),
+        Some(password) => Some(account.auth.hasher.hash(password.expose()).await?),
         None => None,
     };
     let queued = prepared.is_some();
@@ -96,37 +96,37 @@ pub async fn signup(state: &AppState, request: SignupRequest) -> Result<SignedUp
         password_digest,
         admin: false,
         verified,
-        now: state.now(),
+        now: account.now(),
     };
-    let user = state.store.register_user(Registration { user, identity: via, token, mail }).await.map_err(taken)?;
+    let user = account.store().register_user(Registration { user, identity: via, token, mail }).await.map_err(taken)?;
     if queued {
-        state.mail_queued();
+        account.mail_queued();
     }
     let jwt = match verified {
-        true => Some(token_for_new_user(state, &user, delegate.as_ref()).await?),
+        true => Some(token_for_new_user(account, &user, delegate.as_ref()).await?),
         false => None,
     };
     Ok(SignedUp { user, jwt })
 }
 
 /// The verification mail, unless the mail limits are reached (429: nothing is created).
-async fn verification_mail(state: &AppState, mail: MailRequest<'_>) -> Result<PreparedMail, Error> {
+async fn verification_mail(account: &Account, mail: MailRequest<'_>) -> Result<PreparedMail, Error> {
     let audience = MailAudience { recipient: mail.email, client_ip: mail.client_ip, user_id: None };
-    if !mail_allowed(state, audience).await? {
+    if !mail_allowed(account, audience).await? {
         return Err(Error::MailLimit { retry_after: LIMIT_WINDOW_SECONDS as u32 });
     }
-    prepare_mail(state, mail).await
+    prepare_mail(account, mail).await
 }
 
 /// Parses request templates, which only trusted delegates may send (unless
 /// AUTHIFY_REQUEST_TEMPLATES_FOR_ALL): they let the caller choose what a mail from us says.
 pub fn request_overrides(
-    state: &AppState,
+    account: &Account,
     delegate: Option<&Delegate>,
     templates: Option<&RequestTemplates>,
 ) -> Result<Option<ParsedOverrides>, Error> {
     let Some(templates) = templates else { return Ok(None) };
-    if delegate.is_none() && !state.settings.request_templates_for_all {
+    if delegate.is_none() && !account.auth.settings.request_templates_for_all {
         return Err(Error::forbidden("Request templates are accepted from trusted delegates only"));
     }
     templates.parse().map(Some)
@@ -139,30 +139,30 @@ fn clean_name(name: Option<&str>) -> Result<Option<String>, Error> {
 /// The requested handle (422 naming `handle` when invalid or taken), else one derived from the
 /// email's local part, else from the name, else the email's with the first free numeric suffix.
 async fn choose_handle(
-    state: &AppState,
+    account: &Account,
     requested: Option<&str>,
     email: &Email,
     name: Option<&str>,
 ) -> Result<Handle, Error> {
     if let Some(requested) = requested {
         let handle = Handle::parse(requested)?;
-        if state.store.handle_taken(handle.as_str()).await? {
+        if account.store().handle_taken(handle.as_str()).await? {
             return Err(InvalidValue::new("handle", "is already taken").into());
         }
         return Ok(handle);
     }
     let from_email = Handle::derive_from(email);
-    if !state.store.handle_taken(from_email.as_str()).await? {
+    if !account.store().handle_taken(from_email.as_str()).await? {
         return Ok(from_email);
     }
     let from_name: String =
         name.unwrap_or_default().chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
     if let Ok(handle) = Handle::parse(&from_name.chars().take(Handle::MAX_LEN - 8).collect::<String>())
-        && !state.store.handle_taken(handle.as_str()).await?
+        && !account.store().handle_taken(handle.as_str()).await?
     {
         return Ok(handle);
     }
-    free_handle(&state.store, &from_email).await
+    free_handle(&account.store(), &from_email).await
 }
 
 /// A unique violation at insert time (a concurrent signup won the race) in the words of signup.
@@ -177,7 +177,7 @@ fn taken(err: StoreError) -> Error {
 
 /// A token for a user verified at signup, in a session of its own (so ending the user's sessions
 /// ends it); minted by a delegate, it names the delegate in `act` and carries no more than its scopes.
-async fn token_for_new_user(state: &AppState, user: &User, delegate: Option<&Delegate>) -> Result<String, Error> {
+async fn token_for_new_user(account: &Account, user: &User, delegate: Option<&Delegate>) -> Result<String, Error> {
     let actor = delegate.map(actor_of);
-    start_token_session(state, user, actor.as_deref()).await
+    start_token_session(&account.auth, user, actor.as_deref()).await
 }

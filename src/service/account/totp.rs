@@ -11,7 +11,8 @@ use crate::crypto::tokens::random_bytes;
 use crate::error::Error;
 use crate::runtime::request_context;
 use crate::service::account::lockout;
-use crate::state::AppState;
+use crate::service::auth::Auth;
+use crate::service::directory::Directory;
 use crate::store::second_factor::TotpFactor;
 use crate::store::users::User;
 
@@ -30,20 +31,20 @@ pub struct Enrolment {
 }
 
 /// Starts (or restarts) enrolment: a new pending secret, replacing a pending one.
-pub async fn begin_enrolment(state: &AppState, user: &User) -> Result<Enrolment, Error> {
-    if state.store.totp_factor(user.id).await?.is_some_and(|f| f.enabled) {
+pub async fn begin_enrolment(auth: &Auth, user: &User) -> Result<Enrolment, Error> {
+    if auth.store().totp_factor(user.id).await?.is_some_and(|f| f.enabled) {
         return Err(Error::TotpAlreadyEnabled);
     }
     let secret = random_bytes(SECRET_BYTES);
-    let totp = build(state, secret.clone(), &user.email)?;
+    let totp = build(auth, secret.clone(), &user.email)?;
     let otpauth_uri = totp.to_url().map_err(|e| Error::internal(anyhow::anyhow!("otpauth URI: {e:?}")))?;
-    let sealed = state.sealing.seal(&secret, &context(user.id)).map_err(Error::internal)?;
+    let sealed = auth.sealing.seal(&secret, &context(user.id)).map_err(Error::internal)?;
     // Refused when a factor is enabled. A pending one that a concurrent enrolment stored between our
     // delete and insert also refuses the insert; then it is replaced once more.
-    let now = state.now();
-    let mut stored = state.store.put_pending_totp(user.id, &sealed, now).await?;
-    if !stored && !state.store.totp_factor(user.id).await?.is_some_and(|f| f.enabled) {
-        stored = state.store.put_pending_totp(user.id, &sealed, now).await?;
+    let now = auth.now();
+    let mut stored = auth.store().put_pending_totp(user.id, &sealed, now).await?;
+    if !stored && !auth.store().totp_factor(user.id).await?.is_some_and(|f| f.enabled) {
+        stored = auth.store().put_pending_totp(user.id, &sealed, now).await?;
     }
     if !stored {
         return Err(Error::TotpAlreadyEnabled);
@@ -54,26 +55,26 @@ pub async fn begin_enrolment(state: &AppState, user: &User) -> Result<Enrolment,
 /// Turns the pending factor on with the account's password and a first good code; answers the
 /// recovery codes (shown once). The password and the code are counted attempts (the lockout): a
 /// stolen token alone cannot enrol an attacker's factor.
-pub async fn confirm(state: &AppState, user: &User, password: &str, code: &str) -> Result<Vec<String>, Error> {
-    let (owned, user, password, code) = (state.clone(), user.clone(), password.to_owned(), code.to_owned());
+pub async fn confirm(auth: &Auth, user: &User, password: &str, code: &str) -> Result<Vec<String>, Error> {
+    let (owned, user, password, code) = (auth.clone(), user.clone(), password.to_owned(), code.to_owned());
     request_context::run_to_completion(async move { confirm_proven(&owned, &user, &password, &code).await }).await
 }
 
-async fn confirm_proven(state: &AppState, user: &User, password: &str, code: &str) -> Result<Vec<String>, Error> {
-    let factor = match state.store.totp_factor(user.id).await? {
+async fn confirm_proven(auth: &Auth, user: &User, password: &str, code: &str) -> Result<Vec<String>, Error> {
+    let factor = match auth.store().totp_factor(user.id).await? {
         Some(factor) if factor.enabled => return Err(Error::TotpAlreadyEnabled),
         Some(factor) => factor,
         None => return Err(Error::TotpNotPending),
     };
     // One counted attempt for both: a right password must not start the count afresh.
-    let step = lockout::counted(state, &lockout::account_key(&user.email), async {
-        lockout::check_password(state, user, password, "password").await?;
-        matching_step(state, &factor, code, &user.email)?.ok_or(Error::InvalidSecondFactor)
+    let step = lockout::counted(auth, &lockout::account_key(&user.email), async {
+        lockout::check_password(auth, user, password, "password").await?;
+        matching_step(auth, &factor, code, &user.email)?.ok_or(Error::InvalidSecondFactor)
     })
     .await?;
     let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
     let hashes: Vec<String> = codes.iter().map(|c| hash_secret(&normalize_recovery_code(c))).collect();
-    if !state.store.enable_totp(user.id, step, &hashes, state.now()).await? {
+    if !auth.store().enable_totp(user.id, step, &hashes, auth.now()).await? {
         return Err(Error::TotpNotPending);
     }
     Ok(codes)
@@ -81,77 +82,77 @@ async fn confirm_proven(state: &AppState, user: &User, password: &str, code: &st
 
 /// Turns the factor off, proven by the account's password and a current code or an unused recovery
 /// code, each a counted attempt (the lockout).
-pub async fn disable(state: &AppState, user: &User, password: &str, code: &str) -> Result<(), Error> {
-    let (owned, user, password, code) = (state.clone(), user.clone(), password.to_owned(), code.to_owned());
+pub async fn disable(auth: &Auth, user: &User, password: &str, code: &str) -> Result<(), Error> {
+    let (owned, user, password, code) = (auth.clone(), user.clone(), password.to_owned(), code.to_owned());
     request_context::run_to_completion(async move { disable_proven(&owned, &user, &password, &code).await }).await
 }
 
-async fn disable_proven(state: &AppState, user: &User, password: &str, code: &str) -> Result<(), Error> {
-    let factor = state.store.totp_factor(user.id).await?.filter(|f| f.enabled).ok_or(Error::TotpNotEnabled)?;
-    lockout::counted(state, &lockout::account_key(&user.email), async {
-        lockout::check_password(state, user, password, "password").await?;
-        match accept_code(state, user, &factor, Some(code), Some(code)).await? {
+async fn disable_proven(auth: &Auth, user: &User, password: &str, code: &str) -> Result<(), Error> {
+    let factor = auth.store().totp_factor(user.id).await?.filter(|f| f.enabled).ok_or(Error::TotpNotEnabled)?;
+    lockout::counted(auth, &lockout::account_key(&user.email), async {
+        lockout::check_password(auth, user, password, "password").await?;
+        match accept_code(auth, user, &factor, Some(code), Some(code)).await? {
             true => Ok(()),
             false => Err(Error::InvalidSecondFactor),
         }
     })
     .await?;
-    state.store.delete_totp(user.id).await?;
+    auth.store().delete_totp(user.id).await?;
     Ok(())
 }
 
 /// The second-factor part of a password login, after a correct password: nothing to do without an
 /// enabled factor; else a fresh TOTP code or an unused recovery code is needed.
 pub async fn check_login(
-    state: &AppState,
+    auth: &Auth,
     user: &User,
     totp_code: Option<&str>,
     recovery_code: Option<&str>,
 ) -> Result<(), Error> {
-    let Some(factor) = state.store.totp_factor(user.id).await?.filter(|f| f.enabled) else { return Ok(()) };
+    let Some(factor) = auth.store().totp_factor(user.id).await?.filter(|f| f.enabled) else { return Ok(()) };
     if totp_code.is_none() && recovery_code.is_none() {
         return Err(Error::TotpRequired);
     }
-    match accept_code(state, user, &factor, totp_code, recovery_code).await? {
+    match accept_code(auth, user, &factor, totp_code, recovery_code).await? {
         true => Ok(()),
         false => Err(Error::InvalidSecondFactor),
     }
 }
 
 /// Removes a user's factor and recovery codes (an admin's reset); whether there was one.
-pub async fn reset(state: &AppState, user_id: i64) -> Result<bool, Error> {
-    Ok(state.store.delete_totp(user_id).await?)
+pub async fn reset(directory: &Directory, user_id: i64) -> Result<bool, Error> {
+    Ok(directory.store.delete_totp(user_id).await?)
 }
 
 /// Accepts a TOTP code (once) or else a recovery code (once).
 async fn accept_code(
-    state: &AppState,
+    auth: &Auth,
     user: &User,
     factor: &TotpFactor,
     totp_code: Option<&str>,
     recovery_code: Option<&str>,
 ) -> Result<bool, Error> {
     if let Some(code) = totp_code
-        && let Some(step) = matching_step(state, factor, code, &user.email)?
+        && let Some(step) = matching_step(auth, factor, code, &user.email)?
     {
-        return Ok(state.store.accept_totp_step(user.id, step, state.now()).await?);
+        return Ok(auth.store().accept_totp_step(user.id, step, auth.now()).await?);
     }
     match recovery_code.map(normalize_recovery_code).filter(|c| c.len() == 20) {
-        Some(code) => Ok(state.store.use_recovery_code(user.id, &hash_secret(&code), state.now()).await?),
+        Some(code) => Ok(auth.store().use_recovery_code(user.id, &hash_secret(&code), auth.now()).await?),
         None => Ok(false),
     }
 }
 
 /// The time step a code belongs to (within ±1 step of now), if it is right.
-fn matching_step(state: &AppState, factor: &TotpFactor, code: &str, email: &str) -> Result<Option<i64>, Error> {
-    let secret = state.sealing.open(&factor.secret_ciphertext, &context(factor.user_id)).map_err(Error::internal)?;
-    let totp = build(state, secret, email)?;
-    let now = u64::try_from(state.now()).unwrap_or(0);
+fn matching_step(auth: &Auth, factor: &TotpFactor, code: &str, email: &str) -> Result<Option<i64>, Error> {
+    let secret = auth.sealing.open(&factor.secret_ciphertext, &context(factor.user_id)).map_err(Error::internal)?;
+    let totp = build(auth, secret, email)?;
+    let now = u64::try_from(auth.now()).unwrap_or(0);
     Ok(totp.check(code.trim(), now).and_then(|step| i64::try_from(step).ok()))
 }
 
-fn build(state: &AppState, secret: Vec<u8>, email: &str) -> Result<Totp, Error> {
-    let issuer = state.settings.jwt_issuer.replace(':', "");
+fn build(auth: &Auth, secret: Vec<u8>, email: &str) -> Result<Totp, Error> {
+    let issuer = auth.settings.jwt_issuer.replace(':', "");
     Builder::new()
         .with_algorithm(Algorithm::SHA1)
         .with_digits(6)
@@ -179,15 +180,6 @@ fn new_recovery_code() -> String {
 /// Dashes and spaces do not matter, nor case.
 fn normalize_recovery_code(code: &str) -> String {
     code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).collect()
-}
-
-/// `authify user reset-totp`: removes the factor of the user with this email (the command line
-/// has no AppState); answers the user and whether they had one.
-pub async fn reset_by_email(store: &crate::store::Store, email: &str) -> Result<(User, bool), Error> {
-    let email = crate::domain::Email::parse(email)?;
-    let user = store.user_by_email(email.as_str()).await?.ok_or(Error::NotFound)?;
-    let had = store.delete_totp(user.id).await?;
-    Ok((user, had))
 }
 
 #[cfg(test)]

@@ -10,9 +10,9 @@ use crate::crypto::secret;
 use crate::domain::Email;
 use crate::error::Error;
 use crate::runtime::request_context;
+use crate::service::account::Account;
 use crate::service::account::email_tokens::throttle_token_attempt;
 use crate::service::account::mail_sign_in::{self, Completed, FactorCodes};
-use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::users::User;
 
@@ -29,50 +29,50 @@ pub struct VerifyRequest {
 
 /// Verifies the account (or confirms its new address) and signs the user in, unless a second
 /// factor holds it back (see `service::mail_sign_in`). Runs to completion whatever the client does.
-pub async fn verify_email(state: &AppState, request: VerifyRequest) -> Result<Completed, Error> {
-    let owned = state.clone();
+pub async fn verify_email(account: &Account, request: VerifyRequest) -> Result<Completed, Error> {
+    let owned = account.clone();
     request_context::run_to_completion(async move { verify(&owned, request).await }).await
 }
 
 #[tracing::instrument(skip_all)]
-async fn verify(state: &AppState, request: VerifyRequest) -> Result<Completed, Error> {
-    throttle_token_attempt(state, &request.email, request.client_ip).await?;
+async fn verify(account: &Account, request: VerifyRequest) -> Result<Completed, Error> {
+    throttle_token_attempt(account, &request.email, request.client_ip).await?;
     let hash = secret::hash_secret(request.token.trim());
-    let now = state.now();
+    let now = account.now();
     let (user, new_email) = match Email::parse(&request.email) {
-        Ok(email) => match state.store.user_by_email(email.as_str()).await? {
+        Ok(email) => match account.store().user_by_email(email.as_str()).await? {
             Some(user) => (Some(user), None),
-            None => match state.store.pending_email_change(email.as_str(), &hash, now).await? {
-                Some((user_id, new_email)) => (state.store.user_by_id(user_id).await?, Some(new_email)),
+            None => match account.store().pending_email_change(email.as_str(), &hash, now).await? {
+                Some((user_id, new_email)) => (account.store().user_by_id(user_id).await?, Some(new_email)),
                 None => (None, None),
             },
         },
         Err(_) => (None, None),
     };
-    let user = check_password(state, user, &request.password).await?;
+    let user = check_password(account, user, &request.password).await?;
     let confirmed = match new_email {
-        None => state.store.verify_with_token(user.id, &user.email, &hash, now).await?,
+        None => account.store().verify_with_token(user.id, &user.email, &hash, now).await?,
         Some(new_email) => {
-            let confirmed = state.store.confirm_email_change(user.id, &new_email, &hash, now).await;
+            let confirmed = account.store().confirm_email_change(user.id, &new_email, &hash, now).await;
             let confirmed = confirmed.map_err(|e| match e {
                 StoreError::Taken { .. } => Error::DuplicateUser,
                 other => other.into(),
             })?;
-            state.directory_changed();
+            account.auth.directory.changed();
             confirmed
         }
     };
     let user = confirmed.ok_or(Error::VerificationFailed)?;
     let codes =
         FactorCodes { totp_code: request.totp_code.as_deref(), recovery_code: request.recovery_code.as_deref() };
-    mail_sign_in::sign_in(state, user, codes).await
+    mail_sign_in::sign_in(&account.auth, user, codes).await
 }
 
 /// The user when `password` is theirs (one argon2 check either way). An account a delegate created
 /// without a password has only the token to prove anything.
-async fn check_password(state: &AppState, user: Option<User>, password: &str) -> Result<User, Error> {
+async fn check_password(account: &Account, user: Option<User>, password: &str) -> Result<User, Error> {
     let stored = user.as_ref().and_then(|u| u.password_digest.clone());
-    let password_ok = state.hasher.verify(password, stored.as_deref()).await?;
+    let password_ok = account.auth.hasher.verify(password, stored.as_deref()).await?;
     match user {
         Some(user) if password_ok || stored.is_none() => Ok(user),
         _ => Err(Error::VerificationFailed),

@@ -7,11 +7,11 @@ use serde_json::Value;
 use crate::domain::Email;
 use crate::error::Error;
 use crate::runtime::audit::{self, Actor, AuditEvent};
+use crate::service::auth::Auth;
 use crate::service::auth::browser_session;
 use crate::service::auth::delegate_auth::{acting_delegate, authenticate_delegate, confine, scopes_of_delegate};
 use crate::service::auth::issue_token::{ADMIN_ACCESS, scopes_of};
 use crate::service::auth::verify_token;
-use crate::state::AppState;
 use crate::store::delegates::Delegate;
 use crate::store::users::User;
 
@@ -98,9 +98,9 @@ impl Caller {
 }
 
 /// Checks the credentials; no or bad credentials give [`Error::Unauthenticated`].
-pub async fn authenticate(state: &AppState, credentials: &Credentials<'_>) -> Result<Caller, Error> {
+pub async fn authenticate(auth: &Auth, credentials: &Credentials<'_>) -> Result<Caller, Error> {
     if let (Some(access), Some(secret)) = (credentials.delegate_access, credentials.delegate_secret) {
-        let delegate = authenticate_delegate(state, access, secret).await.map_err(|_| Error::Unauthenticated)?;
+        let delegate = authenticate_delegate(auth, access, secret).await.map_err(|_| Error::Unauthenticated)?;
         let delegate_scopes = scopes_of_delegate(&delegate);
         return match credentials.on_behalf_of {
             None => Ok(Caller {
@@ -111,7 +111,7 @@ pub async fn authenticate(state: &AppState, credentials: &Credentials<'_>) -> Re
                 session_id: None,
             }),
             Some(who) => {
-                let user = impersonate(state, &delegate, who).await?;
+                let user = impersonate(auth, &delegate, who).await?;
                 let scopes = confine(scopes_of(&user), &delegate);
                 Ok(Caller {
                     user: Some(user),
@@ -124,7 +124,7 @@ pub async fn authenticate(state: &AppState, credentials: &Credentials<'_>) -> Re
         };
     }
     if let (None, Some(cookie)) = (credentials.bearer, credentials.session_cookie) {
-        let (user, session) = browser_session::authenticate(state, cookie).await?;
+        let (user, session) = browser_session::authenticate(auth, cookie).await?;
         let scopes = scopes_of(&user);
         return Ok(Caller {
             user: Some(user),
@@ -135,9 +135,9 @@ pub async fn authenticate(state: &AppState, credentials: &Credentials<'_>) -> Re
         });
     }
     let token = credentials.bearer.ok_or(Error::Unauthenticated)?;
-    let verified = verify_token::verify(state, token).map_err(|_| Error::Unauthenticated)?;
+    let verified = verify_token::verify(&auth.tokens, token).map_err(|_| Error::Unauthenticated)?;
     let user_id = verify_token::subject_id(&verified.claims).ok_or(Error::Unauthenticated)?;
-    let user = state.store.user_by_id(user_id).await?.ok_or(Error::Unauthenticated)?;
+    let user = auth.store().user_by_id(user_id).await?.ok_or(Error::Unauthenticated)?;
     if user.disabled {
         return Err(Error::Unauthenticated);
     }
@@ -147,7 +147,7 @@ pub async fn authenticate(state: &AppState, credentials: &Credentials<'_>) -> Re
     };
     // A token minted through a delegate stays within what that delegate holds now.
     let acting = match verified.claims.get("act").and_then(|act| act.get("sub")) {
-        Some(actor) => Some(acting_delegate(&state.store, actor.as_str().unwrap_or_default()).await?),
+        Some(actor) => Some(acting_delegate(&auth.store(), actor.as_str().unwrap_or_default()).await?),
         None => None,
     };
     if let Some(delegate) = &acting {
@@ -161,8 +161,8 @@ pub async fn authenticate(state: &AppState, credentials: &Credentials<'_>) -> Re
 /// audited (`delegate.impersonate`). The delegate has already proven its secret, so it is told
 /// what went wrong: an unknown user is [`Error::NotFound`] (404), a disabled one
 /// [`Error::AccountDisabled`] (403); neither is a credential problem (401).
-async fn impersonate(state: &AppState, delegate: &Delegate, who: &str) -> Result<User, Error> {
-    let found = user_by_email_or_id(state, who).await;
+async fn impersonate(auth: &Auth, delegate: &Delegate, who: &str) -> Result<User, Error> {
+    let found = user_by_email_or_id(auth, who).await;
     let mut event = AuditEvent::new(Actor::Delegate(delegate.name.clone()), "delegate.impersonate");
     if let Ok(Some(user)) = &found {
         event = event.target(format!("users:{}", user.id));
@@ -175,16 +175,16 @@ async fn impersonate(state: &AppState, delegate: &Delegate, who: &str) -> Result
     };
     let mut detail = audit::outcome(&result);
     detail["on_behalf_of"] = who.chars().take(254).collect::<String>().into();
-    audit::record(state, event.detail(detail)).await;
+    auth.audit().record(event.detail(detail)).await;
     result
 }
 
-async fn user_by_email_or_id(state: &AppState, who: &str) -> Result<Option<User>, Error> {
+async fn user_by_email_or_id(auth: &Auth, who: &str) -> Result<Option<User>, Error> {
     if let Ok(id) = who.parse::<i64>() {
-        return Ok(state.store.user_by_id(id).await?);
+        return Ok(auth.store().user_by_id(id).await?);
     }
     match Email::parse(who) {
-        Ok(email) => Ok(state.store.user_by_email(email.as_str()).await?),
+        Ok(email) => Ok(auth.store().user_by_email(email.as_str()).await?),
         Err(_) => Ok(None),
     }
 }

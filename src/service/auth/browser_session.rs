@@ -6,12 +6,12 @@
 
 use crate::crypto::secret;
 use crate::error::Error;
-use crate::runtime::audit::{self, Actor, AuditEvent};
+use crate::runtime::audit::{Actor, AuditEvent};
 use crate::runtime::request_context;
+use crate::service::auth::Auth;
 use crate::service::auth::login::{PasswordAttempt, check_password};
 use crate::service::auth::refresh::live_user;
 use crate::service::auth::revoke;
-use crate::state::AppState;
 use crate::store::sessions::{KIND_BROWSER, NewSession, Session};
 use crate::store::users::User;
 
@@ -27,52 +27,52 @@ pub struct SignedIn {
 
 /// Checks the login (rate limit, lockout, password, second factor: audited as any password login)
 /// and opens a session.
-pub async fn sign_in(state: &AppState, attempt: &PasswordAttempt<'_>) -> Result<SignedIn, Error> {
-    let user = check_password(state, attempt).await?;
-    let now = state.now();
+pub async fn sign_in(auth: &Auth, attempt: &PasswordAttempt<'_>) -> Result<SignedIn, Error> {
+    let user = check_password(auth, attempt).await?;
+    let now = auth.now();
     let secret = secret::random_hex(32);
     let new = NewSession {
         user_id: user.id,
         kind: KIND_BROWSER,
         secret_hash: Some(&secret::hash_secret(&secret)),
         now,
-        expires_at: now + i64::from(state.settings.sessions.refresh_absolute_seconds),
+        expires_at: now + i64::from(auth.settings.sessions.refresh_absolute_seconds),
         client_ip: request_context::client_ip_text(),
         actor: None,
     };
-    let session = state.store.create_session(new, None).await?;
+    let session = auth.store().create_session(new, None).await?;
     Ok(SignedIn { secret, session })
 }
 
 /// The user and session a cookie secret stands for; anything else is [`Error::Unauthenticated`].
-pub async fn authenticate(state: &AppState, cookie_secret: &str) -> Result<(User, Session), Error> {
-    let session = find(state, cookie_secret).await?.ok_or(Error::Unauthenticated)?;
-    let now = state.now();
-    let idle = i64::from(state.settings.sessions.session_idle_seconds);
+pub async fn authenticate(auth: &Auth, cookie_secret: &str) -> Result<(User, Session), Error> {
+    let session = find(auth, cookie_secret).await?.ok_or(Error::Unauthenticated)?;
+    let now = auth.now();
+    let idle = i64::from(auth.settings.sessions.session_idle_seconds);
     if session.revoked_at.is_some() || session.expires_at <= now || session.last_used_at + idle <= now {
         return Err(Error::Unauthenticated);
     }
-    let user = live_user(state, &session).await?;
+    let user = live_user(auth, &session).await?;
     if now - session.last_used_at >= TOUCH_EVERY.min(idle / 2) {
-        state.store.touch_session(session.id, now).await?;
+        auth.store().touch_session(session.id, now).await?;
     }
     Ok((user, session))
 }
 
 /// Ends the cookie's session, if it names one.
-pub async fn sign_out(state: &AppState, cookie_secret: &str) -> Result<(), Error> {
-    let Some(session) = find(state, cookie_secret).await? else { return Ok(()) };
-    revoke::end_sessions(state, &[session.id]).await?;
+pub async fn sign_out(auth: &Auth, cookie_secret: &str) -> Result<(), Error> {
+    let Some(session) = find(auth, cookie_secret).await? else { return Ok(()) };
+    revoke::end_sessions(&auth.sessions, &[session.id]).await?;
     let event = AuditEvent::new(Actor::User(session.user_id), "session.logout")
         .target(format!("users:{}", session.user_id))
         .detail(serde_json::json!({"session": session.id, "by": "cookie"}));
-    audit::record(state, event).await;
+    auth.audit().record(event).await;
     Ok(())
 }
 
-async fn find(state: &AppState, cookie_secret: &str) -> Result<Option<Session>, Error> {
+async fn find(auth: &Auth, cookie_secret: &str) -> Result<Option<Session>, Error> {
     if cookie_secret.len() != 64 {
         return Ok(None);
     }
-    Ok(state.store.browser_session(&secret::hash_secret(cookie_secret)).await?)
+    Ok(auth.store().browser_session(&secret::hash_secret(cookie_secret)).await?)
 }

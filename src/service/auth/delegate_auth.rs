@@ -6,7 +6,7 @@
 use crate::crypto::secret;
 use crate::error::Error;
 use crate::runtime::audit::{self, Actor, AuditEvent};
-use crate::state::AppState;
+use crate::service::auth::Auth;
 use crate::store::Store;
 use crate::store::delegates::Delegate;
 
@@ -15,8 +15,8 @@ const ACTOR_PREFIX: &str = "delegate:";
 
 /// The delegate owning `access_key` when `secret` is its secret; one error for every failure.
 /// Every attempt is audited (`delegate.authenticate`).
-pub async fn authenticate_delegate(state: &AppState, access_key: &str, secret: &str) -> Result<Delegate, Error> {
-    let delegate = state.store.delegate_by_access_key(access_key).await?;
+pub async fn authenticate_delegate(auth: &Auth, access_key: &str, secret: &str) -> Result<Delegate, Error> {
+    let delegate = auth.store().delegate_by_access_key(access_key).await?;
     let matches = secret::secret_matches_stored(secret, delegate.as_ref().map(|d| d.secret_hash.as_str()));
     let result = delegate.filter(|_| matches).ok_or(Error::InvalidCredentials);
     let event = match &result {
@@ -26,7 +26,7 @@ pub async fn authenticate_delegate(state: &AppState, access_key: &str, secret: &
     };
     let mut detail = audit::outcome(&result);
     detail["access_key"] = access_key.chars().take(64).collect::<String>().into();
-    audit::record(state, event.detail(detail)).await;
+    auth.audit().record(event.detail(detail)).await;
     result
 }
 

@@ -7,25 +7,25 @@ use serde_json::{Map, Value};
 
 use crate::error::Error;
 use crate::runtime::audit::{self, Actor, AuditEvent};
+use crate::service::auth::Auth;
 use crate::service::auth::delegate_auth::{actor_of, authenticate_delegate};
 use crate::service::auth::login::check_standing;
 use crate::service::auth::refresh::{TokenPair, start_session};
-use crate::state::AppState;
 use crate::store::delegates::Delegate;
 
 /// Opens a session for the user linked to `provider`/`uid`, acting as the delegate owning `access`.
 /// Bad delegate credentials and an unknown identity get the same 401.
 #[tracing::instrument(skip_all, fields(provider = provider))]
 pub async fn delegate_identity_login(
-    state: &AppState,
+    auth: &Auth,
     access: &str,
     secret: &str,
     provider: &str,
     uid: &str,
     inject: Option<Map<String, Value>>,
 ) -> Result<TokenPair, Error> {
-    let delegate = authenticate_delegate(state, access, secret).await?;
-    let result = token_for_identity(state, &delegate, provider, uid, inject).await;
+    let delegate = authenticate_delegate(auth, access, secret).await?;
+    let result = token_for_identity(auth, &delegate, provider, uid, inject).await;
     let mut event = AuditEvent::new(Actor::Delegate(delegate.name.clone()), "login.identity");
     let mut detail = audit::outcome(&result);
     detail["provider"] = provider.chars().take(64).collect::<String>().into();
@@ -33,7 +33,7 @@ pub async fn delegate_identity_login(
     if let Ok((_, user_id)) = &result {
         event = event.target(format!("users:{user_id}"));
     }
-    audit::record(state, event.detail(detail)).await;
+    auth.audit().record(event.detail(detail)).await;
     result.map(|(issued, _)| issued)
 }
 
@@ -41,19 +41,19 @@ pub async fn delegate_identity_login(
 /// delegate that linked the identity logs in through it (links older than that record: any
 /// delegate); the session's tokens carry the user's scopes that the delegate holds too.
 async fn token_for_identity(
-    state: &AppState,
+    auth: &Auth,
     delegate: &Delegate,
     provider: &str,
     uid: &str,
     inject: Option<Map<String, Value>>,
 ) -> Result<(TokenPair, i64), Error> {
-    let identity = state
-        .store
+    let identity = auth
+        .store()
         .identity_by_provider_uid(provider, uid)
         .await?
         .filter(|identity| identity.delegate_id.is_none_or(|id| id == delegate.id))
         .ok_or(Error::InvalidCredentials)?;
-    let user = state.store.user_by_id(identity.user_id).await?.ok_or(Error::InvalidCredentials)?;
-    check_standing(state, &user)?;
-    Ok((start_session(state, &user, Some(&actor_of(delegate)), inject).await?, user.id))
+    let user = auth.store().user_by_id(identity.user_id).await?.ok_or(Error::InvalidCredentials)?;
+    check_standing(auth, &user)?;
+    Ok((start_session(auth, &user, Some(&actor_of(delegate)), inject).await?, user.id))
 }

@@ -3,10 +3,10 @@
 
 use serde_json::{Map, Value, json};
 
+use super::Tokens;
 use crate::crypto::{jwt, tokens};
 use crate::domain::InvalidValue;
 use crate::error::Error;
-use crate::state::AppState;
 use crate::store::claims::OrganizationClaim;
 use crate::store::users::User;
 
@@ -70,13 +70,13 @@ pub struct TokenSubject<'a> {
 
 /// Signs a token for `subject`. No database access: callers that cache the subject sign from memory.
 pub fn sign_token(
-    state: &AppState,
+    tokens: &Tokens,
     subject: &TokenSubject<'_>,
     inject: Option<Map<String, Value>>,
 ) -> Result<IssuedToken, Error> {
-    let settings = &state.settings;
+    let settings = &tokens.settings;
     let user = subject.user;
-    let now = state.now();
+    let now = tokens.now();
     let lifetime = i64::from(settings.jwt_expiration) * 60;
     let jti = tokens::random_token(16);
     let mut claims = Map::new();
@@ -102,8 +102,8 @@ pub fn sign_token(
     if let Some(key) = subject.api_key {
         claims.insert("akid".into(), json!(key.to_string()));
     }
-    let jwt = jwt::sign(&state.keyring, claims, now)?;
-    state.monitor.token_provided();
+    let jwt = jwt::sign(&tokens.keyring, claims, now)?;
+    tokens.monitor.token_provided();
     Ok(IssuedToken { jwt, jti, expires_in: lifetime, expires_at: now + lifetime })
 }
 

@@ -13,8 +13,8 @@ use crate::runtime::rate_limit::Limit;
 use crate::runtime::request_context;
 use crate::service::account::lockout::{self, Outcome};
 use crate::service::account::totp;
+use crate::service::auth::Auth;
 use crate::service::auth::refresh::{TokenPair, start_session};
-use crate::state::AppState;
 use crate::store::users::User;
 
 /// One interactive login attempt as it arrived (`POST /jwt/token`, `POST /session`).
@@ -33,21 +33,21 @@ pub struct PasswordAttempt<'a> {
 /// Checks email and password and opens a session: a token and a refresh token.
 #[tracing::instrument(skip_all)]
 pub async fn password_login(
-    state: &AppState,
+    auth: &Auth,
     attempt: &PasswordAttempt<'_>,
     inject: Option<Map<String, Value>>,
 ) -> Result<TokenPair, Error> {
-    let user = check_password(state, attempt).await?;
-    start_session(state, &user, None, inject).await
+    let user = check_password(auth, attempt).await?;
+    start_session(auth, &user, None, inject).await
 }
 
 /// Checks an interactive login and answers the user it is good for (see [`verify_password`]).
 /// Every attempt is audited (`login.password`), so callers do not record it again. The check runs
 /// to completion even when the client goes away mid-way (see [`request_context::run_to_completion`]).
-pub async fn check_password(state: &AppState, attempt: &PasswordAttempt<'_>) -> Result<User, Error> {
-    let state = state.clone();
+pub async fn check_password(auth: &Auth, attempt: &PasswordAttempt<'_>) -> Result<User, Error> {
+    let auth = auth.clone();
     let attempt = OwnedAttempt::from(attempt);
-    request_context::run_to_completion(async move { audited_check(&state, &attempt.borrowed()).await }).await
+    request_context::run_to_completion(async move { audited_check(&auth, &attempt.borrowed()).await }).await
 }
 
 /// [`PasswordAttempt`] owned, to move into the task that checks it.
@@ -81,8 +81,8 @@ impl OwnedAttempt {
     }
 }
 
-async fn audited_check(state: &AppState, attempt: &PasswordAttempt<'_>) -> Result<User, Error> {
-    let result = verify_password(state, attempt).await;
+async fn audited_check(auth: &Auth, attempt: &PasswordAttempt<'_>) -> Result<User, Error> {
+    let result = verify_password(auth, attempt).await;
     if matches!(result, Err(Error::Busy { .. })) {
         return result;
     }
@@ -92,7 +92,7 @@ async fn audited_check(state: &AppState, attempt: &PasswordAttempt<'_>) -> Resul
     };
     let mut detail = audit::outcome(&result);
     detail["email"] = attempt.email.chars().take(254).collect::<String>().into();
-    audit::record(state, event.detail(detail)).await;
+    auth.audit().record(event.detail(detail)).await;
     result
 }
 
@@ -101,51 +101,51 @@ async fn audited_check(state: &AppState, attempt: &PasswordAttempt<'_>) -> Resul
 /// [`Error::InvalidCredentials`] for any wrong credential; [`Error::AccountDisabled`] (403),
 /// [`Error::TotpRequired`] and [`Error::InvalidSecondFactor`] only after a correct password;
 /// [`Error::RateLimited`] / [`Error::AccountLocked`] (429) before anything is checked.
-async fn verify_password(state: &AppState, attempt: &PasswordAttempt<'_>) -> Result<User, Error> {
+async fn verify_password(auth: &Auth, attempt: &PasswordAttempt<'_>) -> Result<User, Error> {
     let account = lockout::account_key(attempt.email);
     let client = attempt.client_ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-    let limit = Limit { limit: state.settings.rate_limit_per_account, window: state.settings.rate_limit_window };
-    state.limiter.hit(&format!("login:{client}:{account}"), limit, state.now()).await?;
-    lockout::reserve(state, &account).await?;
-    let result = check_reserved(state, attempt).await;
+    let limit = Limit { limit: auth.settings.rate_limit_per_account, window: auth.settings.rate_limit_window };
+    auth.limiter.hit(&format!("login:{client}:{account}"), limit, auth.now()).await?;
+    lockout::reserve(auth, &account).await?;
+    let result = check_reserved(auth, attempt).await;
     let outcome = match &result {
         Ok(_) | Err(Error::AccountDisabled) => Outcome::Success,
         Err(Error::InvalidCredentials | Error::InvalidSecondFactor) => Outcome::Failure,
         Err(_) => Outcome::Neutral,
     };
-    lockout::settle(state, &account, outcome).await?;
+    lockout::settle(auth, &account, outcome).await?;
     let user = result?;
     if user.password_digest.as_deref().is_some_and(PasswordHasher::needs_rehash) {
-        upgrade_digest(state, &user, attempt.password).await;
+        upgrade_digest(auth, &user, attempt.password).await;
     }
     Ok(user)
 }
 
 /// The checks behind a reserved attempt: password, standing, second factor.
-async fn check_reserved(state: &AppState, attempt: &PasswordAttempt<'_>) -> Result<User, Error> {
-    state.hasher.admit().await?;
+async fn check_reserved(auth: &Auth, attempt: &PasswordAttempt<'_>) -> Result<User, Error> {
+    auth.hasher.admit().await?;
     let user = match Email::parse(attempt.email) {
-        Ok(email) => state.store.user_by_email(email.as_str()).await?,
+        Ok(email) => auth.store().user_by_email(email.as_str()).await?,
         Err(_) => None,
     };
     let stored = user.as_ref().and_then(|u| u.password_digest.as_deref());
-    let password_ok = state.hasher.verify(attempt.password, stored).await?;
+    let password_ok = auth.hasher.verify(attempt.password, stored).await?;
     let Some(user) = user.filter(|_| password_ok) else {
         return Err(Error::InvalidCredentials);
     };
-    check_standing(state, &user)?;
-    totp::check_login(state, &user, attempt.totp_code, attempt.recovery_code).await?;
+    check_standing(auth, &user)?;
+    totp::check_login(auth, &user, attempt.totp_code, attempt.recovery_code).await?;
     Ok(user)
 }
 
 /// Whether a user whose credentials were correct may get a token: a disabled account gets 403 (only
 /// ever after correct credentials, so it reveals nothing to a guesser); an unverified one, when
 /// verification is required, the same 401 as a wrong credential.
-pub fn check_standing(state: &AppState, user: &User) -> Result<(), Error> {
+pub fn check_standing(auth: &Auth, user: &User) -> Result<(), Error> {
     if user.disabled {
         return Err(Error::AccountDisabled);
     }
-    if state.settings.verifications_required && !user.verified {
+    if auth.settings.verifications_required && !user.verified {
         return Err(Error::InvalidCredentials);
     }
     Ok(())
@@ -153,9 +153,9 @@ pub fn check_standing(state: &AppState, user: &User) -> Result<(), Error> {
 
 /// Replaces an imported authify-api digest by argon2id now that the password is known; a failure
 /// is logged and the legacy digest keeps working until the next login.
-async fn upgrade_digest(state: &AppState, user: &User, password: &str) {
-    let result = match state.hasher.hash(password).await {
-        Ok(digest) => state.store.set_password_digest(user.id, &digest, state.now()).await.map_err(Error::from),
+async fn upgrade_digest(auth: &Auth, user: &User, password: &str) {
+    let result = match auth.hasher.hash(password).await {
+        Ok(digest) => auth.store().set_password_digest(user.id, &digest, auth.now()).await.map_err(Error::from),
         Err(err) => Err(Error::from(err)),
     };
     match result {

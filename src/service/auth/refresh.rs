@@ -26,17 +26,15 @@ use serde_json::{Map, Value};
 
 use crate::crypto::secret;
 use crate::error::Error;
-use crate::runtime::audit::{self, Actor, AuditEvent};
+use crate::runtime::audit::{Actor, AuditEvent};
 use crate::runtime::request_context;
+use crate::service::auth::Auth;
 use crate::service::auth::delegate_auth::{acting_delegate, confine};
 use crate::service::auth::issue_token::{IssuedToken, TokenSubject, scopes_of, sign_token};
+use crate::service::auth::refresh_token::{is_well_formed, new_refresh_token};
 use crate::service::auth::revoke;
-use crate::state::AppState;
 use crate::store::sessions::{KIND_REFRESH, KIND_TOKEN, NewSession, RefreshToken, Rotation, Session};
 use crate::store::users::User;
-
-/// The prefix of refresh tokens, so secret scanners and people can tell them apart.
-pub const REFRESH_TOKEN_PREFIX: &str = "authify_rt_";
 
 /// What an interactive login or a refresh answers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -50,83 +48,79 @@ pub struct TokenPair {
 /// Opens a session for `user` and signs its first token; `actor` is the delegate acting for the
 /// user (`delegate:<name>`), carried into every token of the session.
 pub async fn start_session(
-    state: &AppState,
+    auth: &Auth,
     user: &User,
     actor: Option<&str>,
     inject: Option<Map<String, Value>>,
 ) -> Result<TokenPair, Error> {
-    let now = state.now();
+    let now = auth.now();
     let refresh_token = new_refresh_token();
     let new = NewSession {
         user_id: user.id,
         kind: KIND_REFRESH,
         secret_hash: None,
         now,
-        expires_at: now + i64::from(state.settings.sessions.refresh_absolute_seconds),
+        expires_at: now + i64::from(auth.settings.sessions.refresh_absolute_seconds),
         client_ip: request_context::client_ip_text(),
         actor: actor.map(str::to_owned),
     };
-    let session = state.store.create_session(new, Some(&secret::hash_secret(&refresh_token))).await?;
-    sign_pair(state, user, &session, refresh_token, inject).await
+    let session = auth.store().create_session(new, Some(&secret::hash_secret(&refresh_token))).await?;
+    sign_pair(auth, user, &session, refresh_token, inject).await
 }
 
 /// Signs one access token in a session of its own with no refresh token ([`KIND_TOKEN`]): the
 /// token a signup, an email verification or a password reset answers. Ending the user's sessions
 /// ends it like any other.
-pub async fn start_token_session(state: &AppState, user: &User, actor: Option<&str>) -> Result<String, Error> {
-    let now = state.now();
+pub async fn start_token_session(auth: &Auth, user: &User, actor: Option<&str>) -> Result<String, Error> {
+    let now = auth.now();
     let new = NewSession {
         user_id: user.id,
         kind: KIND_TOKEN,
         secret_hash: None,
         now,
-        expires_at: now + state.settings.token_lifetime(),
+        expires_at: now + auth.settings.token_lifetime(),
         client_ip: request_context::client_ip_text(),
         actor: actor.map(str::to_owned),
     };
-    let session = state.store.create_session(new, None).await?;
-    Ok(sign_for_session(state, user, &session, None).await?.jwt)
+    let session = auth.store().create_session(new, None).await?;
+    Ok(sign_for_session(auth, user, &session, None).await?.jwt)
 }
 
 /// Exchanges a refresh token for a new pair (see the module documentation).
 #[tracing::instrument(skip_all)]
-pub async fn refresh(
-    state: &AppState,
-    presented: &str,
-    inject: Option<Map<String, Value>>,
-) -> Result<TokenPair, Error> {
-    let now = state.now();
+pub async fn refresh(auth: &Auth, presented: &str, inject: Option<Map<String, Value>>) -> Result<TokenPair, Error> {
+    let now = auth.now();
     if !is_well_formed(presented) {
         return Err(Error::InvalidRefreshToken);
     }
     let (token, session) =
-        state.store.refresh_token(&secret::hash_secret(presented)).await?.ok_or(Error::InvalidRefreshToken)?;
+        auth.store().refresh_token(&secret::hash_secret(presented)).await?.ok_or(Error::InvalidRefreshToken)?;
     if session.kind != KIND_REFRESH || session.revoked_at.is_some() || session.expires_at <= now {
         return Err(Error::InvalidRefreshToken);
     }
     if token.used_at.is_some() {
-        return replayed(state, &token, &session, now).await;
+        return replayed(auth, &token, &session, now).await;
     }
-    if token.issued_at + i64::from(state.settings.sessions.refresh_idle_seconds) <= now {
+    if token.issued_at + i64::from(auth.settings.sessions.refresh_idle_seconds) <= now {
         return Err(Error::InvalidRefreshToken);
     }
-    let user = live_user(state, &session).await.map_err(|_| Error::InvalidRefreshToken)?;
+    let user = live_user(auth, &session).await.map_err(|_| Error::InvalidRefreshToken)?;
     let successor = new_refresh_token();
-    let pair = sign_pair(state, &user, &session, successor.clone(), inject).await.map_err(|err| match err {
+    let pair = sign_pair(auth, &user, &session, successor.clone(), inject).await.map_err(|err| match err {
         Error::Unauthenticated => Error::InvalidRefreshToken,
         other => other,
     })?;
-    let sealed = seal_pair(state, &token, &pair)?;
-    match state.store.rotate_refresh_token(&token, &secret::hash_secret(&successor), &sealed, now).await? {
+    let sealed = seal_pair(auth, &token, &pair)?;
+    match auth.store().rotate_refresh_token(&token, &secret::hash_secret(&successor), &sealed, now).await? {
         Rotation::Rotated => Ok(pair),
-        Rotation::AlreadyUsed(current) => replayed(state, &current, &session, now).await,
+        Rotation::AlreadyUsed(current) => replayed(auth, &current, &session, now).await,
     }
 }
 
 /// The session's user, if the session may still be used: the user exists, is not disabled, and
 /// has not changed the password since the session last proved it.
-pub async fn live_user(state: &AppState, session: &Session) -> Result<User, Error> {
-    let user = state.store.user_by_id(session.user_id).await?.ok_or(Error::Unauthenticated)?;
+pub async fn live_user(auth: &Auth, session: &Session) -> Result<User, Error> {
+    let user = auth.store().user_by_id(session.user_id).await?.ok_or(Error::Unauthenticated)?;
     if user.disabled || user.password_changed_at > session.password_checked_at {
         return Err(Error::Unauthenticated);
     }
@@ -135,16 +129,16 @@ pub async fn live_user(state: &AppState, session: &Session) -> Result<User, Erro
 
 /// An already exchanged token: within the grace window, the pair it was exchanged for (if the
 /// session may still be refreshed); after it, the session ends (whoever holds the newer token loses it too: it may be the thief).
-async fn replayed(state: &AppState, token: &RefreshToken, session: &Session, now: i64) -> Result<TokenPair, Error> {
+async fn replayed(auth: &Auth, token: &RefreshToken, session: &Session, now: i64) -> Result<TokenPair, Error> {
     let used_at = token.used_at.unwrap_or(now);
-    let grace = i64::from(state.settings.sessions.refresh_grace_seconds);
+    let grace = i64::from(auth.settings.sessions.refresh_grace_seconds);
     // `grace > 0`: with whole seconds, 0 would still forgive a reuse within the same second.
     if grace > 0 && now - used_at <= grace {
         // A concurrent refresh: the same pair, never an ended session, and only while a normal
         // refresh would still succeed. A pair that cannot be opened was sealed by an instance with
         // another AUTHIFY_TOTP_KEY_PATH key (docs/sessions.md).
-        still_refreshable(state, session.id, now).await?;
-        return match token.successor.as_deref().and_then(|sealed| open_pair(state, token, sealed)) {
+        still_refreshable(auth, session.id, now).await?;
+        return match token.successor.as_deref().and_then(|sealed| open_pair(auth, token, sealed)) {
             Some(pair) => Ok(pair),
             None => {
                 tracing::warn!(session = session.id, "a concurrent refresh's pair cannot be opened with this key");
@@ -152,11 +146,11 @@ async fn replayed(state: &AppState, token: &RefreshToken, session: &Session, now
             }
         };
     }
-    revoke::end_sessions(state, &[session.id]).await?;
+    revoke::end_sessions(&auth.sessions, &[session.id]).await?;
     let event = AuditEvent::new(Actor::User(session.user_id), "session.refresh-reuse")
         .target(format!("users:{}", session.user_id))
         .detail(serde_json::json!({"session": session.id, "reused_after_seconds": now - used_at}));
-    audit::record(state, event).await;
+    auth.audit().record(event).await;
     tracing::warn!(session = session.id, user_id = session.user_id, "a used refresh token came back: session revoked");
     Err(Error::InvalidRefreshToken)
 }
@@ -164,14 +158,14 @@ async fn replayed(state: &AppState, token: &RefreshToken, session: &Session, now
 /// What a normal refresh requires of a session, checked for a replay within the grace window: the
 /// session read again (the caller's copy may predate its end), its user's standing, and the
 /// delegate that opened it. Every failure is [`Error::InvalidRefreshToken`].
-async fn still_refreshable(state: &AppState, session_id: i64, now: i64) -> Result<(), Error> {
-    let session = state.store.session(session_id).await?.ok_or(Error::InvalidRefreshToken)?;
+async fn still_refreshable(auth: &Auth, session_id: i64, now: i64) -> Result<(), Error> {
+    let session = auth.store().session(session_id).await?.ok_or(Error::InvalidRefreshToken)?;
     if session.revoked_at.is_some() || session.expires_at <= now {
         return Err(Error::InvalidRefreshToken);
     }
-    live_user(state, &session).await.map_err(|_| Error::InvalidRefreshToken)?;
+    live_user(auth, &session).await.map_err(|_| Error::InvalidRefreshToken)?;
     if let Some(actor) = session.actor.as_deref() {
-        acting_delegate(&state.store, actor).await.map_err(|err| match err {
+        acting_delegate(&auth.store(), actor).await.map_err(|err| match err {
             Error::Unauthenticated => Error::InvalidRefreshToken,
             other => other,
         })?;
@@ -180,28 +174,28 @@ async fn still_refreshable(state: &AppState, session_id: i64, now: i64) -> Resul
 }
 
 async fn sign_pair(
-    state: &AppState,
+    auth: &Auth,
     user: &User,
     session: &Session,
     refresh_token: String,
     inject: Option<Map<String, Value>>,
 ) -> Result<TokenPair, Error> {
-    let issued = sign_for_session(state, user, session, inject).await?;
+    let issued = sign_for_session(auth, user, session, inject).await?;
     Ok(TokenPair { jwt: issued.jwt, refresh_token, expires_in: issued.expires_in })
 }
 
 /// An access token of `session` for `user`.
 async fn sign_for_session(
-    state: &AppState,
+    auth: &Auth,
     user: &User,
     session: &Session,
     inject: Option<Map<String, Value>>,
 ) -> Result<IssuedToken, Error> {
-    let organizations = state.store.organization_claims(user.id).await?;
+    let organizations = auth.store().organization_claims(user.id).await?;
     // A session a delegate opened never carries more than the delegate holds now (a removed
     // delegate's sessions end here: Unauthenticated).
     let scopes = match session.actor.as_deref() {
-        Some(actor) => confine(scopes_of(user), &acting_delegate(&state.store, actor).await?),
+        Some(actor) => confine(scopes_of(user), &acting_delegate(&auth.store(), actor).await?),
         None => scopes_of(user),
     };
     let subject = TokenSubject {
@@ -212,25 +206,16 @@ async fn sign_for_session(
         session: Some(session.id),
         api_key: None,
     };
-    sign_token(state, &subject, inject)
-}
-
-/// Whether `presented` could be one of our refresh tokens (checked before any hashing or lookup).
-pub fn is_well_formed(presented: &str) -> bool {
-    presented.starts_with(REFRESH_TOKEN_PREFIX) && presented.len() <= 128
-}
-
-fn new_refresh_token() -> String {
-    format!("{REFRESH_TOKEN_PREFIX}{}", secret::random_hex(32))
+    sign_token(&auth.tokens, &subject, inject)
 }
 
 /// The successor pair, encrypted and bound to the row it is stored on.
-fn seal_pair(state: &AppState, token: &RefreshToken, pair: &TokenPair) -> Result<String, Error> {
+fn seal_pair(auth: &Auth, token: &RefreshToken, pair: &TokenPair) -> Result<String, Error> {
     let plain = serde_json::to_vec(pair).map_err(Error::internal)?;
-    state.sealing.seal(&plain, token.token_hash.as_bytes()).map_err(Error::internal)
+    auth.sealing.seal(&plain, token.token_hash.as_bytes()).map_err(Error::internal)
 }
 
-fn open_pair(state: &AppState, token: &RefreshToken, sealed: &str) -> Option<TokenPair> {
-    let plain = state.sealing.open(sealed, token.token_hash.as_bytes()).ok()?;
+fn open_pair(auth: &Auth, token: &RefreshToken, sealed: &str) -> Option<TokenPair> {
+    let plain = auth.sealing.open(sealed, token.token_hash.as_bytes()).ok()?;
     serde_json::from_slice(&plain).ok()
 }

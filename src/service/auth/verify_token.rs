@@ -2,23 +2,23 @@
 
 use serde_json::{Map, Value};
 
+use super::Tokens;
 use crate::crypto::jwt::{self, Expectations, VerifiedToken, VerifyError};
-use crate::state::AppState;
 
-pub fn verify(state: &AppState, token: &str) -> Result<VerifiedToken, VerifyError> {
+pub fn verify(tokens: &Tokens, token: &str) -> Result<VerifiedToken, VerifyError> {
     let expect = Expectations {
-        issuer: &state.settings.jwt_issuer,
-        now: state.now(),
-        leeway: i64::from(state.settings.jwt_leeway),
+        issuer: &tokens.settings.jwt_issuer,
+        now: tokens.now(),
+        leeway: i64::from(tokens.settings.jwt_leeway),
     };
-    let verified = jwt::verify(&state.keyring, token, expect)?;
+    let verified = jwt::verify(&tokens.keyring, token, expect)?;
     let claims = &verified.claims;
     let jti = claims.get("jti").and_then(Value::as_str);
     let subject = subject_id(claims).zip(claims.get("iat").and_then(Value::as_i64));
     let delegate = delegate_name(claims).zip(claims.get("iat").and_then(Value::as_i64));
-    if state.revocations.is_revoked(jti, session_id(claims), subject)
-        || api_key_id(claims).is_some_and(|key| state.revocations.is_api_key_revoked(key))
-        || delegate.is_some_and(|(name, iat)| state.revocations.is_delegate_revoked(name, iat))
+    if tokens.revocations.is_revoked(jti, session_id(claims), subject)
+        || api_key_id(claims).is_some_and(|key| tokens.revocations.is_api_key_revoked(key))
+        || delegate.is_some_and(|(name, iat)| tokens.revocations.is_delegate_revoked(name, iat))
     {
         return Err(VerifyError::Revoked);
     }

@@ -1,13 +1,12 @@
-//! Registering, listing and removing trusted delegates (the command line and the admin API).
-//! The secret is shown once, in [`CreatedDelegate`]; only its SHA-256 is stored. These take only the
-//! store because the command line has no `AppState`; a caller that has one (the admin API) calls
-//! `state.directory_changed()` after a create or remove, so in-process caches reload.
+//! Registering, listing and removing trusted delegates (the command line and the admin API run
+//! the same functions). The secret is shown once, in [`CreatedDelegate`]; only its SHA-256 is stored.
 
+use super::Directory;
 use crate::crypto::secret::{hash_secret, random_hex};
 use crate::domain::InvalidValue;
 use crate::error::Error;
 use crate::service::auth::issue_token::{ADMIN_ACCESS, USER_ACCESS};
-use crate::store::Store;
+use crate::service::auth::{Sessions, revoke};
 use crate::store::delegates::{Delegate, NewDelegate};
 
 /// Prefixed so a leaked secret is recognisable (by people and secret scanners) for what it is.
@@ -27,8 +26,7 @@ pub struct CreatedDelegate {
 /// Registers a delegate with a fresh access key (40 hex chars) and secret (256 random bits).
 /// `scopes` defaults to `user_access admin_access`. A taken name is [`Error::Taken`] `{field: "name"}`.
 pub async fn create_delegate(
-    store: &Store,
-    now: i64,
+    directory: &Directory,
     name: &str,
     description: Option<String>,
     scopes: Option<Vec<String>>,
@@ -46,23 +44,35 @@ pub async fn create_delegate(
         access_key: random_hex(20),
         secret_hash: hash_secret(&secret),
         scopes,
-        now,
+        now: directory.now(),
     };
     // The unique index decides a race between two adds of the same name, so there is no pre-check.
-    let delegate = store.insert_delegate(new).await?;
+    let delegate = directory.store.insert_delegate(new).await?;
+    directory.changed();
     Ok(CreatedDelegate { delegate, secret })
 }
 
 /// Removes the delegate called `name` and answers it; [`Error::NotFound`] when there is none.
-pub async fn remove_delegate(store: &Store, name: &str) -> Result<Delegate, Error> {
-    let delegate = store.delegate_by_name(name).await?.ok_or(Error::NotFound)?;
+/// Every token minted through it is refused from now on (see [`revoke::shut_out_delegate`]).
+pub async fn remove_delegate(directory: &Directory, sessions: &Sessions, name: &str) -> Result<Delegate, Error> {
+    let delegate = directory.store.delegate_by_name(name).await?.ok_or(Error::NotFound)?;
+    remove(directory, sessions, delegate).await
+}
+
+/// Removes this delegate (see [`remove_delegate`]).
+pub async fn remove(directory: &Directory, sessions: &Sessions, delegate: Delegate) -> Result<Delegate, Error> {
     // A concurrent remove may win between the lookup and the delete; the outcome is the same.
-    if store.delete_delegate(delegate.id).await? { Ok(delegate) } else { Err(Error::NotFound) }
+    if !directory.store.delete_delegate(delegate.id).await? {
+        return Err(Error::NotFound);
+    }
+    revoke::shut_out_delegate(sessions, &delegate.name).await?;
+    directory.changed();
+    Ok(delegate)
 }
 
 /// Every delegate, oldest first.
-pub async fn list_delegates(store: &Store) -> Result<Vec<Delegate>, Error> {
-    Ok(store.list_delegates().await?)
+pub async fn list_delegates(directory: &Directory) -> Result<Vec<Delegate>, Error> {
+    Ok(directory.store.list_delegates().await?)
 }
 
 /// Names appear in tokens (`act.sub = "delegate:<name>"`) and on command lines, so keep them plain.

@@ -1,48 +1,22 @@
-//! Creating users and changing their standing (used by the command line now, by the API later).
-//! These need only the store and the hasher, so the command line can run them without keys.
+//! Creating users and changing their standing and profile; the API and the command line run the
+//! same functions (the command line builds the same handles, without keys).
 
 use crate::crypto::password::PasswordHasher;
 use std::net::IpAddr;
 
+use super::Directory;
 use crate::domain::{Email, FullName, Handle, InvalidValue, Password};
 use crate::error::Error;
 use crate::runtime::request_context;
+use crate::service::account::Account;
 use crate::service::account::email_change;
 use crate::service::auth::access::Caller;
 use crate::service::auth::revoke;
-use crate::state::AppState;
+use crate::service::auth::{Auth, Sessions};
 use crate::store::Store;
 use crate::store::users::{NewUser, User, UserChanges};
 
-/// Creates a verified user with a password; the handle is derived from the email.
-pub async fn create_user(
-    store: &Store,
-    hasher: &PasswordHasher,
-    now: i64,
-    email: &str,
-    password: &str,
-    admin: bool,
-) -> Result<User, Error> {
-    let email = Email::parse(email)?;
-    let password = Password::parse(password)?;
-    if store.user_by_email(email.as_str()).await?.is_some() {
-        return Err(Error::Taken { field: "email" });
-    }
-    let handle = free_handle(store, &Handle::derive_from(&email)).await?;
-    let digest = hasher.hash(password.expose()).await?;
-    let new = NewUser {
-        email: email.as_str().to_owned(),
-        handle: handle.as_str().to_owned(),
-        full_name: None,
-        password_digest: Some(digest),
-        admin,
-        verified: true,
-        now,
-    };
-    Ok(store.insert_user(new).await?)
-}
-
-/// What an admin sends to create a user through the API.
+/// What an admin asks for, through the API or the command line (`authify user create`).
 #[derive(Debug, Clone, Default)]
 pub struct NewUserRequest {
     pub email: String,
@@ -55,14 +29,18 @@ pub struct NewUserRequest {
 
 /// Creates a user as an admin asked (password optional: without one the user cannot log in with a
 /// password until they reset it). A taken email or handle is refused by the unique indexes.
-pub async fn create_user_as_admin(state: &AppState, request: NewUserRequest) -> Result<User, Error> {
+pub async fn create_user(
+    directory: &Directory,
+    hasher: &PasswordHasher,
+    request: NewUserRequest,
+) -> Result<User, Error> {
     let email = Email::parse(&request.email)?;
     let handle = match request.handle {
         Some(handle) => Handle::parse(&handle)?,
-        None => free_handle(&state.store, &Handle::derive_from(&email)).await?,
+        None => free_handle(&directory.store, &Handle::derive_from(&email)).await?,
     };
     let password_digest = match request.password {
-        Some(password) => Some(state.hasher.hash(Password::parse(&password)?.expose()).await?),
+        Some(password) => Some(hasher.hash(Password::parse(&password)?.expose()).await?),
         None => None,
     };
     let full_name = request.full_name.map(|n| FullName::parse(&n, "full-name")).transpose()?.flatten();
@@ -73,24 +51,15 @@ pub async fn create_user_as_admin(state: &AppState, request: NewUserRequest) -> 
         password_digest,
         admin: request.admin,
         verified: request.verified,
-        now: state.now(),
+        now: directory.now(),
     };
-    Ok(state.store.insert_user(new).await?)
+    Ok(directory.store.insert_user(new).await?)
 }
 
-/// Makes an existing user a global admin.
-pub async fn grant_admin(store: &Store, now: i64, email: &str) -> Result<User, Error> {
+/// The user with this email (the command line names users by email).
+pub async fn user_by_email(directory: &Directory, email: &str) -> Result<User, Error> {
     let email = Email::parse(email)?;
-    let user = store.user_by_email(email.as_str()).await?.ok_or(Error::NotFound)?;
-    store.set_user_admin(user.id, true, now).await?.ok_or(Error::NotFound)
-}
-
-/// Disables (or re-enables) the account with this email; a disabled user cannot log in. Takes only
-/// the store (the command line has no AppState): a caller holding one calls `directory_changed()`.
-pub async fn set_disabled_by_email(store: &Store, now: i64, email: &str, disabled: bool) -> Result<User, Error> {
-    let email = Email::parse(email)?;
-    let user = store.user_by_email(email.as_str()).await?.ok_or(Error::NotFound)?;
-    store.set_user_disabled(user.id, disabled, now).await?.ok_or(Error::NotFound)
+    directory.store.user_by_email(email.as_str()).await?.ok_or(Error::NotFound)
 }
 
 /// `base`, or `base` with the first numeric suffix that is free.
@@ -109,20 +78,39 @@ pub(crate) async fn free_handle(store: &Store, base: &Handle) -> Result<Handle, 
 
 /// Grants or takes away global admin rights. Tokens from this instance reflect it at once (API keys
 /// cached in memory are reloaded). `NotFound` when there is no such user.
-pub async fn set_admin(state: &AppState, user_id: i64, admin: bool) -> Result<User, Error> {
-    let user = state.store.set_user_admin(user_id, admin, state.now()).await?.ok_or(Error::NotFound)?;
-    state.directory_changed();
+pub async fn set_admin(directory: &Directory, user_id: i64, admin: bool) -> Result<User, Error> {
+    let user = directory.store.set_user_admin(user_id, admin, directory.now()).await?.ok_or(Error::NotFound)?;
+    directory.changed();
     Ok(user)
 }
 
 /// Disables or re-enables an account; like [`set_admin`], effective at once on this instance.
-pub async fn set_disabled(state: &AppState, user_id: i64, disabled: bool) -> Result<User, Error> {
-    let user = state.store.set_user_disabled(user_id, disabled, state.now()).await?.ok_or(Error::NotFound)?;
-    state.directory_changed();
-    if disabled {
-        crate::service::auth::revoke::shut_out_user(state, user_id).await?;
+/// Disabling shuts the user out: every session and token ends; how many sessions ended.
+pub async fn set_disabled(
+    directory: &Directory,
+    sessions: &Sessions,
+    user_id: i64,
+    disabled: bool,
+) -> Result<(User, usize), Error> {
+    let user = directory.store.set_user_disabled(user_id, disabled, directory.now()).await?.ok_or(Error::NotFound)?;
+    directory.changed();
+    let ended = match disabled {
+        true => revoke::shut_out_user(sessions, user_id).await?,
+        false => 0,
+    };
+    Ok((user, ended))
+}
+
+/// Deletes a user (themselves, or any user for an admin): every token they hold is refused first,
+/// then the row goes, and with it their sessions, keys, memberships and identities.
+pub async fn delete_user(directory: &Directory, sessions: &Sessions, caller: &Caller, id: i64) -> Result<(), Error> {
+    if !caller.is_self_or_admin(id) {
+        return Err(Error::forbidden("Only the user and admins delete a user"));
     }
-    Ok(user)
+    revoke::shut_out_user(sessions, id).await?;
+    directory.store.delete_user(id).await?;
+    directory.changed();
+    Ok(())
 }
 
 /// A change to a user as a {json:api} PATCH asks for it; `None` leaves a field alone.
@@ -140,13 +128,13 @@ pub struct UserUpdate {
 /// confirmation through a mail); admins edit everything, and an admin's email change applies at
 /// once. Only the columns asked for are written; disabling ends every session.
 pub async fn update_user(
-    state: &AppState,
+    account: &Account,
     caller: &Caller,
     id: i64,
     update: UserUpdate,
     client_ip: Option<IpAddr>,
 ) -> Result<User, Error> {
-    let user = state.store.user_by_id(id).await?.ok_or(Error::NotFound)?;
+    let user = account.store().user_by_id(id).await?.ok_or(Error::NotFound)?;
     let admin = caller.is_admin();
     if !admin && !caller.is_user(id) {
         return Err(Error::forbidden("Only the user and admins change a user"));
@@ -183,19 +171,19 @@ pub async fn update_user(
     }
     // The confirmation mail first: refused (address taken, mail limits), nothing is written.
     if let Some(email) = &pending_email {
-        email_change::request_email_change(state, &user, email, client_ip).await?;
+        email_change::request_email_change(account, &user, email, client_ip).await?;
     }
-    let owned = state.clone();
+    let owned = account.auth.clone();
     request_context::run_to_completion(async move { save_user_changes(&owned, id, changes).await }).await
 }
 
 /// Writes `changes` and what follows from them; never stops between the two.
-async fn save_user_changes(state: &AppState, id: i64, changes: UserChanges) -> Result<User, Error> {
-    let saved = state.store.update_user_fields(id, &changes, state.now()).await?.ok_or(Error::NotFound)?;
-    state.directory_changed();
+async fn save_user_changes(auth: &Auth, id: i64, changes: UserChanges) -> Result<User, Error> {
+    let saved = auth.store().update_user_fields(id, &changes, auth.now()).await?.ok_or(Error::NotFound)?;
+    auth.directory.changed();
     if changes.disabled == Some(true) {
         // Disabling ends every session and token (SPEC §5), so enabling the account revives none.
-        revoke::shut_out_user(state, id).await?;
+        revoke::shut_out_user(&auth.sessions, id).await?;
     }
     Ok(saved)
 }

@@ -256,7 +256,7 @@ impl TestApp {
 
     /// Inserts a user straight into the store.
     pub async fn insert_user(&self, email: &str, verified: bool, admin: bool) -> User {
-        let digest = self.state.hasher.hash(PASSWORD).await.expect("hash");
+        let digest = self.state.auth.hasher.hash(PASSWORD).await.expect("hash");
         let email = Email::parse(email).expect("a valid email");
         let new = NewUser {
             email: email.as_str().to_owned(),

@@ -21,7 +21,9 @@ pub async fn create_key(
     expires_at: Option<i64>,
 ) -> CreatedApiKey {
     let scopes = scopes.map(|s| s.iter().map(|s| s.to_string()).collect());
-    api_keys::create_api_key(&app.state, owner, Some("ci".into()), scopes, expires_at).await.expect("create API key")
+    api_keys::create_api_key(&app.state.directory, owner, Some("ci".into()), scopes, expires_at)
+        .await
+        .expect("create API key")
 }
 
 /// `POST /jwt/token` with `body` (and `headers`); returns status and body.
