@@ -14,8 +14,10 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::crypto::Algorithm;
 
+mod lists;
 mod sessions;
 
+pub use lists::{CorsOrigins, LockoutIntervals, OriginList, PathList, TrustedProxies};
 pub use sessions::SessionSettings;
 
 /// The effective settings of one Authify process.
@@ -50,7 +52,7 @@ pub struct Settings {
     /// AUTHIFY_PUBLIC_URL: base of the links in discovery documents.
     pub public_url: String,
     /// AUTHIFY_CORS_ORIGINS: comma-separated allowed origins for the plain-JSON routes, or `*`.
-    pub cors_origins: String,
+    pub cors_origins: CorsOrigins,
     /// AUTHIFY_JWKS_MAX_AGE: seconds relying services may cache the JWKS.
     pub jwks_max_age: u32,
     /// AUTHIFY_KEY_ROTATION_DELAY: seconds between `authify keys rotate` and the new key's first
@@ -91,10 +93,10 @@ pub struct Settings {
     pub rate_limit_per_account: u32,
     /// AUTHIFY_RATE_LIMIT_PATHS: comma-separated paths limited per IP; a trailing `*` matches a
     /// prefix (default `/jwt/token,/jwt/refresh,/session,/registration/*,/me/password`).
-    pub rate_limit_paths: String,
+    pub rate_limit_paths: PathList,
     /// AUTHIFY_TRUSTED_PROXIES: comma-separated IPs or CIDRs of reverse proxies whose
     /// `X-Forwarded-For` is believed (default none: the socket address is the client).
-    pub trusted_proxies: String,
+    pub trusted_proxies: TrustedProxies,
     /// AUTHIFY_REDIS_URL: `redis://…`; when set, rate-limit counters live there and are shared by
     /// every instance (default none: per-instance counters in memory).
     pub redis_url: Option<String>,
@@ -105,7 +107,7 @@ pub struct Settings {
     pub lockout_threshold: u32,
     /// AUTHIFY_LOCKOUT_MINUTES: comma-separated lock durations in minutes, one per successive lock;
     /// the last repeats (default `1,5,15,60`).
-    pub lockout_minutes: String,
+    pub lockout_minutes: LockoutIntervals,
     /// AUTHIFY_MAIL_TLS: `none` (plain SMTP, for port-25 relays on the same host or network),
     /// `starttls` (upgrade on the port, usually 587) or `tls` (implicit TLS, usually 465).
     pub mail_tls: MailTls,
@@ -192,7 +194,7 @@ impl Default for Settings {
             mail_port: 25,
             mail_from: "noreply@localhost".into(),
             public_url: "http://127.0.0.1:9292".into(),
-            cors_origins: "*".into(),
+            cors_origins: CorsOrigins::default(),
             jwks_max_age: 300,
             key_rotation_delay: 900,
             password_hash_concurrency: 0,
@@ -219,12 +221,12 @@ impl Default for Settings {
             rate_limit_window: 60,
             rate_limit_per_ip: 120,
             rate_limit_per_account: 20,
-            rate_limit_paths: "/jwt/token,/jwt/refresh,/session,/registration/*,/me/password".into(),
-            trusted_proxies: String::new(),
+            rate_limit_paths: PathList::default_paths(),
+            trusted_proxies: TrustedProxies::default(),
             redis_url: None,
             redis_key_prefix: "authify".into(),
             lockout_threshold: 5,
-            lockout_minutes: "1,5,15,60".into(),
+            lockout_minutes: LockoutIntervals::default(),
             metrics_token: None,
             sessions: SessionSettings::default(),
         }
@@ -260,6 +262,11 @@ impl Settings {
                 .ignore(&["CONFIG"])
                 .filter(|k| !k.as_str().to_ascii_lowercase().starts_with("test_")),
         );
+        Self::extract(figment)
+    }
+
+    /// Reads the merged sources into typed settings (every list parsed here) and validates them.
+    fn extract(figment: Figment) -> Result<Self, ConfigError> {
         let settings: Settings = figment.extract().map_err(from_figment)?;
         settings.validated()
     }
@@ -294,8 +301,6 @@ impl Settings {
         if self.rate_limit_window == 0 {
             return Err(ConfigError::new("AUTHIFY_RATE_LIMIT_WINDOW", "must be at least 1 second"));
         }
-        self.trusted_proxy_nets()?;
-        self.lockout_intervals()?;
         if let Some(url) = &self.redis_url
             && !(url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("unix://"))
         {
@@ -340,35 +345,6 @@ impl Settings {
         }
     }
 
-    /// The parsed AUTHIFY_TRUSTED_PROXIES (a bare IP is a one-address network).
-    pub fn trusted_proxy_nets(&self) -> Result<Vec<ipnet::IpNet>, ConfigError> {
-        let parse = |item: &str| {
-            item.parse::<ipnet::IpNet>().or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from)).map_err(
-                |_| ConfigError::new("AUTHIFY_TRUSTED_PROXIES", format!("`{item}` is not an IP address or CIDR")),
-            )
-        };
-        self.trusted_proxies.split(',').map(str::trim).filter(|s| !s.is_empty()).map(parse).collect()
-    }
-
-    /// The parsed AUTHIFY_LOCKOUT_MINUTES, in seconds.
-    pub fn lockout_intervals(&self) -> Result<Vec<i64>, ConfigError> {
-        let problem =
-            || ConfigError::new("AUTHIFY_LOCKOUT_MINUTES", "must be comma-separated whole minutes, at least one");
-        let minutes: Vec<i64> = self
-            .lockout_minutes
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|m| m.parse::<u32>().map(|m| i64::from(m) * 60).map_err(|_| problem()))
-            .collect::<Result<_, _>>()?;
-        if minutes.is_empty() { Err(problem()) } else { Ok(minutes) }
-    }
-
-    /// The paths AUTHIFY_RATE_LIMIT_PATHS names.
-    pub fn rate_limited_paths(&self) -> Vec<String> {
-        self.rate_limit_paths.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
-    }
-
     /// Number of argon2 computations allowed at once.
     pub fn hash_concurrency(&self) -> usize {
         match self.password_hash_concurrency {
@@ -393,13 +369,6 @@ impl Settings {
     /// How long a password check may wait for a hashing thread; `None` (0) waits as long as it takes.
     pub fn hash_wait_limit(&self) -> Option<Duration> {
         (self.password_hash_wait_ms > 0).then(|| Duration::from_millis(self.password_hash_wait_ms))
-    }
-
-    /// The allowed CORS origins; `None` means any origin.
-    pub fn cors_allow_list(&self) -> Option<Vec<String>> {
-        let origins: Vec<String> =
-            self.cors_origins.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect();
-        if origins.is_empty() || origins.iter().any(|o| o == "*") { None } else { Some(origins) }
     }
 }
 
@@ -430,12 +399,17 @@ fn normalize_db_url(url: &str) -> Result<String, ConfigError> {
     Ok(normalized)
 }
 
+/// The setting figment's error is about: its path, or (for a flattened table's setting, which
+/// figment reports without one) the `AUTHIFY_…: ` name the message starts with.
 fn from_figment(err: figment::Error) -> ConfigError {
-    let setting = match err.path.is_empty() {
-        true => "AUTHIFY_CONFIG".to_string(),
-        false => format!("AUTHIFY_{}", err.path.join("_").to_uppercase()),
-    };
-    ConfigError { setting, problem: err.kind.to_string() }
+    let problem = err.kind.to_string();
+    if !err.path.is_empty() {
+        return ConfigError { setting: format!("AUTHIFY_{}", err.path.join("_").to_uppercase()), problem };
+    }
+    match problem.split_once(": ").filter(|(name, _)| name.starts_with("AUTHIFY_")) {
+        Some((setting, rest)) => ConfigError::new(setting, rest),
+        None => ConfigError { setting: "AUTHIFY_CONFIG".to_string(), problem },
+    }
 }
 
 fn only_false_disables<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
@@ -469,26 +443,28 @@ mod tests {
         assert!(normalize_db_url("nonsense").is_err());
     }
 
+    /// The settings with `key = value` over the defaults, as the TOML file or the environment would give it.
+    fn with(key: &str, value: &str) -> Result<Settings, ConfigError> {
+        Settings::extract(Figment::from(Serialized::defaults(Settings::default())).merge((key, value)))
+    }
+
     #[test]
     fn protection_settings_are_checked_at_start_up() {
-        let mut s = Settings { trusted_proxies: "10.0.0.0/8, 192.0.2.1".into(), ..Settings::default() };
-        assert_eq!(s.trusted_proxy_nets().map(|n| n.len()).ok(), Some(2));
-        assert_eq!(s.lockout_intervals().ok(), Some(vec![60, 300, 900, 3600]));
-        s.trusted_proxies = "proxy.example".into();
-        assert!(s.clone().validated().is_err_and(|e| e.setting == "AUTHIFY_TRUSTED_PROXIES"));
-        s.trusted_proxies.clear();
-        s.lockout_minutes = "1,soon".into();
-        assert!(s.clone().validated().is_err_and(|e| e.setting == "AUTHIFY_LOCKOUT_MINUTES"));
-        s.lockout_minutes = "1".into();
-        s.redis_url = Some("http://redis".into());
-        assert!(s.validated().is_err_and(|e| e.setting == "AUTHIFY_REDIS_URL"));
+        let s = with("trusted_proxies", "10.0.0.0/8, 192.0.2.1").expect("valid");
+        assert_eq!(s.trusted_proxies.nets().len(), 2);
+        assert_eq!(s.lockout_minutes.seconds(), [60, 300, 900, 3600]);
+        assert!(with("trusted_proxies", "proxy.example").is_err_and(|e| e.setting == "AUTHIFY_TRUSTED_PROXIES"));
+        assert!(with("lockout_minutes", "1,soon").is_err_and(|e| e.setting == "AUTHIFY_LOCKOUT_MINUTES"));
+        assert!(with("redis_url", "http://redis").is_err_and(|e| e.setting == "AUTHIFY_REDIS_URL"));
+        let origins = with("session_origins", "a.example");
+        assert!(origins.as_ref().is_err_and(|e| e.setting == "AUTHIFY_SESSION_ORIGINS"), "{origins:?}");
     }
 
     #[test]
     fn cors_star_means_any_origin() {
-        let mut s = Settings::default();
-        assert_eq!(s.cors_allow_list(), None);
-        s.cors_origins = "https://a.example, https://b.example".into();
-        assert_eq!(s.cors_allow_list(), Some(vec!["https://a.example".into(), "https://b.example".into()]));
+        let s = Settings::default();
+        assert_eq!(s.cors_origins.allow_list(), None);
+        let s = with("cors_origins", "https://a.example, https://b.example").expect("valid");
+        assert_eq!(s.cors_origins.allow_list(), Some(&["https://a.example".into(), "https://b.example".into()][..]));
     }
 }

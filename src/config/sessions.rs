@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
+use super::lists::{OriginList, origin_of};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SessionSettings {
@@ -26,7 +27,7 @@ pub struct SessionSettings {
     /// AUTHIFY_SESSION_ORIGINS: comma-separated origins (`https://app.example.com`) whose pages may
     /// send unsafe cookie-authenticated requests (default: the origin of AUTHIFY_PUBLIC_URL). Other
     /// unsafe requests authenticated by the cookie need an `X-Requested-With` header.
-    pub session_origins: Option<String>,
+    pub session_origins: Option<OriginList>,
     /// AUTHIFY_REVOCATION_POLL_MS: how often this instance reads revocations made by other instances
     /// sharing the database (milliseconds; default 1000).
     pub revocation_poll_ms: u64,
@@ -60,41 +61,27 @@ impl SessionSettings {
         if self.revocation_poll_ms == 0 {
             return Err(ConfigError::new("AUTHIFY_REVOCATION_POLL_MS", "must be at least 1"));
         }
-        if let Some(origins) = &self.session_origins
-            && let Some(bad) = split(origins).find(|o| !(o.starts_with("http://") || o.starts_with("https://")))
-        {
-            return Err(ConfigError::new("AUTHIFY_SESSION_ORIGINS", format!("{bad} is not an http(s) origin")));
-        }
         Ok(())
     }
 
     /// The origins allowed to send unsafe cookie-authenticated requests, serialized as browsers
     /// send `Origin`: no trailing slash, no default port.
-    pub fn allowed_origins(&self, public_url: &str) -> Vec<String> {
+    pub fn allowed_origins<'a>(&'a self, public_url: &'a str) -> Vec<&'a str> {
         match &self.session_origins {
-            Some(origins) => split(origins).map(origin_of).collect(),
+            Some(list) => list.origins().iter().map(String::as_str).collect(),
             None => vec![origin_of(public_url)],
         }
     }
-}
 
-fn split(list: &str) -> impl Iterator<Item = &str> {
-    list.split(',').map(str::trim).filter(|s| !s.is_empty())
-}
-
-/// `scheme://host[:port]` of a URL, as a browser's `Origin` (RFC 6454): `https://a.example:443/x`
-/// is `https://a.example`, else a configured default port would refuse every request.
-fn origin_of(url: &str) -> String {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    let end = url[after_scheme..].find(['/', '?', '#']).map_or(url.len(), |i| after_scheme + i);
-    let origin = &url[..end];
-    let lower = origin.to_ascii_lowercase();
-    for (scheme, port) in [("https://", ":443"), ("http://", ":80")] {
-        if lower.starts_with(scheme) && lower.ends_with(port) {
-            return origin[..origin.len() - port.len()].to_owned();
+    /// Whether a page of `origin` (as the `Origin` header says it) may send unsafe
+    /// cookie-authenticated requests; nothing is allocated.
+    pub fn allows_origin(&self, origin: &str, public_url: &str) -> bool {
+        let origin = origin.trim_end_matches('/');
+        match &self.session_origins {
+            Some(list) => list.origins().iter().any(|a| a.eq_ignore_ascii_case(origin)),
+            None => origin_of(public_url).eq_ignore_ascii_case(origin),
         }
     }
-    origin.to_owned()
 }
 
 #[cfg(test)]
@@ -105,15 +92,21 @@ mod tests {
     fn the_public_url_gives_the_default_origin() {
         let settings = SessionSettings::default();
         assert_eq!(settings.allowed_origins("https://auth.example.com/base"), vec!["https://auth.example.com"]);
-        let listed = SessionSettings { session_origins: Some("https://a.example, http://b:8080/".into()), ..settings };
+        let listed = SessionSettings {
+            session_origins: Some("https://a.example, http://b:8080/".parse().expect("origins")),
+            ..settings
+        };
         assert_eq!(listed.allowed_origins("http://x"), vec!["https://a.example", "http://b:8080"]);
         assert!(listed.validate().is_ok());
         assert_eq!(settings.allowed_origins("https://auth.example.com:443?x=1"), vec!["https://auth.example.com"]);
         assert_eq!(settings.allowed_origins("http://[::1]:80/"), vec!["http://[::1]"]);
         assert_eq!(settings.allowed_origins("http://a.example:8080/"), vec!["http://a.example:8080"]);
-        let default_ports = SessionSettings { session_origins: Some("HTTP://b.example:80/".into()), ..listed.clone() };
+        let default_ports = SessionSettings {
+            session_origins: Some("HTTP://b.example:80/".parse().expect("origins")),
+            ..listed.clone()
+        };
         assert_eq!(default_ports.allowed_origins("http://x"), vec!["HTTP://b.example"]);
-        let bad = SessionSettings { session_origins: Some("a.example".into()), ..SessionSettings::default() };
-        assert!(bad.validate().unwrap_err().to_string().starts_with("AUTHIFY_SESSION_ORIGINS"));
+        let bad: Result<OriginList, _> = "a.example".parse();
+        assert_eq!(bad, Err("AUTHIFY_SESSION_ORIGINS: a.example is not an http(s) origin".to_owned()));
     }
 }

@@ -76,8 +76,7 @@ pub fn session_cookie<'h>(state: &AppState, headers: &'h HeaderMap) -> Result<Op
 pub fn check_same_origin(state: &AppState, headers: &HeaderMap) -> Result<(), Error> {
     match headers.get("origin").and_then(|v| v.to_str().ok()) {
         Some(origin) => {
-            let allowed = state.settings.sessions.allowed_origins(&state.settings.public_url);
-            if allowed.iter().any(|a| a.eq_ignore_ascii_case(origin.trim_end_matches('/'))) {
+            if state.settings.sessions.allows_origin(origin, &state.settings.public_url) {
                 Ok(())
             } else {
                 Err(Error::CrossSiteRequest)

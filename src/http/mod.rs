@@ -93,11 +93,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint {
     let routes = resources::routes(Route::new()).at("/openapi.json", spec_endpoint).at("/docs", docs).nest("/", api);
     observe::KeepRoute(routes)
         .with(rate_limit::RateLimit::new(state.clone()))
-        .with(cors::Cors::new(state.settings.cors_allow_list()))
-        .with(observe::Observe::new(
-            state.monitor.clone(),
-            // Validated at start-up.
-            state.settings.trusted_proxy_nets().unwrap_or_default(),
-        ))
+        .with(cors::Cors::new(state.settings.cors_origins.allow_list().map(<[String]>::to_vec)))
+        .with(observe::Observe::new(state.monitor.clone(), state.settings.trusted_proxies.nets().to_vec()))
         .data(state)
 }

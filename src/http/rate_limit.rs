@@ -51,9 +51,8 @@ pub struct RateLimit {
 
 impl RateLimit {
     pub fn new(state: AppState) -> Self {
-        let paths = state.settings.rate_limited_paths();
-        // Validated at start-up; an unparsable list here means no trusted proxies.
-        let proxies = state.settings.trusted_proxy_nets().unwrap_or_default();
+        let paths = state.settings.rate_limit_paths.paths().to_vec();
+        let proxies = state.settings.trusted_proxies.nets().to_vec();
         Self { state, paths, proxies }
     }
 }

@@ -221,8 +221,11 @@ async fn session_origins_replace_the_origin_of_the_public_url(backend: Backend) 
 
     let listed = spawn(backend)
         .settings(|s| {
-            s.sessions.session_origins =
-                Some("https://app.example.com, https://admin.example.com:8443, http://old.example.com:80/".into())
+            s.sessions.session_origins = Some(
+                "https://app.example.com, https://admin.example.com:8443, http://old.example.com:80/"
+                    .parse()
+                    .expect("origins"),
+            )
         })
         .start()
         .await;

@@ -79,7 +79,10 @@ async fn every_route_answers_options_with_cors_headers() {
 }
 
 async fn a_cors_allow_list_echoes_allowed_origins_only() {
-    let app = spawn(Backend::Sqlite).settings(|s| s.cors_origins = "https://app.example".into()).start().await;
+    let app = spawn(Backend::Sqlite)
+        .settings(|s| s.cors_origins = "https://app.example".parse().expect("origins"))
+        .start()
+        .await;
     let ask = |origin: &'static str| app.client.get(app.url("/jwt/meta")).header("origin", origin).send();
     let allowed = ask("https://app.example").await.expect("send");
     assert_eq!(allowed.headers()["access-control-allow-origin"], "https://app.example");

@@ -24,7 +24,7 @@ pub async fn start(backend: Backend, threshold: u32) -> TestApp {
     spawn(backend)
         .settings(move |s| {
             s.lockout_threshold = threshold;
-            s.lockout_minutes = "1,5".into();
+            s.lockout_minutes = "1,5".parse().expect("minutes");
             s.rate_limit_per_ip = 0;
             s.rate_limit_per_account = 0;
             // Checks wait for a hashing thread as long as it takes: a busy machine's 503 is no

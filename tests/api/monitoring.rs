@@ -147,7 +147,8 @@ async fn metrics_via(app: &TestApp, forwarded_for: Option<&str>, authorization: 
 
 async fn behind_a_trusted_proxy_metrics_are_for_local_clients_and_the_token_only(backend: Backend) {
     // The proxy runs on this host: every request reaches the service from 127.0.0.1.
-    let app = spawn(backend.clone()).settings(|s| s.trusted_proxies = "127.0.0.1".into()).start().await;
+    let app =
+        spawn(backend.clone()).settings(|s| s.trusted_proxies = "127.0.0.1".parse().expect("proxies")).start().await;
     assert_eq!(metrics_via(&app, Some("203.0.113.9"), None).await, 401, "an outside client through the proxy");
     assert_eq!(metrics_via(&app, Some("127.0.0.1, 203.0.113.9"), None).await, 401, "a forged hop does not help");
     assert_eq!(metrics_via(&app, Some("203.0.113.9:4711"), None).await, 401, "a hop that names no address");
@@ -159,7 +160,7 @@ async fn behind_a_trusted_proxy_metrics_are_for_local_clients_and_the_token_only
     let token = "a-scraper-secret-of-some-length";
     let guarded = spawn(backend)
         .settings(move |s| {
-            s.trusted_proxies = "127.0.0.1".into();
+            s.trusted_proxies = "127.0.0.1".parse().expect("proxies");
             s.metrics_token = Some(token.into());
         })
         .start()

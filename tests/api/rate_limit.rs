@@ -78,7 +78,7 @@ async fn forwarded_for_is_honoured_only_from_trusted_proxies() {
     let behind_proxy = spawn(Backend::Sqlite)
         .settings(move |s| {
             settings(s);
-            s.trusted_proxies = "127.0.0.1, 10.0.0.0/8".into();
+            s.trusted_proxies = "127.0.0.1, 10.0.0.0/8".parse().expect("proxies");
         })
         .start()
         .await;

@@ -143,7 +143,5 @@ pub async fn unlock(directory: &Directory, email: &str) -> Result<bool, Error> {
 
 /// The length of the `n`-th lock (0-based) in seconds; the last configured length repeats.
 fn interval(auth: &Auth, n: i32) -> i64 {
-    let intervals = auth.settings.lockout_intervals().unwrap_or_default();
-    let index = usize::try_from(n).unwrap_or(0).min(intervals.len().saturating_sub(1));
-    intervals.get(index).copied().unwrap_or(60)
+    auth.settings.lockout_minutes.nth(n)
 }

@@ -162,7 +162,7 @@ async fn choose_handle(
     {
         return Ok(handle);
     }
-    free_handle(&account.store(), &from_email).await
+    free_handle(account.store(), &from_email).await
 }
 
 /// A unique violation at insert time (a concurrent signup won the race) in the words of signup.

@@ -147,7 +147,7 @@ pub async fn authenticate(auth: &Auth, credentials: &Credentials<'_>) -> Result<
     };
     // A token minted through a delegate stays within what that delegate holds now.
     let acting = match verified.claims.get("act").and_then(|act| act.get("sub")) {
-        Some(actor) => Some(acting_delegate(&auth.store(), actor.as_str().unwrap_or_default()).await?),
+        Some(actor) => Some(acting_delegate(auth.store(), actor.as_str().unwrap_or_default()).await?),
         None => None,
     };
     if let Some(delegate) = &acting {

@@ -165,7 +165,7 @@ async fn still_refreshable(auth: &Auth, session_id: i64, now: i64) -> Result<(),
     }
     live_user(auth, &session).await.map_err(|_| Error::InvalidRefreshToken)?;
     if let Some(actor) = session.actor.as_deref() {
-        acting_delegate(&auth.store(), actor).await.map_err(|err| match err {
+        acting_delegate(auth.store(), actor).await.map_err(|err| match err {
             Error::Unauthenticated => Error::InvalidRefreshToken,
             other => other,
         })?;
@@ -195,7 +195,7 @@ async fn sign_for_session(
     // A session a delegate opened never carries more than the delegate holds now (a removed
     // delegate's sessions end here: Unauthenticated).
     let scopes = match session.actor.as_deref() {
-        Some(actor) => confine(scopes_of(user), &acting_delegate(&auth.store(), actor).await?),
+        Some(actor) => confine(scopes_of(user), &acting_delegate(auth.store(), actor).await?),
         None => scopes_of(user),
     };
     let subject = TokenSubject {
