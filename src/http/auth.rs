@@ -14,14 +14,21 @@
 use poem::Request;
 use poem::http::HeaderMap;
 
+use super::client::request_meta;
 use crate::error::Error;
-use crate::service::auth::access::Credentials;
+use crate::service::auth::access::{self, Caller, Credentials};
 use crate::state::AppState;
 
 /// The cookie's name while it is `Secure` (see the module documentation).
 pub const SECURE_COOKIE_NAME: &str = "__Host-identity";
 /// The cookie's name over plain HTTP (AUTHIFY_COOKIE_SECURE=false).
 pub const PLAIN_COOKIE_NAME: &str = "identity";
+
+/// Who is calling: the request's credentials (Bearer token, session cookie, or a delegate, on a
+/// user's behalf or not), checked. No or bad credentials: [`Error::Unauthenticated`].
+pub async fn caller(state: &AppState, req: &Request) -> Result<Caller, Error> {
+    access::authenticate(&state.auth, &credentials(state, req)?, &request_meta(req)).await
+}
 
 /// The credentials a request carries, with the cross-site rule applied to the cookie.
 pub fn credentials<'r>(state: &AppState, req: &'r Request) -> Result<Credentials<'r>, Error> {

@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use super::errors::PlainError;
 use super::json_body::{JsonBody, OptionalJsonBody};
-use super::rate_limit::ClientIp;
 use crate::error::Error;
+use crate::runtime::request_context::RequestMeta;
 use crate::service::auth::api_key_login;
 use crate::service::auth::identity_login;
 use crate::service::auth::issue_token;
@@ -234,7 +234,7 @@ impl JwtApi {
         /// The trusted delegate's secret (identity login only).
         #[oai(name = "X-Authify-Secret")]
         delegate_secret: Header<Option<String>>,
-        client_ip: ClientIp,
+        meta: RequestMeta,
         body: JsonBody<TokenRequest>,
     ) -> Result<Json<TokenResponse>, PlainError> {
         let mut request = body.0;
@@ -243,12 +243,13 @@ impl JwtApi {
             choose_credentials(request, delegate_access.0, delegate_secret.0).ok_or(Error::InvalidCredentials)?;
         let response = match credentials {
             Credentials::Identity { access, secret, provider, uid } => {
-                identity_login::delegate_identity_login(&state.auth, &access, &secret, &provider, &uid, inject)
+                identity_login::delegate_identity_login(&state.auth, &access, &secret, &provider, &uid, inject, &meta)
                     .await?
                     .into()
             }
             Credentials::ApiKey { access, secret } => {
-                TokenResponse::only_jwt(api_key_login::api_key_login(&state.auth, &access, &secret, inject).await?.jwt)
+                let issued = api_key_login::api_key_login(&state.auth, &access, &secret, inject, &meta).await?;
+                TokenResponse::only_jwt(issued.jwt)
             }
             Credentials::Password { email, password, totp_code, recovery_code } => {
                 let attempt = login::PasswordAttempt {
@@ -256,7 +257,7 @@ impl JwtApi {
                     password: &password,
                     totp_code: totp_code.as_deref(),
                     recovery_code: recovery_code.as_deref(),
-                    client_ip: client_ip.0,
+                    request: &meta,
                 };
                 login::password_login(&state.auth, &attempt, inject).await?.into()
             }
@@ -274,12 +275,13 @@ impl JwtApi {
     async fn refresh(
         &self,
         state: Data<&AppState>,
+        meta: RequestMeta,
         body: JsonBody<RefreshRequest>,
     ) -> Result<Json<TokenResponse>, PlainError> {
         let mut request = body.0;
         let inject = issue_token::check_inject(request.inject.take())?;
         let presented = request.refresh_token.ok_or_else(|| Error::BadRequest("refresh_token is required".into()))?;
-        Ok(Json(refresh::refresh(&state.auth, &presented, inject).await?.into()))
+        Ok(Json(refresh::refresh(&state.auth, &presented, inject, &meta).await?.into()))
     }
 
     /// Logout: with `Authorization: Bearer <jwt>`, that token is revoked until it expires and its
@@ -293,6 +295,7 @@ impl JwtApi {
         /// `Bearer <jwt>`: the token to revoke.
         #[oai(name = "Authorization")]
         authorization: Header<Option<String>>,
+        meta: RequestMeta,
         body: OptionalJsonBody<RevokeRequest>,
     ) -> Result<Json<Revoked>, PlainError> {
         let bearer = authorization.0.as_deref().and_then(super::auth::bearer_token);
@@ -304,10 +307,10 @@ impl JwtApi {
         }
         if let Some(token) = bearer {
             let verified = verify_token::verify(state.tokens(), token).map_err(|_| Error::Unauthenticated)?;
-            revoke::revoke_access_token(state.sessions(), &verified.claims).await?;
+            revoke::revoke_access_token(state.sessions(), &verified.claims, &meta).await?;
         }
         if let Some(token) = refresh_token {
-            revoke::revoke_refresh_token(state.sessions(), &token).await?;
+            revoke::revoke_refresh_token(state.sessions(), &token, &meta).await?;
         }
         Ok(Json(Revoked {}))
     }

@@ -1,6 +1,7 @@
 //! HTTP: thin handlers (poem-openapi `Api` structs, one per route group) over the services.
 
 mod auth;
+mod client;
 mod cors;
 pub mod errors;
 mod health;
@@ -9,7 +10,7 @@ pub mod jsonapi;
 mod jwt;
 mod monitoring;
 mod observe;
-pub mod rate_limit;
+mod rate_limit;
 mod registration;
 mod resources;
 mod security_admin;

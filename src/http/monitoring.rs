@@ -15,11 +15,11 @@ use poem_openapi::payload::{Json, PlainText};
 use poem_openapi::{OpenApi, Tags};
 use serde_json::Value;
 
+use super::client::LocalClient;
 use super::errors::PlainError;
-use super::rate_limit::LocalClient;
 use crate::crypto::secret;
 use crate::error::Error;
-use crate::service::auth::access::{self, Caller};
+use crate::service::auth::access::Caller;
 use crate::state::AppState;
 
 #[derive(Tags)]
@@ -31,7 +31,7 @@ enum MonitoringTags {
 pub struct MonitoringApi;
 
 async fn admin(state: &AppState, req: &Request) -> Result<Caller, Error> {
-    let caller = access::authenticate(&state.auth, &super::auth::credentials(state, req)?).await?;
+    let caller = super::auth::caller(state, req).await?;
     if caller.is_admin() { Ok(caller) } else { Err(Error::forbidden("Only admins read the monitoring counters")) }
 }
 

@@ -1,6 +1,7 @@
 //! Every request: an id (a well-formed incoming `X-Request-Id`, else a new one) echoed in the
-//! response and available to services and logs for the whole request, and its count and latency by
-//! route template (see `service::monitoring`).
+//! response, the client's address resolved once (`http::client`), both left in the request as a
+//! [`RequestMeta`] that handlers pass to the use cases, and its count and latency by route template
+//! (see `runtime::monitoring`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,11 +13,11 @@ use poem::http::HeaderValue;
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
 use tracing::Instrument;
 
+use super::client::{LocalClient, resolve, socket_ip};
 use super::errors::poem_error_to_json;
-use super::rate_limit::{client_ip, socket_ip};
 use crate::crypto::secret::random_hex;
 use crate::runtime::monitoring::Monitor;
-use crate::runtime::request_context::{self, RequestContext};
+use crate::runtime::request_context::RequestMeta;
 
 pub const REQUEST_ID: &str = "x-request-id";
 /// Longest incoming request id that is honoured.
@@ -73,19 +74,18 @@ pub struct ObserveEndpoint<E> {
 impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
     type Output = Response;
 
-    async fn call(&self, req: Request) -> Result<Self::Output> {
+    async fn call(&self, mut req: Request) -> Result<Self::Output> {
         let started = Instant::now();
         let request_id = match req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()) {
             Some(id) if well_formed(id) => id.to_owned(),
             _ => self.observe.ids.next(),
         };
         let method = req.method().clone();
-        let context = RequestContext {
-            request_id: request_id.as_str().into(),
-            client_ip: client_ip(socket_ip(&req), req.headers(), &self.observe.proxies),
-        };
+        let (client_ip, named) = resolve(socket_ip(&req), req.headers(), &self.observe.proxies);
+        req.extensions_mut().insert(RequestMeta::new(request_id.as_str(), client_ip));
+        req.extensions_mut().insert(LocalClient(named && client_ip.is_some_and(|ip| ip.is_loopback())));
         let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %req.uri().path());
-        let result = request_context::scope(context, self.inner.call(req).instrument(span)).await;
+        let result = self.inner.call(req).instrument(span).await;
         let mut response = match result {
             Ok(output) => output.into_response(),
             Err(err) => err.into_response(),

@@ -3,57 +3,27 @@
 //! `Retry-After` before any handler (and so any password hashing) runs. Routes added later are
 //! covered by naming them in the setting.
 //!
-//! The client's address is the socket's, or, when the socket peer is one of
-//! AUTHIFY_TRUSTED_PROXIES, the right-most `X-Forwarded-For` hop that is not a trusted proxy. It is
-//! left in the request as [`ClientIp`] for handlers (the per-account limit, the audit trail), with
-//! [`LocalClient`]: whether that client is on this host (what `/metrics` asks).
+//! The client's address is the one `http::client` resolved (through AUTHIFY_TRUSTED_PROXIES) and
+//! left in the request's [`RequestMeta`].
 
-use std::net::IpAddr;
-
-use ipnet::IpNet;
-use poem::http::{HeaderMap, Method};
-use poem::{Endpoint, FromRequest, IntoResponse, Middleware, Request, RequestBody, Response};
+use poem::http::Method;
+use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 
 use super::errors::too_many_requests;
 use crate::runtime::rate_limit::Limit;
+use crate::runtime::request_context::RequestMeta;
 use crate::state::AppState;
-
-/// The client's address as this service believes it (see the module documentation).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientIp(pub Option<IpAddr>);
-
-impl<'a> FromRequest<'a> for ClientIp {
-    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
-        Ok(req.extensions().get::<ClientIp>().copied().unwrap_or_else(|| ClientIp(socket_ip(req))))
-    }
-}
-
-/// Whether the client is on this host: its resolved address (see [`ClientIp`]) is a loopback one,
-/// and, when trusted proxies forwarded the request, they named that address. A hop they forwarded
-/// that does not parse (`unknown`, an address with a port) leaves only a proxy's own address,
-/// which says nothing about the client behind it: not local.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LocalClient(pub bool);
-
-impl<'a> FromRequest<'a> for LocalClient {
-    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
-        let fallback = || LocalClient(socket_ip(req).is_some_and(|ip| ip.is_loopback()));
-        Ok(req.extensions().get::<LocalClient>().copied().unwrap_or_else(fallback))
-    }
-}
 
 /// The middleware; see the module documentation.
 pub struct RateLimit {
     state: AppState,
     paths: Vec<String>,
-    proxies: Vec<IpNet>,
 }
 
 impl RateLimit {
     pub fn new(state: AppState) -> Self {
         let paths = state.settings.rate_limit_paths.paths().to_vec();
-        let proxies = state.settings.trusted_proxies.nets().to_vec();
-        Self { state, paths, proxies }
+        Self { state, paths }
     }
 }
 
@@ -61,7 +31,7 @@ impl<E: Endpoint> Middleware<E> for RateLimit {
     type Output = RateLimitEndpoint<E>;
 
     fn transform(&self, inner: E) -> Self::Output {
-        RateLimitEndpoint { inner, state: self.state.clone(), paths: self.paths.clone(), proxies: self.proxies.clone() }
+        RateLimitEndpoint { inner, state: self.state.clone(), paths: self.paths.clone() }
     }
 }
 
@@ -69,16 +39,13 @@ pub struct RateLimitEndpoint<E> {
     inner: E,
     state: AppState,
     paths: Vec<String>,
-    proxies: Vec<IpNet>,
 }
 
 impl<E: Endpoint> Endpoint for RateLimitEndpoint<E> {
     type Output = Response;
 
-    async fn call(&self, mut req: Request) -> poem::Result<Self::Output> {
-        let (ip, named) = resolve(socket_ip(&req), req.headers(), &self.proxies);
-        req.extensions_mut().insert(ClientIp(ip));
-        req.extensions_mut().insert(LocalClient(named && ip.is_some_and(|ip| ip.is_loopback())));
+    async fn call(&self, req: Request) -> poem::Result<Self::Output> {
+        let ip = req.extensions().get::<RequestMeta>().and_then(|meta| meta.client_ip);
         if req.method() != Method::OPTIONS && self.paths.iter().any(|p| path_matches(p, req.uri().path())) {
             let settings = &self.state.settings;
             let limit = Limit { limit: settings.rate_limit_per_ip, window: settings.rate_limit_window };
@@ -91,10 +58,6 @@ impl<E: Endpoint> Endpoint for RateLimitEndpoint<E> {
     }
 }
 
-pub(super) fn socket_ip(req: &Request) -> Option<IpAddr> {
-    req.remote_addr().as_socket_addr().map(|a| a.ip().to_canonical())
-}
-
 /// `/registration/*` matches `/registration/signup`; anything else matches exactly.
 fn path_matches(pattern: &str, path: &str) -> bool {
     match pattern.strip_suffix('*') {
@@ -103,71 +66,9 @@ fn path_matches(pattern: &str, path: &str) -> bool {
     }
 }
 
-/// The socket peer, unless it is a trusted proxy: then the right-most `X-Forwarded-For` hop that
-/// is not one (a hop that does not parse ends the walk at the last trusted address).
-pub(super) fn client_ip(socket: Option<IpAddr>, headers: &HeaderMap, proxies: &[IpNet]) -> Option<IpAddr> {
-    resolve(socket, headers, proxies).0
-}
-
-/// The client's address as [`ClientIp`] describes it, and whether it was named: false when the
-/// walk ended at a trusted proxy's address because the hop before it did not parse.
-fn resolve(socket: Option<IpAddr>, headers: &HeaderMap, proxies: &[IpNet]) -> (Option<IpAddr>, bool) {
-    let trusted = |ip: &IpAddr| proxies.iter().any(|net| net.contains(ip));
-    let Some(mut client) = socket else { return (None, true) };
-    if !trusted(&client) {
-        return (Some(client), true);
-    }
-    let hops: Vec<&str> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .collect();
-    for hop in hops.iter().rev() {
-        let Ok(ip) = hop.parse::<IpAddr>() else { return (Some(client), false) };
-        client = ip.to_canonical();
-        if !trusted(&client) {
-            break;
-        }
-    }
-    (Some(client), true)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(xff: &str) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        headers.insert("x-forwarded-for", xff.parse().expect("header"));
-        headers
-    }
-
-    #[test]
-    fn forwarded_for_is_believed_only_from_trusted_proxies() {
-        let proxies: Vec<IpNet> = vec!["10.0.0.0/8".parse().expect("net")];
-        let proxy: IpAddr = "10.1.2.3".parse().expect("ip");
-        let stranger: IpAddr = "192.0.2.9".parse().expect("ip");
-        let xff = headers("203.0.113.5, 198.51.100.7, 10.0.0.2");
-        assert_eq!(client_ip(Some(proxy), &xff, &proxies), "198.51.100.7".parse().ok());
-        assert_eq!(client_ip(Some(stranger), &xff, &proxies), Some(stranger));
-        assert_eq!(client_ip(Some(proxy), &HeaderMap::new(), &proxies), Some(proxy));
-        assert_eq!(client_ip(Some(proxy), &headers("junk, 10.0.0.2"), &proxies), "10.0.0.2".parse().ok());
-    }
-
-    #[test]
-    fn only_an_address_the_proxies_name_is_a_named_client() {
-        let proxies: Vec<IpNet> = vec!["127.0.0.1/32".parse().expect("net")];
-        let local: IpAddr = "127.0.0.1".parse().expect("ip");
-        assert_eq!(resolve(Some(local), &HeaderMap::new(), &proxies), (Some(local), true), "not forwarded");
-        assert_eq!(resolve(Some(local), &headers("::1"), &proxies), ("::1".parse().ok(), true));
-        for unreadable in ["203.0.113.9:4711", "unknown", "203.0.113.9, unknown"] {
-            assert_eq!(resolve(Some(local), &headers(unreadable), &proxies), (Some(local), false), "{unreadable}");
-        }
-        let stranger: IpAddr = "192.0.2.9".parse().expect("ip");
-        assert_eq!(resolve(Some(stranger), &headers("junk"), &proxies), (Some(stranger), true), "not believed");
-    }
 
     #[test]
     fn star_patterns_match_prefixes() {

@@ -8,14 +8,13 @@ use serde::Deserialize;
 
 use super::errors::PlainError;
 use super::json_body::JsonBody;
-use super::rate_limit::ClientIp;
 use crate::email::RequestTemplates;
 use crate::error::Error;
+use crate::runtime::request_context::RequestMeta;
 use crate::service::account::mail_sign_in::Completed;
 use crate::service::account::reset_password;
 use crate::service::account::signup;
 use crate::service::account::verify_email;
-use crate::service::auth::delegate_auth::authenticate_delegate;
 use crate::state::AppState;
 use crate::store::users::User;
 
@@ -184,7 +183,7 @@ impl RegistrationApi {
         /// The trusted delegate's secret.
         #[oai(name = "X-Authify-Secret")]
         delegate_secret: Header<Option<String>>,
-        client_ip: ClientIp,
+        meta: RequestMeta,
         body: JsonBody<SignupRequest>,
     ) -> Result<Json<RegisteredUser>, PlainError> {
         let body = body.0;
@@ -196,7 +195,7 @@ impl RegistrationApi {
             via: body.via.map(|v| (v.provider, v.uid)),
             templates: body.templates.map(RequestTemplatesBody::into_request),
             delegate: delegate_access.0.zip(delegate_secret.0),
-            client_ip: client_ip.0,
+            meta: meta.clone(),
         };
         let signed = signup::signup(&state.account, request).await?;
         Ok(Json(document(signed.user, signed.jwt)))
@@ -210,7 +209,7 @@ impl RegistrationApi {
     async fn verify(
         &self,
         state: Data<&AppState>,
-        client_ip: ClientIp,
+        meta: RequestMeta,
         body: JsonBody<EmailVerificationRequest>,
     ) -> Result<Json<RegisteredUser>, PlainError> {
         let EmailVerificationRequest { email, password, token, totp_code, recovery_code } = body.0;
@@ -221,7 +220,7 @@ impl RegistrationApi {
             token,
             totp_code,
             recovery_code,
-            client_ip: client_ip.0,
+            meta: meta.clone(),
         };
         Ok(Json(completed(verify_email::verify_email(&state.account, request).await?)))
     }
@@ -239,7 +238,7 @@ impl RegistrationApi {
         /// The trusted delegate's secret.
         #[oai(name = "X-Authify-Secret")]
         delegate_secret: Header<Option<String>>,
-        client_ip: ClientIp,
+        meta: RequestMeta,
         body: JsonBody<ForgotPasswordRequest>,
     ) -> Result<Json<ForgotPasswordResponse>, PlainError> {
         let ForgotPasswordRequest { email, token, password, totp_code, recovery_code, revoke_api_keys, templates } =
@@ -253,7 +252,7 @@ impl RegistrationApi {
                 totp_code,
                 recovery_code,
                 revoke_api_keys: revoke_api_keys.unwrap_or(false),
-                client_ip: client_ip.0,
+                meta: meta.clone(),
             };
             let doc = completed(reset_password::reset_password(&state.account, request).await?);
             return Ok(Json(ForgotPasswordResponse {
@@ -265,20 +264,9 @@ impl RegistrationApi {
                 second_factor: doc.second_factor,
             }));
         }
-        let delegate = match delegate_access.0.zip(delegate_secret.0) {
-            Some((access, secret)) => Some(authenticate_delegate(&state.auth, &access, &secret).await?),
-            None => None,
-        };
+        let delegate = delegate_access.0.zip(delegate_secret.0);
         let templates = templates.map(RequestTemplatesBody::into_request);
-        let overrides = signup::request_overrides(&state.account, delegate.as_ref(), templates.as_ref())?;
-        let client_ip = client_ip.0;
-        let state = state.0.clone();
-        tokio::spawn(async move {
-            if let Err(err) = reset_password::request_reset(&state.account, &email, overrides.as_ref(), client_ip).await
-            {
-                tracing::error!(code = err.code(), error = ?err, "could not queue a reset mail");
-            }
-        });
+        reset_password::ask_for_reset(&state.account, email, delegate, templates, &meta).await?;
         Ok(Json(ForgotPasswordResponse::default()))
     }
 }

@@ -30,7 +30,7 @@ impl SecurityAdminApi {
     /// Removes a user's second factor and recovery codes (for a lost device); they can enrol again.
     #[oai(path = "/:id/totp/reset", method = "post")]
     async fn reset_totp(&self, state: Data<&AppState>, req: &Request, id: Path<i64>) -> Result<Done, PlainError> {
-        let caller = super::totp::caller(&state, req).await?;
+        let caller = super::auth::caller(&state, req).await?;
         security_admin::reset_second_factor(&state.directory, &caller, id.0).await?;
         Ok(Done::Done)
     }
@@ -38,7 +38,7 @@ impl SecurityAdminApi {
     /// Lifts a user's lockout and forgets their failed logins.
     #[oai(path = "/:id/unlock", method = "post")]
     async fn unlock(&self, state: Data<&AppState>, req: &Request, id: Path<i64>) -> Result<Done, PlainError> {
-        let caller = super::totp::caller(&state, req).await?;
+        let caller = super::auth::caller(&state, req).await?;
         security_admin::lift_lockout(&state.directory, &caller, id.0).await?;
         Ok(Done::Done)
     }

@@ -7,12 +7,12 @@ use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 use serde::Deserialize;
 
 use super::auth;
+use super::client::request_meta;
 use super::errors::PlainError;
 use super::json_body::JsonBody;
-use super::rate_limit::ClientIp;
 use crate::error::Error;
+use crate::runtime::request_context::RequestMeta;
 use crate::service::account::change_password;
-use crate::service::auth::access;
 use crate::service::auth::browser_session;
 use crate::service::auth::login::PasswordAttempt;
 use crate::state::AppState;
@@ -80,7 +80,7 @@ impl SessionApi {
     async fn sign_in(
         &self,
         state: Data<&AppState>,
-        client_ip: ClientIp,
+        meta: RequestMeta,
         body: JsonBody<SessionRequest>,
     ) -> Result<SessionResponse, PlainError> {
         let request = body.0;
@@ -92,7 +92,7 @@ impl SessionApi {
             password: &password,
             totp_code: request.totp_code.as_deref(),
             recovery_code: request.recovery_code.as_deref(),
-            client_ip: client_ip.0,
+            request: &meta,
         };
         let signed_in = browser_session::sign_in(&state.auth, &attempt).await?;
         Ok(SessionResponse::Done(auth::session_cookie_header(&state, &signed_in.secret)))
@@ -105,7 +105,7 @@ impl SessionApi {
     async fn sign_out(&self, state: Data<&AppState>, req: &Request) -> Result<SessionResponse, PlainError> {
         if let Some(secret) = auth::session_cookie(&state, req.headers())? {
             auth::check_same_origin(&state, req.headers())?;
-            browser_session::sign_out(&state.auth, secret).await?;
+            browser_session::sign_out(&state.auth, secret, &request_meta(req)).await?;
         }
         Ok(SessionResponse::Done(auth::clear_session_cookie_header(&state)))
     }
@@ -120,13 +120,14 @@ impl SessionApi {
         req: &Request,
         body: JsonBody<PasswordChange>,
     ) -> Result<PasswordChanged, PlainError> {
-        let caller = access::authenticate(&state.auth, &auth::credentials(&state, req)?).await?;
+        let caller = auth::caller(&state, req).await?;
         let user = caller.require_user()?;
         let request = body.0;
         let current =
             request.current_password.ok_or_else(|| Error::BadRequest("current_password is required".into()))?;
         let new = request.new_password.ok_or_else(|| Error::BadRequest("new_password is required".into()))?;
-        change_password::change_password(&state.auth, user, caller.session_id, &current, &new).await?;
+        let meta = request_meta(req);
+        change_password::change_password(&state.auth, user, caller.session_id, &current, &new, &meta).await?;
         Ok(PasswordChanged::Done)
     }
 }

@@ -10,7 +10,6 @@ use super::errors::PlainError;
 use super::json_body::JsonBody;
 use crate::error::Error;
 use crate::service::account::totp;
-use crate::service::auth::access::{self, Caller};
 use crate::state::AppState;
 use crate::store::users::User;
 
@@ -109,11 +108,7 @@ impl TotpApi {
 
 /// The caller, from the request's credentials (Bearer token, session cookie, or a delegate on a
 /// user's behalf).
-pub(super) async fn caller(state: &AppState, req: &Request) -> Result<Caller, Error> {
-    access::authenticate(&state.auth, &super::auth::credentials(state, req)?).await
-}
-
 /// The calling user (a delegate acting as itself has no second factor to manage).
 async fn signed_in_user(state: &AppState, req: &Request) -> Result<User, Error> {
-    caller(state, req).await?.require_user().cloned()
+    super::auth::caller(state, req).await?.require_user().cloned()
 }

@@ -17,7 +17,7 @@ use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::Clock;
-use crate::runtime::request_context;
+use crate::runtime::request_context::RequestMeta;
 use crate::store::Store;
 use crate::store::audit_events::NewAuditEvent;
 
@@ -73,11 +73,19 @@ pub struct AuditEvent {
     pub action: String,
     pub target: Option<String>,
     pub detail: Option<Value>,
+    /// The request it happened in; none for the command line and the service's own work.
+    pub request: Option<RequestMeta>,
 }
 
 impl AuditEvent {
+    /// Something that happened outside any request (the command line, start-up).
     pub fn new(actor: Actor, action: impl Into<String>) -> Self {
-        Self { actor, action: action.into(), target: None, detail: None }
+        Self { actor, action: action.into(), target: None, detail: None, request: None }
+    }
+
+    /// Something that happened while serving `request`: its id and client address are recorded.
+    pub fn during(request: &RequestMeta, actor: Actor, action: impl Into<String>) -> Self {
+        Self { request: Some(request.clone()), ..Self::new(actor, action) }
     }
 
     pub fn target(mut self, target: impl fmt::Display) -> Self {
@@ -90,17 +98,17 @@ impl AuditEvent {
         self
     }
 
-    /// The row to store, with the current request's id and client address and the time `now`.
+    /// The row to store, with the request's id and client address and the time `now`.
     fn into_row(self, now: i64) -> NewAuditEvent {
-        let context = request_context::current();
+        let request = self.request.as_ref();
         NewAuditEvent {
             occurred_at: now,
             actor: cut(self.actor.to_string(), 255),
             action: cut(self.action, 64),
             target: self.target.map(|t| cut(t, 255)),
             detail: self.detail.map(|d| cut(d.to_string(), 4096)),
-            client_ip: context.as_ref().and_then(|c| c.client_ip).map(|ip| ip.to_string()),
-            request_id: context.map(|c| c.request_id.to_string()),
+            client_ip: request.and_then(RequestMeta::client_ip_text),
+            request_id: request.and_then(RequestMeta::request_id).map(str::to_owned),
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The `revocations` table: revoked token ids, sessions, users and API keys, which every instance
-//! reads into its in-memory revocation list (see `service::revocation_list`).
+//! reads into its in-memory revocation list (see `runtime::revocation_list`).
 
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue::Set, QueryFilter, QueryOrder, QuerySelect};

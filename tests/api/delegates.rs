@@ -19,7 +19,9 @@ async fn delegates_are_created_listed_and_removed_and_a_taken_name_is_refused(ba
     assert_eq!(first.delegate.scopes, "user_access admin_access");
     assert_eq!(first.delegate.created_at, now);
     assert_ne!(first.delegate.secret_hash, first.secret);
-    let found = authenticate_delegate(&app.state.auth, &first.delegate.access_key, &first.secret).await.expect("auth");
+    let found = authenticate_delegate(&app.state.auth, &first.delegate.access_key, &first.secret, &Default::default())
+        .await
+        .expect("auth");
     assert_eq!(found, first.delegate);
 
     let scopes = Some(vec!["user_access".to_owned()]);
@@ -38,6 +40,7 @@ async fn delegates_are_created_listed_and_removed_and_a_taken_name_is_refused(ba
     remove_delegate(directory, app.state.sessions(), "ci-bot").await.expect("remove");
     assert!(matches!(remove_delegate(directory, app.state.sessions(), "ci-bot").await, Err(Error::NotFound)));
     assert_eq!(list_delegates(directory).await.expect("list"), vec![second.delegate]);
-    let gone = authenticate_delegate(&app.state.auth, &first.delegate.access_key, &first.secret).await;
+    let gone =
+        authenticate_delegate(&app.state.auth, &first.delegate.access_key, &first.secret, &Default::default()).await;
     assert!(matches!(gone, Err(Error::InvalidCredentials)), "{gone:?}");
 }

@@ -14,7 +14,6 @@ use crate::http::jsonapi::document::{Document, Identifier, Linkage, PrimaryData}
 use crate::http::jsonapi::input::{IdentifierInput, LinkageInput, ResourceInput, parse_linkage, parse_resource};
 use crate::http::jsonapi::query::ReadQuery;
 use crate::http::jsonapi::{self, MAX_BODY_BYTES, document_response, error_response};
-use crate::service::auth::access;
 use crate::state::AppState;
 
 /// Which URL shape an endpoint serves.
@@ -92,9 +91,9 @@ async fn handle(kind: &'static dyn ResourceKind, shape: Shape, mut req: Request)
     } else {
         read_body(&mut req).await?
     };
-    let credentials = crate::http::auth::credentials(&state, &req)?;
-    let caller = access::authenticate(&state.auth, &credentials).await?;
-    let cx = Cx { state: &state, caller: &caller };
+    let caller = crate::http::auth::caller(&state, &req).await?;
+    let meta = crate::http::client::request_meta(&req);
+    let cx = Cx { state: &state, caller: &caller, request: &meta };
     let query =
         if method == Method::GET { ReadQuery::parse(req.uri().query().unwrap_or(""))? } else { ReadQuery::default() };
     let path = req.uri().path().to_owned();

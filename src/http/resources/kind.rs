@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use crate::domain::InvalidValue;
 use crate::error::Error;
 use crate::http::jsonapi::document::ResourceObject;
+use crate::runtime::request_context::RequestMeta;
 use crate::service::auth::access::Caller;
 use crate::state::AppState;
 use crate::store::listing::ListParams;
@@ -122,6 +123,8 @@ pub enum RelOp {
 pub struct Cx<'a> {
     pub state: &'a AppState,
     pub caller: &'a Caller,
+    /// The request's id and client address, for what the use cases record.
+    pub request: &'a RequestMeta,
 }
 
 /// A page of resources and how many there are in all.

@@ -23,8 +23,8 @@ pub async fn record(cx: &Cx<'_>, kind: &dyn ResourceKind, verb: &str, id: &str, 
     if let (Some(delegate), Some(_)) = (&cx.caller.delegate, &cx.caller.user) {
         detail["via"] = format!("delegate:{}", delegate.name).into();
     }
-    let event =
-        AuditEvent::new(cx.caller.actor(), format!("{}.{verb}", kind.name())).target(format!("{}:{id}", kind.name()));
+    let event = AuditEvent::during(cx.request, cx.caller.actor(), format!("{}.{verb}", kind.name()))
+        .target(format!("{}:{id}", kind.name()));
     cx.state.audit.record(event.detail(detail)).await;
 }
 

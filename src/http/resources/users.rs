@@ -11,7 +11,6 @@ use super::kind::{
 use super::{apikeys, groups, identities, organizations};
 use crate::error::Error;
 use crate::http::jsonapi::document::ResourceObject;
-use crate::runtime::request_context;
 use crate::service::auth::access::Caller;
 use crate::service::directory::users as user_service;
 use crate::store::listing::ListParams;
@@ -122,8 +121,7 @@ impl ResourceKind for Users {
             verified: attributes.flag("verified"),
             disabled: attributes.flag("disabled"),
         };
-        let client_ip = request_context::current().and_then(|c| c.client_ip);
-        let saved = user_service::update_user(&cx.state.account, cx.caller, id, update, client_ip).await?;
+        let saved = user_service::update_user(&cx.state.account, cx.caller, id, update, cx.request).await?;
         Ok(render(cx.caller, &saved))
     }
 

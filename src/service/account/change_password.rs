@@ -6,6 +6,7 @@ use crate::domain::{InvalidValue, Password};
 use crate::error::Error;
 use crate::runtime::audit::{Actor, AuditEvent};
 use crate::runtime::request_context;
+use crate::runtime::request_context::RequestMeta;
 use crate::service::account::lockout;
 use crate::service::auth::Auth;
 use crate::service::auth::revoke;
@@ -19,11 +20,13 @@ pub async fn change_password(
     current_session: Option<i64>,
     current_password: &str,
     new_password: &str,
+    request: &RequestMeta,
 ) -> Result<(), Error> {
     let new_password = Password::parse(new_password).map_err(|e| InvalidValue::new("new_password", e.problem))?;
-    let (auth, user, current_password) = (auth.clone(), user.clone(), current_password.to_owned());
+    let (auth, user, current_password, request) =
+        (auth.clone(), user.clone(), current_password.to_owned(), request.clone());
     request_context::run_to_completion(async move {
-        change(&auth, &user, current_session, &current_password, new_password).await
+        change(&auth, &user, current_session, &current_password, new_password, &request).await
     })
     .await
 }
@@ -34,9 +37,11 @@ async fn change(
     current_session: Option<i64>,
     current_password: &str,
     new_password: Password,
+    request: &RequestMeta,
 ) -> Result<(), Error> {
     let proven = lockout::prove_password(auth, user, current_password, "current_password").await;
-    let event = AuditEvent::new(Actor::User(user.id), "users.password-change").target(format!("users:{}", user.id));
+    let event =
+        AuditEvent::during(request, Actor::User(user.id), "users.password-change").target(format!("users:{}", user.id));
     if let Err(err) = proven {
         if matches!(err, Error::Invalid(_)) {
             let detail = serde_json::json!({"outcome": "failure", "reason": "wrong current password"});

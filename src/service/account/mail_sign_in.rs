@@ -4,6 +4,7 @@
 //! checked as a counted attempt (the lockout). See docs/account-recovery.md.
 
 use crate::error::Error;
+use crate::runtime::request_context::RequestMeta;
 use crate::service::account::lockout;
 use crate::service::account::totp;
 use crate::service::auth::Auth;
@@ -48,7 +49,12 @@ pub struct Completed {
 
 /// Signs `user` in after the mailbox was proven: a token in a session of its own, unless the
 /// account is disabled (403) or its second factor holds the sign-in back.
-pub async fn sign_in(auth: &Auth, user: User, codes: FactorCodes<'_>) -> Result<Completed, Error> {
+pub async fn sign_in(
+    auth: &Auth,
+    user: User,
+    codes: FactorCodes<'_>,
+    request: &RequestMeta,
+) -> Result<Completed, Error> {
     if user.disabled {
         return Err(Error::AccountDisabled);
     }
@@ -69,6 +75,6 @@ pub async fn sign_in(auth: &Auth, user: User, codes: FactorCodes<'_>) -> Result<
             Err(other) => return Err(other),
         }
     }
-    let jwt = refresh::start_token_session(auth, &user, None).await?;
+    let jwt = refresh::start_token_session(auth, &user, None, request).await?;
     Ok(Completed { user, jwt: Some(jwt), held: None })
 }

@@ -6,24 +6,52 @@
 //! the body nor the time tells anything. A completed reset stores a new argon2id digest with
 //! `password_changed_at = now` (which ends the user's other sessions), marks the email verified and
 //! retires every other mailed token of the user; it signs the user in only past their second
-//! factor (see `service::mail_sign_in`).
+//! factor (see `service::account::mail_sign_in`).
 
 use std::net::IpAddr;
 
 use crate::crypto::secret;
 use crate::domain::{Email, Password};
 use crate::email::MailKind;
+use crate::email::RequestTemplates;
 use crate::email::templates::ParsedOverrides;
 use crate::error::Error;
 use crate::runtime::audit::{Actor, AuditEvent};
 use crate::runtime::request_context;
+use crate::runtime::request_context::RequestMeta;
 use crate::service::account::Account;
 use crate::service::account::email_tokens::{
     MailAudience, MailRequest, mail_allowed, prepare_mail, throttle_token_attempt,
 };
 use crate::service::account::mail_sign_in::{self, Completed, FactorCodes};
+use crate::service::account::signup;
+use crate::service::auth::delegate_auth::authenticate_delegate;
 use crate::service::auth::revoke;
 use crate::service::directory::api_keys;
+
+/// `POST /registration/forgot_password` with an email alone: checks the delegate (needed for
+/// per-request `templates`) and the templates, then queues the reset mail in a task of its own, so
+/// the answer (`{}` either way) and its timing say nothing about whether the account exists.
+pub async fn ask_for_reset(
+    account: &Account,
+    email: String,
+    delegate: Option<(String, String)>,
+    templates: Option<RequestTemplates>,
+    request: &RequestMeta,
+) -> Result<(), Error> {
+    let delegate = match delegate {
+        Some((access, secret)) => Some(authenticate_delegate(&account.auth, &access, &secret, request).await?),
+        None => None,
+    };
+    let overrides = signup::request_overrides(account, delegate.as_ref(), templates.as_ref())?;
+    let (account, client_ip) = (account.clone(), request.client_ip);
+    tokio::spawn(async move {
+        if let Err(err) = request_reset(&account, &email, overrides.as_ref(), client_ip).await {
+            tracing::error!(code = err.code(), error = ?err, "could not queue a reset mail");
+        }
+    });
+    Ok(())
+}
 
 /// Queues a reset mail when `email` has an enabled account and the mail limits allow it; otherwise
 /// does nothing. Errors are logged, never answered (the caller has already been told `{}`).
@@ -70,7 +98,8 @@ pub struct ResetRequest {
     pub totp_code: Option<String>,
     pub recovery_code: Option<String>,
     pub revoke_api_keys: bool,
-    pub client_ip: Option<IpAddr>,
+    /// The HTTP request it came in (client address for the limits, id for the audit trail).
+    pub meta: RequestMeta,
 }
 
 /// Sets a new password with a reset token, ends every session of the user (and, when asked, every
@@ -85,7 +114,7 @@ pub async fn reset_password(account: &Account, request: ResetRequest) -> Result<
 #[tracing::instrument(skip_all)]
 async fn reset(account: &Account, request: ResetRequest) -> Result<Completed, Error> {
     let password = Password::parse(&request.password).map_err(|_| Error::InvalidPassword)?;
-    throttle_token_attempt(account, &request.email, request.client_ip).await?;
+    throttle_token_attempt(account, &request.email, request.meta.client_ip).await?;
     // Hashed first: the same cost whether or not the account exists.
     let digest = account.auth.hasher.hash(password.expose()).await?;
     let user = match Email::parse(&request.email) {
@@ -106,9 +135,10 @@ async fn reset(account: &Account, request: ResetRequest) -> Result<Completed, Er
         false => 0,
     };
     let detail = serde_json::json!({"sessions_ended": sessions_ended, "api_keys_revoked": api_keys_revoked});
-    let event = AuditEvent::new(Actor::User(user.id), "users.password-reset").target(format!("users:{}", user.id));
+    let event = AuditEvent::during(&request.meta, Actor::User(user.id), "users.password-reset")
+        .target(format!("users:{}", user.id));
     account.audit().record(event.detail(detail)).await;
     let codes =
         FactorCodes { totp_code: request.totp_code.as_deref(), recovery_code: request.recovery_code.as_deref() };
-    mail_sign_in::sign_in(&account.auth, user, codes).await
+    mail_sign_in::sign_in(&account.auth, user, codes, &request.meta).await
 }

@@ -3,12 +3,11 @@
 //! Everything is checked (including request templates) before the one transaction that writes
 //! the user, its identity, its token and its mail.
 
-use std::net::IpAddr;
-
 use crate::domain::{Email, FullName, Handle, InvalidValue, Password};
 use crate::email::templates::ParsedOverrides;
 use crate::email::{MailKind, RequestTemplates};
 use crate::error::Error;
+use crate::runtime::request_context::RequestMeta;
 use crate::service::account::Account;
 use crate::service::account::email_tokens::{
     LIMIT_WINDOW_SECONDS, MailAudience, MailRequest, PreparedMail, mail_allowed, prepare_mail,
@@ -33,7 +32,8 @@ pub struct SignupRequest {
     pub templates: Option<RequestTemplates>,
     /// The `X-Authify-Access` / `X-Authify-Secret` pair, when given.
     pub delegate: Option<(String, String)>,
-    pub client_ip: Option<IpAddr>,
+    /// The HTTP request it came in (client address for the limits, id for the audit trail).
+    pub meta: RequestMeta,
 }
 
 /// The new user, and a token when it was verified at once.
@@ -46,7 +46,7 @@ pub struct SignedUp {
 #[tracing::instrument(skip_all)]
 pub async fn signup(account: &Account, request: SignupRequest) -> Result<SignedUp, Error> {
     let delegate = match &request.delegate {
-        Some((access, secret)) => Some(authenticate_delegate(&account.auth, access, secret).await?),
+        Some((access, secret)) => Some(authenticate_delegate(&account.auth, access, secret, &request.meta).await?),
         None => None,
     };
     let overrides = request_overrides(account, delegate.as_ref(), request.templates.as_ref())?;
@@ -77,7 +77,7 @@ pub async fn signup(account: &Account, request: SignupRequest) -> Result<SignedU
                 name: name.as_deref().unwrap_or_default(),
                 handle: handle.as_str(),
                 overrides: overrides.as_ref(),
-                client_ip: request.client_ip,
+                client_ip: request.meta.client_ip,
                 new_email: false,
             };
             Some(verification_mail(account, mail).await?)
@@ -103,7 +103,7 @@ pub async fn signup(account: &Account, request: SignupRequest) -> Result<SignedU
         account.mail_queued();
     }
     let jwt = match verified {
-        true => Some(token_for_new_user(account, &user, delegate.as_ref()).await?),
+        true => Some(token_for_new_user(account, &user, delegate.as_ref(), &request.meta).await?),
         false => None,
     };
     Ok(SignedUp { user, jwt })
@@ -177,7 +177,12 @@ fn taken(err: StoreError) -> Error {
 
 /// A token for a user verified at signup, in a session of its own (so ending the user's sessions
 /// ends it); minted by a delegate, it names the delegate in `act` and carries no more than its scopes.
-async fn token_for_new_user(account: &Account, user: &User, delegate: Option<&Delegate>) -> Result<String, Error> {
+async fn token_for_new_user(
+    account: &Account,
+    user: &User,
+    delegate: Option<&Delegate>,
+    request: &RequestMeta,
+) -> Result<String, Error> {
     let actor = delegate.map(actor_of);
-    start_token_session(&account.auth, user, actor.as_deref()).await
+    start_token_session(&account.auth, user, actor.as_deref(), request).await
 }

@@ -4,12 +4,11 @@
 //! email, wrong password, wrong, used, expired or other-purpose token) is the same
 //! `Verification Failed`.
 
-use std::net::IpAddr;
-
 use crate::crypto::secret;
 use crate::domain::Email;
 use crate::error::Error;
 use crate::runtime::request_context;
+use crate::runtime::request_context::RequestMeta;
 use crate::service::account::Account;
 use crate::service::account::email_tokens::throttle_token_attempt;
 use crate::service::account::mail_sign_in::{self, Completed, FactorCodes};
@@ -24,11 +23,12 @@ pub struct VerifyRequest {
     pub token: String,
     pub totp_code: Option<String>,
     pub recovery_code: Option<String>,
-    pub client_ip: Option<IpAddr>,
+    /// The HTTP request it came in (client address for the limits, id for the audit trail).
+    pub meta: RequestMeta,
 }
 
 /// Verifies the account (or confirms its new address) and signs the user in, unless a second
-/// factor holds it back (see `service::mail_sign_in`). Runs to completion whatever the client does.
+/// factor holds it back (see `service::account::mail_sign_in`). Runs to completion whatever the client does.
 pub async fn verify_email(account: &Account, request: VerifyRequest) -> Result<Completed, Error> {
     let owned = account.clone();
     request_context::run_to_completion(async move { verify(&owned, request).await }).await
@@ -36,7 +36,7 @@ pub async fn verify_email(account: &Account, request: VerifyRequest) -> Result<C
 
 #[tracing::instrument(skip_all)]
 async fn verify(account: &Account, request: VerifyRequest) -> Result<Completed, Error> {
-    throttle_token_attempt(account, &request.email, request.client_ip).await?;
+    throttle_token_attempt(account, &request.email, request.meta.client_ip).await?;
     let hash = secret::hash_secret(request.token.trim());
     let now = account.now();
     let (user, new_email) = match Email::parse(&request.email) {
@@ -65,7 +65,7 @@ async fn verify(account: &Account, request: VerifyRequest) -> Result<Completed, 
     let user = confirmed.ok_or(Error::VerificationFailed)?;
     let codes =
         FactorCodes { totp_code: request.totp_code.as_deref(), recovery_code: request.recovery_code.as_deref() };
-    mail_sign_in::sign_in(&account.auth, user, codes).await
+    mail_sign_in::sign_in(&account.auth, user, codes, &request.meta).await
 }
 
 /// The user when `password` is theirs (one argon2 check either way). An account a delegate created

@@ -7,6 +7,7 @@ use serde_json::Value;
 use crate::domain::Email;
 use crate::error::Error;
 use crate::runtime::audit::{self, Actor, AuditEvent};
+use crate::runtime::request_context::RequestMeta;
 use crate::service::auth::Auth;
 use crate::service::auth::browser_session;
 use crate::service::auth::delegate_auth::{acting_delegate, authenticate_delegate, confine, scopes_of_delegate};
@@ -98,9 +99,10 @@ impl Caller {
 }
 
 /// Checks the credentials; no or bad credentials give [`Error::Unauthenticated`].
-pub async fn authenticate(auth: &Auth, credentials: &Credentials<'_>) -> Result<Caller, Error> {
+pub async fn authenticate(auth: &Auth, credentials: &Credentials<'_>, request: &RequestMeta) -> Result<Caller, Error> {
     if let (Some(access), Some(secret)) = (credentials.delegate_access, credentials.delegate_secret) {
-        let delegate = authenticate_delegate(auth, access, secret).await.map_err(|_| Error::Unauthenticated)?;
+        let delegate =
+            authenticate_delegate(auth, access, secret, request).await.map_err(|_| Error::Unauthenticated)?;
         let delegate_scopes = scopes_of_delegate(&delegate);
         return match credentials.on_behalf_of {
             None => Ok(Caller {
@@ -111,7 +113,7 @@ pub async fn authenticate(auth: &Auth, credentials: &Credentials<'_>) -> Result<
                 session_id: None,
             }),
             Some(who) => {
-                let user = impersonate(auth, &delegate, who).await?;
+                let user = impersonate(auth, &delegate, who, request).await?;
                 let scopes = confine(scopes_of(&user), &delegate);
                 Ok(Caller {
                     user: Some(user),
@@ -161,9 +163,9 @@ pub async fn authenticate(auth: &Auth, credentials: &Credentials<'_>) -> Result<
 /// audited (`delegate.impersonate`). The delegate has already proven its secret, so it is told
 /// what went wrong: an unknown user is [`Error::NotFound`] (404), a disabled one
 /// [`Error::AccountDisabled`] (403); neither is a credential problem (401).
-async fn impersonate(auth: &Auth, delegate: &Delegate, who: &str) -> Result<User, Error> {
+async fn impersonate(auth: &Auth, delegate: &Delegate, who: &str, request: &RequestMeta) -> Result<User, Error> {
     let found = user_by_email_or_id(auth, who).await;
-    let mut event = AuditEvent::new(Actor::Delegate(delegate.name.clone()), "delegate.impersonate");
+    let mut event = AuditEvent::during(request, Actor::Delegate(delegate.name.clone()), "delegate.impersonate");
     if let Ok(Some(user)) = &found {
         event = event.target(format!("users:{}", user.id));
     }

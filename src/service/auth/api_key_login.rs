@@ -15,6 +15,7 @@ use crate::crypto::secret;
 use crate::error::Error;
 use crate::runtime::audit::{self, Actor, AuditEvent};
 use crate::runtime::credential_cache::CheckedKey;
+use crate::runtime::request_context::RequestMeta;
 use crate::service::directory::api_keys::key_scopes;
 use crate::store::api_keys::ApiKey;
 use crate::store::users::User;
@@ -29,10 +30,11 @@ pub async fn api_key_login(
     access_key: &str,
     secret: &str,
     inject: Option<Map<String, Value>>,
+    request: &RequestMeta,
 ) -> Result<IssuedToken, Error> {
     let result = check_key_and_issue(auth, access_key, secret, inject).await;
-    let mut event =
-        AuditEvent::new(Actor::ApiKey(access_key.to_owned()), "login.apikey").detail(audit::outcome(&result));
+    let mut event = AuditEvent::during(request, Actor::ApiKey(access_key.to_owned()), "login.apikey")
+        .detail(audit::outcome(&result));
     if let Ok((_, owner)) = &result {
         event = event.target(format!("users:{owner}"));
     }

@@ -7,7 +7,7 @@
 use crate::crypto::secret;
 use crate::error::Error;
 use crate::runtime::audit::{Actor, AuditEvent};
-use crate::runtime::request_context;
+use crate::runtime::request_context::RequestMeta;
 use crate::service::auth::Auth;
 use crate::service::auth::login::{PasswordAttempt, check_password};
 use crate::service::auth::refresh::live_user;
@@ -37,7 +37,7 @@ pub async fn sign_in(auth: &Auth, attempt: &PasswordAttempt<'_>) -> Result<Signe
         secret_hash: Some(&secret::hash_secret(&secret)),
         now,
         expires_at: now + i64::from(auth.settings.sessions.refresh_absolute_seconds),
-        client_ip: request_context::client_ip_text(),
+        client_ip: attempt.request.client_ip_text(),
         actor: None,
     };
     let session = auth.store().create_session(new, None).await?;
@@ -60,10 +60,10 @@ pub async fn authenticate(auth: &Auth, cookie_secret: &str) -> Result<(User, Ses
 }
 
 /// Ends the cookie's session, if it names one.
-pub async fn sign_out(auth: &Auth, cookie_secret: &str) -> Result<(), Error> {
+pub async fn sign_out(auth: &Auth, cookie_secret: &str, request: &RequestMeta) -> Result<(), Error> {
     let Some(session) = find(auth, cookie_secret).await? else { return Ok(()) };
     revoke::end_sessions(&auth.sessions, &[session.id]).await?;
-    let event = AuditEvent::new(Actor::User(session.user_id), "session.logout")
+    let event = AuditEvent::during(request, Actor::User(session.user_id), "session.logout")
         .target(format!("users:{}", session.user_id))
         .detail(serde_json::json!({"session": session.id, "by": "cookie"}));
     auth.audit().record(event).await;

@@ -6,6 +6,7 @@
 use crate::crypto::secret;
 use crate::error::Error;
 use crate::runtime::audit::{self, Actor, AuditEvent};
+use crate::runtime::request_context::RequestMeta;
 use crate::service::auth::Auth;
 use crate::store::Store;
 use crate::store::delegates::Delegate;
@@ -15,14 +16,19 @@ const ACTOR_PREFIX: &str = "delegate:";
 
 /// The delegate owning `access_key` when `secret` is its secret; one error for every failure.
 /// Every attempt is audited (`delegate.authenticate`).
-pub async fn authenticate_delegate(auth: &Auth, access_key: &str, secret: &str) -> Result<Delegate, Error> {
+pub async fn authenticate_delegate(
+    auth: &Auth,
+    access_key: &str,
+    secret: &str,
+    request: &RequestMeta,
+) -> Result<Delegate, Error> {
     let delegate = auth.store().delegate_by_access_key(access_key).await?;
     let matches = secret::secret_matches_stored(secret, delegate.as_ref().map(|d| d.secret_hash.as_str()));
     let result = delegate.filter(|_| matches).ok_or(Error::InvalidCredentials);
     let event = match &result {
-        Ok(delegate) => AuditEvent::new(Actor::Delegate(delegate.name.clone()), "delegate.authenticate")
+        Ok(delegate) => AuditEvent::during(request, Actor::Delegate(delegate.name.clone()), "delegate.authenticate")
             .target(format!("trusted-delegates:{}", delegate.id)),
-        Err(_) => AuditEvent::new(Actor::Anonymous, "delegate.authenticate"),
+        Err(_) => AuditEvent::during(request, Actor::Anonymous, "delegate.authenticate"),
     };
     let mut detail = audit::outcome(&result);
     detail["access_key"] = access_key.chars().take(64).collect::<String>().into();

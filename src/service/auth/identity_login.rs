@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::error::Error;
 use crate::runtime::audit::{self, Actor, AuditEvent};
+use crate::runtime::request_context::RequestMeta;
 use crate::service::auth::Auth;
 use crate::service::auth::delegate_auth::{actor_of, authenticate_delegate};
 use crate::service::auth::login::check_standing;
@@ -23,10 +24,11 @@ pub async fn delegate_identity_login(
     provider: &str,
     uid: &str,
     inject: Option<Map<String, Value>>,
+    request: &RequestMeta,
 ) -> Result<TokenPair, Error> {
-    let delegate = authenticate_delegate(auth, access, secret).await?;
-    let result = token_for_identity(auth, &delegate, provider, uid, inject).await;
-    let mut event = AuditEvent::new(Actor::Delegate(delegate.name.clone()), "login.identity");
+    let delegate = authenticate_delegate(auth, access, secret, request).await?;
+    let result = token_for_identity(auth, &delegate, provider, uid, inject, request).await;
+    let mut event = AuditEvent::during(request, Actor::Delegate(delegate.name.clone()), "login.identity");
     let mut detail = audit::outcome(&result);
     detail["provider"] = provider.chars().take(64).collect::<String>().into();
     detail["uid"] = uid.chars().take(255).collect::<String>().into();
@@ -46,6 +48,7 @@ async fn token_for_identity(
     provider: &str,
     uid: &str,
     inject: Option<Map<String, Value>>,
+    request: &RequestMeta,
 ) -> Result<(TokenPair, i64), Error> {
     let identity = auth
         .store()
@@ -55,5 +58,5 @@ async fn token_for_identity(
         .ok_or(Error::InvalidCredentials)?;
     let user = auth.store().user_by_id(identity.user_id).await?.ok_or(Error::InvalidCredentials)?;
     check_standing(auth, &user)?;
-    Ok((start_session(auth, &user, Some(&actor_of(delegate)), inject).await?, user.id))
+    Ok((start_session(auth, &user, Some(&actor_of(delegate)), inject, request).await?, user.id))
 }

@@ -1,8 +1,6 @@
 //! Password login: one answer and one cost for every failure, so neither the text nor the timing
 //! tells an unknown email from a wrong password or an unverified account.
 
-use std::net::IpAddr;
-
 use serde_json::{Map, Value};
 
 use crate::crypto::password::PasswordHasher;
@@ -10,7 +8,7 @@ use crate::domain::Email;
 use crate::error::Error;
 use crate::runtime::audit::{self, Actor, AuditEvent};
 use crate::runtime::rate_limit::Limit;
-use crate::runtime::request_context;
+use crate::runtime::request_context::{self, RequestMeta};
 use crate::service::account::lockout::{self, Outcome};
 use crate::service::account::totp;
 use crate::service::auth::Auth;
@@ -26,8 +24,8 @@ pub struct PasswordAttempt<'a> {
     pub totp_code: Option<&'a str>,
     /// A one-time recovery code, instead of `totp_code`.
     pub recovery_code: Option<&'a str>,
-    /// The client's address, for rate limits and the audit trail.
-    pub client_ip: Option<IpAddr>,
+    /// The request it came in, for rate limits and the audit trail.
+    pub request: &'a RequestMeta,
 }
 
 /// Checks email and password and opens a session: a token and a refresh token.
@@ -38,7 +36,7 @@ pub async fn password_login(
     inject: Option<Map<String, Value>>,
 ) -> Result<TokenPair, Error> {
     let user = check_password(auth, attempt).await?;
-    start_session(auth, &user, None, inject).await
+    start_session(auth, &user, None, inject, attempt.request).await
 }
 
 /// Checks an interactive login and answers the user it is good for (see [`verify_password`]).
@@ -56,7 +54,7 @@ struct OwnedAttempt {
     password: String,
     totp_code: Option<String>,
     recovery_code: Option<String>,
-    client_ip: Option<IpAddr>,
+    request: RequestMeta,
 }
 
 impl OwnedAttempt {
@@ -66,7 +64,7 @@ impl OwnedAttempt {
             password: attempt.password.to_owned(),
             totp_code: attempt.totp_code.map(str::to_owned),
             recovery_code: attempt.recovery_code.map(str::to_owned),
-            client_ip: attempt.client_ip,
+            request: attempt.request.clone(),
         }
     }
 
@@ -76,7 +74,7 @@ impl OwnedAttempt {
             password: &self.password,
             totp_code: self.totp_code.as_deref(),
             recovery_code: self.recovery_code.as_deref(),
-            client_ip: self.client_ip,
+            request: &self.request,
         }
     }
 }
@@ -87,8 +85,9 @@ async fn audited_check(auth: &Auth, attempt: &PasswordAttempt<'_>) -> Result<Use
         return result;
     }
     let event = match &result {
-        Ok(user) => AuditEvent::new(Actor::User(user.id), "login.password").target(format!("users:{}", user.id)),
-        Err(_) => AuditEvent::new(Actor::Anonymous, "login.password"),
+        Ok(user) => AuditEvent::during(attempt.request, Actor::User(user.id), "login.password")
+            .target(format!("users:{}", user.id)),
+        Err(_) => AuditEvent::during(attempt.request, Actor::Anonymous, "login.password"),
     };
     let mut detail = audit::outcome(&result);
     detail["email"] = attempt.email.chars().take(254).collect::<String>().into();
@@ -103,7 +102,7 @@ async fn audited_check(auth: &Auth, attempt: &PasswordAttempt<'_>) -> Result<Use
 /// [`Error::RateLimited`] / [`Error::AccountLocked`] (429) before anything is checked.
 async fn verify_password(auth: &Auth, attempt: &PasswordAttempt<'_>) -> Result<User, Error> {
     let account = lockout::account_key(attempt.email);
-    let client = attempt.client_ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    let client = attempt.request.client_ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
     let limit = Limit { limit: auth.settings.rate_limit_per_account, window: auth.settings.rate_limit_window };
     auth.limiter.hit(&format!("login:{client}:{account}"), limit, auth.now()).await?;
     lockout::reserve(auth, &account).await?;

@@ -27,7 +27,7 @@ use serde_json::{Map, Value};
 use crate::crypto::secret;
 use crate::error::Error;
 use crate::runtime::audit::{Actor, AuditEvent};
-use crate::runtime::request_context;
+use crate::runtime::request_context::RequestMeta;
 use crate::service::auth::Auth;
 use crate::service::auth::delegate_auth::{acting_delegate, confine};
 use crate::service::auth::issue_token::{IssuedToken, TokenSubject, scopes_of, sign_token};
@@ -52,6 +52,7 @@ pub async fn start_session(
     user: &User,
     actor: Option<&str>,
     inject: Option<Map<String, Value>>,
+    request: &RequestMeta,
 ) -> Result<TokenPair, Error> {
     let now = auth.now();
     let refresh_token = new_refresh_token();
@@ -61,7 +62,7 @@ pub async fn start_session(
         secret_hash: None,
         now,
         expires_at: now + i64::from(auth.settings.sessions.refresh_absolute_seconds),
-        client_ip: request_context::client_ip_text(),
+        client_ip: request.client_ip_text(),
         actor: actor.map(str::to_owned),
     };
     let session = auth.store().create_session(new, Some(&secret::hash_secret(&refresh_token))).await?;
@@ -71,7 +72,12 @@ pub async fn start_session(
 /// Signs one access token in a session of its own with no refresh token ([`KIND_TOKEN`]): the
 /// token a signup, an email verification or a password reset answers. Ending the user's sessions
 /// ends it like any other.
-pub async fn start_token_session(auth: &Auth, user: &User, actor: Option<&str>) -> Result<String, Error> {
+pub async fn start_token_session(
+    auth: &Auth,
+    user: &User,
+    actor: Option<&str>,
+    request: &RequestMeta,
+) -> Result<String, Error> {
     let now = auth.now();
     let new = NewSession {
         user_id: user.id,
@@ -79,7 +85,7 @@ pub async fn start_token_session(auth: &Auth, user: &User, actor: Option<&str>) 
         secret_hash: None,
         now,
         expires_at: now + auth.settings.token_lifetime(),
-        client_ip: request_context::client_ip_text(),
+        client_ip: request.client_ip_text(),
         actor: actor.map(str::to_owned),
     };
     let session = auth.store().create_session(new, None).await?;
@@ -88,7 +94,12 @@ pub async fn start_token_session(auth: &Auth, user: &User, actor: Option<&str>) 
 
 /// Exchanges a refresh token for a new pair (see the module documentation).
 #[tracing::instrument(skip_all)]
-pub async fn refresh(auth: &Auth, presented: &str, inject: Option<Map<String, Value>>) -> Result<TokenPair, Error> {
+pub async fn refresh(
+    auth: &Auth,
+    presented: &str,
+    inject: Option<Map<String, Value>>,
+    request: &RequestMeta,
+) -> Result<TokenPair, Error> {
     let now = auth.now();
     if !is_well_formed(presented) {
         return Err(Error::InvalidRefreshToken);
@@ -99,7 +110,7 @@ pub async fn refresh(auth: &Auth, presented: &str, inject: Option<Map<String, Va
         return Err(Error::InvalidRefreshToken);
     }
     if token.used_at.is_some() {
-        return replayed(auth, &token, &session, now).await;
+        return replayed(auth, &token, &session, now, request).await;
     }
     if token.issued_at + i64::from(auth.settings.sessions.refresh_idle_seconds) <= now {
         return Err(Error::InvalidRefreshToken);
@@ -113,7 +124,7 @@ pub async fn refresh(auth: &Auth, presented: &str, inject: Option<Map<String, Va
     let sealed = seal_pair(auth, &token, &pair)?;
     match auth.store().rotate_refresh_token(&token, &secret::hash_secret(&successor), &sealed, now).await? {
         Rotation::Rotated => Ok(pair),
-        Rotation::AlreadyUsed(current) => replayed(auth, &current, &session, now).await,
+        Rotation::AlreadyUsed(current) => replayed(auth, &current, &session, now, request).await,
     }
 }
 
@@ -129,7 +140,13 @@ pub async fn live_user(auth: &Auth, session: &Session) -> Result<User, Error> {
 
 /// An already exchanged token: within the grace window, the pair it was exchanged for (if the
 /// session may still be refreshed); after it, the session ends (whoever holds the newer token loses it too: it may be the thief).
-async fn replayed(auth: &Auth, token: &RefreshToken, session: &Session, now: i64) -> Result<TokenPair, Error> {
+async fn replayed(
+    auth: &Auth,
+    token: &RefreshToken,
+    session: &Session,
+    now: i64,
+    request: &RequestMeta,
+) -> Result<TokenPair, Error> {
     let used_at = token.used_at.unwrap_or(now);
     let grace = i64::from(auth.settings.sessions.refresh_grace_seconds);
     // `grace > 0`: with whole seconds, 0 would still forgive a reuse within the same second.
@@ -147,7 +164,7 @@ async fn replayed(auth: &Auth, token: &RefreshToken, session: &Session, now: i64
         };
     }
     revoke::end_sessions(&auth.sessions, &[session.id]).await?;
-    let event = AuditEvent::new(Actor::User(session.user_id), "session.refresh-reuse")
+    let event = AuditEvent::during(request, Actor::User(session.user_id), "session.refresh-reuse")
         .target(format!("users:{}", session.user_id))
         .detail(serde_json::json!({"session": session.id, "reused_after_seconds": now - used_at}));
     auth.audit().record(event).await;

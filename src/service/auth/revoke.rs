@@ -1,7 +1,7 @@
 //! Ending sessions and revoking tokens: logout (`POST /jwt/revoke`), the admin's "end every
 //! session of this user", and what disabling, deleting or a new password does. A revoked session's
 //! refresh tokens and cookie stop working at once; its JWTs, and a revoked JWT, go on the
-//! revocation list until they expire (see `service::revocation_list`).
+//! revocation list until they expire (see `runtime::revocation_list`).
 
 use serde_json::{Map, Value};
 
@@ -10,6 +10,7 @@ use super::refresh_token;
 use crate::crypto::secret;
 use crate::error::Error;
 use crate::runtime::audit::{Actor, AuditEvent};
+use crate::runtime::request_context::RequestMeta;
 use crate::service::auth::verify_token::session_id;
 use crate::store::revocations::{KIND_DELEGATE, KIND_JTI, KIND_SID, KIND_USER};
 
@@ -70,7 +71,11 @@ pub async fn end_all_sessions(sessions: &Sessions, user_id: i64, keep: Option<i6
 
 /// Logout with a verified access token: its session ends and the token itself is revoked until
 /// its `exp`.
-pub async fn revoke_access_token(sessions: &Sessions, claims: &Map<String, Value>) -> Result<(), Error> {
+pub async fn revoke_access_token(
+    sessions: &Sessions,
+    claims: &Map<String, Value>,
+    request: &RequestMeta,
+) -> Result<(), Error> {
     let now = sessions.now();
     if let Some(jti) = claims.get("jti").and_then(Value::as_str) {
         // Verification accepts a token until `exp` + leeway: the entry must outlive that, or a
@@ -88,7 +93,7 @@ pub async fn revoke_access_token(sessions: &Sessions, claims: &Map<String, Value
         end_sessions(sessions, &[sid]).await?;
     }
     let user = claims.get("sub").and_then(Value::as_str).and_then(|s| s.parse().ok());
-    let mut event = AuditEvent::new(user.map_or(Actor::Anonymous, Actor::User), "session.logout");
+    let mut event = AuditEvent::during(request, user.map_or(Actor::Anonymous, Actor::User), "session.logout");
     if let Some(user) = user {
         event = event.target(format!("users:{user}"));
     }
@@ -98,7 +103,7 @@ pub async fn revoke_access_token(sessions: &Sessions, claims: &Map<String, Value
 
 /// Logout with a refresh token: its session ends. An unknown token is not an error (RFC 7009):
 /// the answer does not tell whether it existed.
-pub async fn revoke_refresh_token(sessions: &Sessions, presented: &str) -> Result<(), Error> {
+pub async fn revoke_refresh_token(sessions: &Sessions, presented: &str, request: &RequestMeta) -> Result<(), Error> {
     if !refresh_token::is_well_formed(presented) {
         return Ok(());
     }
@@ -106,7 +111,7 @@ pub async fn revoke_refresh_token(sessions: &Sessions, presented: &str) -> Resul
         return Ok(());
     };
     end_sessions(sessions, &[session.id]).await?;
-    let event = AuditEvent::new(Actor::User(session.user_id), "session.logout")
+    let event = AuditEvent::during(request, Actor::User(session.user_id), "session.logout")
         .target(format!("users:{}", session.user_id))
         .detail(serde_json::json!({"session": session.id, "by": "refresh_token"}));
     sessions.audit.record(event).await;

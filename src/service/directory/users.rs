@@ -2,7 +2,7 @@
 //! same functions (the command line builds the same handles, without keys).
 
 use crate::crypto::password::PasswordHasher;
-use std::net::IpAddr;
+use crate::runtime::request_context::RequestMeta;
 
 use super::Directory;
 use crate::domain::{Email, FullName, Handle, InvalidValue, Password};
@@ -132,7 +132,7 @@ pub async fn update_user(
     caller: &Caller,
     id: i64,
     update: UserUpdate,
-    client_ip: Option<IpAddr>,
+    request: &RequestMeta,
 ) -> Result<User, Error> {
     let user = account.store().user_by_id(id).await?.ok_or(Error::NotFound)?;
     let admin = caller.is_admin();
@@ -171,7 +171,7 @@ pub async fn update_user(
     }
     // The confirmation mail first: refused (address taken, mail limits), nothing is written.
     if let Some(email) = &pending_email {
-        email_change::request_email_change(account, &user, email, client_ip).await?;
+        email_change::request_email_change(account, &user, email, request.client_ip).await?;
     }
     let owned = account.auth.clone();
     request_context::run_to_completion(async move { save_user_changes(&owned, id, changes).await }).await
