@@ -1,13 +1,17 @@
 //! Values parsed at the edge: once constructed they are valid, so the services need not re-check.
 
+pub mod claims;
 mod email;
 mod full_name;
 mod handle;
+mod ids;
 mod password;
 
+pub use claims::{Claims, Scope};
 pub use email::Email;
 pub use full_name::FullName;
 pub use handle::Handle;
+pub use ids::{ApiKeyId, SessionId, UserId};
 pub use password::Password;
 
 /// A value that failed to parse, with the field it came from.
