@@ -109,7 +109,8 @@ pub fn verify(keyring: &Keyring, token: &str, expect: Expectations<'_>) -> Resul
     let algorithm = chosen.get().ok_or(VerifyError::Signature)?;
     let payload = payload.claims_set().clone();
     check_claims(&payload, expect)?;
-    // A claim of the wrong type: only a holder of our key could have signed it.
+    // A known claim of the wrong type is refused like a payload that does not decode: only a
+    // holder of our key could have signed it (see `domain::claims`).
     let payload = Value::Object(payload);
     let claims = Claims::deserialize(&payload).map_err(|_| VerifyError::Encoding)?;
     let Value::Object(payload) = payload else { return Err(VerifyError::Encoding) };
