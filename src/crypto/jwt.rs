@@ -6,9 +6,11 @@ use std::cell::Cell;
 use josekit::JoseError;
 use josekit::jws::{JwsHeader, JwsVerifier};
 use josekit::jwt::{self, JwtPayload};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::{Algorithm, Keyring};
+use crate::domain::Claims;
 
 /// Tokens longer than this are refused before any decoding (Authify tokens are well under 4 KiB).
 pub const MAX_TOKEN_LEN: usize = 16 * 1024;
@@ -50,17 +52,24 @@ pub struct Expectations<'a> {
 /// A token that passed every check.
 #[derive(Debug, Clone)]
 pub struct VerifiedToken {
-    pub claims: Map<String, Value>,
+    pub claims: Claims,
+    /// Every claim as it was signed, those [`Claims`] does not name included.
+    pub payload: Map<String, Value>,
     pub algorithm: Algorithm,
 }
 
-/// Signs `claims` with the key that signs at `now` (Unix seconds); the header carries `typ`, `alg`
-/// and `kid`.
-pub fn sign(keyring: &Keyring, claims: Map<String, Value>, now: i64) -> Result<String, JoseError> {
+/// Signs `claims` (a JSON object: [`Claims`], or a map) with the key that signs at `now` (Unix
+/// seconds); the header carries `typ`, `alg` and `kid`.
+pub fn sign(keyring: &Keyring, claims: &impl Serialize, now: i64) -> Result<String, JoseError> {
     let (kid, signer) = keyring.signer(now);
     let mut header = JwsHeader::new();
     header.set_token_type("JWT");
     header.set_key_id(kid);
+    let claims = match serde_json::to_value(claims) {
+        Ok(Value::Object(claims)) => claims,
+        Ok(_) => return Err(JoseError::InvalidJson(anyhow::anyhow!("the claims are not a JSON object"))),
+        Err(err) => return Err(JoseError::InvalidJson(err.into())),
+    };
     let payload = JwtPayload::from_map(claims)?;
     jwt::encode_with_signer(&payload, &header, signer)
 }
@@ -98,9 +107,14 @@ pub fn verify(keyring: &Keyring, token: &str, expect: Expectations<'_>) -> Resul
         })
     })?;
     let algorithm = chosen.get().ok_or(VerifyError::Signature)?;
-    let claims = payload.claims_set().clone();
-    check_claims(&claims, expect)?;
-    Ok(VerifiedToken { claims, algorithm })
+    let payload = payload.claims_set().clone();
+    check_claims(&payload, expect)?;
+    // A known claim of the wrong type is refused like a payload that does not decode: only a
+    // holder of our key could have signed it (see `domain::claims`).
+    let payload = Value::Object(payload);
+    let claims = Claims::deserialize(&payload).map_err(|_| VerifyError::Encoding)?;
+    let Value::Object(payload) = payload else { return Err(VerifyError::Encoding) };
+    Ok(VerifiedToken { claims, payload, algorithm })
 }
 
 /// ruby-jwt's order and rules: exp, nbf, iss, iat.

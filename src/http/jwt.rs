@@ -332,7 +332,7 @@ fn verification(state: &AppState, token: &str) -> VerifyResponse {
     match verify_token::verify(state.tokens(), token) {
         Ok(verified) => VerifyResponse {
             valid: true,
-            payload: Some(Value::Object(verified.claims)),
+            payload: Some(Value::Object(verified.payload)),
             token_type: Some("JWT".into()),
             algorithm: Some(verified.algorithm.name().into()),
             errors: None,

@@ -6,21 +6,7 @@ use sea_orm::{QueryFilter, QueryOrder};
 
 use super::entity::{group, group_membership, organization, organization_membership};
 use super::{Store, StoreError};
-
-/// One organization the user belongs to, with the groups of it they are in.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct OrganizationClaim {
-    pub name: String,
-    pub oid: i64,
-    pub admin: bool,
-    pub memberships: Vec<GroupClaim>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct GroupClaim {
-    pub name: String,
-    pub gid: i64,
-}
+pub use crate::domain::claims::{GroupClaim, OrganizationClaim};
 
 impl Store {
     /// The user's organizations and group memberships, ordered by id (three indexed queries).

@@ -88,7 +88,10 @@ impl Store {
             .filter(users::Column::Id.is_in(ids))
             .order_by_asc(users::Column::Id)
             .all(self.conn())
-            .await?)
+            .await?
+            .into_iter()
+            .map(User::from)
+            .collect())
     }
 
     /// Adds members that are not members yet.

@@ -121,7 +121,7 @@ impl Store {
             .into_iter()
             .map(|u| {
                 let admin = memberships.iter().any(|m| m.user_id == u.id && m.admin);
-                (u, admin)
+                (User::from(u), admin)
             })
             .collect())
     }

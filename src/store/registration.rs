@@ -71,7 +71,7 @@ impl Store {
             insert_mail(&txn, mail, now).await?;
         }
         txn.commit().await?;
-        Ok(user)
+        Ok(user.into())
     }
 
     /// Stores a new token (retiring older ones of its purpose) and its mail together.
@@ -110,7 +110,7 @@ impl Store {
             .await?;
         let user = users::Entity::find_by_id(user_id).one(&txn).await?;
         txn.commit().await?;
-        Ok(user)
+        Ok(user.map(User::from))
     }
 
     /// Consumes an email-change token mailed to `new_email` and makes that the user's (verified)
@@ -138,7 +138,7 @@ impl Store {
             .map_err(|e| classify(e, &["email"]))?;
         let user = users::Entity::find_by_id(user_id).one(&txn).await?;
         txn.commit().await?;
-        Ok(user)
+        Ok(user.map(User::from))
     }
 
     /// Consumes a reset token mailed to `sent_to` (the account's address) and sets the new password
@@ -168,6 +168,6 @@ impl Store {
             .await?;
         let user = users::Entity::find_by_id(user_id).one(&txn).await?;
         txn.commit().await?;
-        Ok(user)
+        Ok(user.map(User::from))
     }
 }

@@ -27,8 +27,38 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-/// A stored user.
-pub type User = Model;
+pub use crate::domain::User;
+
+impl From<Model> for User {
+    fn from(row: Model) -> Self {
+        let Model {
+            id,
+            email,
+            handle,
+            full_name,
+            password_digest,
+            admin,
+            verified,
+            disabled,
+            password_changed_at,
+            created_at,
+            updated_at,
+        } = row;
+        User {
+            id,
+            email,
+            handle,
+            full_name,
+            password_digest,
+            admin,
+            verified,
+            disabled,
+            password_changed_at,
+            created_at,
+            updated_at,
+        }
+    }
+}
 
 /// What is needed to create a user.
 #[derive(Debug, Clone)]
@@ -58,11 +88,11 @@ const UNIQUE_FIELDS: &[&str] = &["email", "handle"];
 
 impl Store {
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
-        Ok(Entity::find().filter(Column::Email.eq(email)).one(self.conn()).await?)
+        Ok(Entity::find().filter(Column::Email.eq(email)).one(self.conn()).await?.map(User::from))
     }
 
     pub async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
-        Ok(Entity::find_by_id(id).one(self.conn()).await?)
+        Ok(Entity::find_by_id(id).one(self.conn()).await?.map(User::from))
     }
 
     /// Inserts a user; a taken email or handle gives [`StoreError::Taken`] naming the field.
@@ -80,7 +110,7 @@ impl Store {
             updated_at: Set(new.now),
             ..Default::default()
         };
-        row.insert(self.conn()).await.map_err(|e| classify(e, UNIQUE_FIELDS))
+        row.insert(self.conn()).await.map(User::from).map_err(|e| classify(e, UNIQUE_FIELDS))
     }
 
     /// Sets the admin flag; `None` when there is no such user.
@@ -116,22 +146,29 @@ impl Store {
         now: i64,
         change: impl FnOnce(&mut ActiveModel),
     ) -> Result<Option<User>, StoreError> {
-        let Some(user) = self.user_by_id(id).await? else { return Ok(None) };
+        let Some(user) = Entity::find_by_id(id).one(self.conn()).await? else { return Ok(None) };
         let mut row: ActiveModel = user.into();
         change(&mut row);
         row.updated_at = Set(now);
-        Ok(Some(row.update(self.conn()).await.map_err(|e| classify(e, UNIQUE_FIELDS))?))
+        Ok(Some(row.update(self.conn()).await.map_err(|e| classify(e, UNIQUE_FIELDS))?.into()))
     }
 
     pub async fn list_users(
         &self,
         params: &super::listing::ListParams,
     ) -> Result<super::listing::Page<User>, StoreError> {
-        self.fetch_page(Entity::find(), Column::Id, params).await
+        let page = self.fetch_page(Entity::find(), Column::Id, params).await?;
+        Ok(super::listing::Page { rows: page.rows.into_iter().map(User::from).collect(), total: page.total })
     }
 
     pub async fn users_by_ids(&self, ids: &[i64]) -> Result<Vec<User>, StoreError> {
-        Ok(Entity::find().filter(Column::Id.is_in(ids.to_vec())).all(self.conn()).await?)
+        Ok(Entity::find()
+            .filter(Column::Id.is_in(ids.to_vec()))
+            .all(self.conn())
+            .await?
+            .into_iter()
+            .map(User::from)
+            .collect())
     }
 
     /// Writes the columns `changes` names, and only those (a concurrent password change, disable
@@ -173,7 +210,7 @@ impl Store {
             super::email_tokens::retire_all_tokens(&txn, id, now).await?;
         }
         txn.commit().await?;
-        Ok(Some(user))
+        Ok(Some(user.into()))
     }
 
     /// Deletes a user; everything hanging off it goes with it (foreign keys cascade).

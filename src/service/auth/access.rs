@@ -2,9 +2,7 @@
 //! trusted delegate acting as itself. Users are resolved by id (`sub`), never by email, and a token
 //! of a disabled or deleted user is refused.
 
-use serde_json::Value;
-
-use crate::domain::Email;
+use crate::domain::{Email, Scope};
 use crate::error::Error;
 use crate::runtime::audit::{self, Actor, AuditEvent};
 use crate::runtime::request_context::RequestMeta;
@@ -138,24 +136,22 @@ pub async fn authenticate(auth: &Auth, credentials: &Credentials<'_>, request: &
     }
     let token = credentials.bearer.ok_or(Error::Unauthenticated)?;
     let verified = verify_token::verify(&auth.tokens, token).map_err(|_| Error::Unauthenticated)?;
-    let user_id = verify_token::subject_id(&verified.claims).ok_or(Error::Unauthenticated)?;
-    let user = auth.store().user_by_id(user_id).await?.ok_or(Error::Unauthenticated)?;
+    let claims = verified.claims;
+    let user_id = claims.subject().ok_or(Error::Unauthenticated)?;
+    let user = auth.store().user_by_id(user_id.0).await?.ok_or(Error::Unauthenticated)?;
     if user.disabled {
         return Err(Error::Unauthenticated);
     }
-    let mut scopes: Vec<String> = match verified.claims.get("scopes") {
-        Some(Value::Array(scopes)) => scopes.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
-        _ => Vec::new(),
-    };
+    let mut scopes: Vec<String> = claims.scopes.into_iter().map(Scope::into_string).collect();
     // A token minted through a delegate stays within what that delegate holds now.
-    let acting = match verified.claims.get("act").and_then(|act| act.get("sub")) {
-        Some(actor) => Some(acting_delegate(auth.store(), actor.as_str().unwrap_or_default()).await?),
+    let acting = match claims.act {
+        Some(act) => Some(acting_delegate(auth.store(), &act.sub).await?),
         None => None,
     };
     if let Some(delegate) = &acting {
         scopes = confine(scopes, delegate);
     }
-    let session_id = verify_token::session_id(&verified.claims);
+    let session_id = claims.sid.map(|sid| sid.0);
     Ok(Caller { user: Some(user), delegate: None, acting_delegate: acting, scopes, session_id })
 }
 

@@ -12,6 +12,7 @@ use super::Auth;
 use super::issue_token::{IssuedToken, TokenSubject, scopes_of, sign_token};
 use super::login::check_standing;
 use crate::crypto::secret;
+use crate::domain::ApiKeyId;
 use crate::error::Error;
 use crate::runtime::audit::{self, Actor, AuditEvent};
 use crate::runtime::credential_cache::CheckedKey;
@@ -120,7 +121,7 @@ fn issue(
         scopes: &checked.scopes,
         actor: None,
         session: None,
-        api_key: Some(checked.key.id),
+        api_key: Some(ApiKeyId(checked.key.id)),
     };
     sign_token(&auth.tokens, &subject, inject)
 }

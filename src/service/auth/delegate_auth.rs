@@ -4,15 +4,13 @@
 //! scopes. See docs/delegates.md.
 
 use crate::crypto::secret;
+use crate::domain::claims::DELEGATE_ACTOR_PREFIX as ACTOR_PREFIX;
 use crate::error::Error;
 use crate::runtime::audit::{self, Actor, AuditEvent};
 use crate::runtime::request_context::RequestMeta;
 use crate::service::auth::Auth;
 use crate::store::Store;
 use crate::store::delegates::Delegate;
-
-/// How a delegate is named in `act.sub` and in `sessions.actor`.
-const ACTOR_PREFIX: &str = "delegate:";
 
 /// The delegate owning `access_key` when `secret` is its secret; one error for every failure.
 /// Every attempt is audited (`delegate.authenticate`).

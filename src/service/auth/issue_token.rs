@@ -1,11 +1,13 @@
 //! Building and signing an Authify JWT: Authify's claims (`exp, iat, iss, scopes, user`, `custom`
-//! when injected) plus `sub` and `jti`, and when they apply `act`, `sid` and `akid`.
+//! when injected) plus `sub` and `jti`, and when they apply `act`, `sid` and `akid` (see
+//! [`Claims`]).
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::Tokens;
 use crate::crypto::{jwt, tokens};
-use crate::domain::InvalidValue;
+use crate::domain::claims::{ActClaim, UserClaim};
+use crate::domain::{ApiKeyId, Claims, InvalidValue, Scope, SessionId, UserId};
 use crate::error::Error;
 use crate::store::claims::OrganizationClaim;
 use crate::store::users::User;
@@ -62,10 +64,9 @@ pub struct TokenSubject<'a> {
     /// `act.sub` for a token minted by a trusted delegate on a user's behalf (`delegate:<name>`).
     pub actor: Option<&'a str>,
     /// The session the token continues (`sid`): revoking the session revokes the token.
-    pub session: Option<i64>,
-    /// The API key the token was minted with (`akid`, its id as a string): deleting the key
-    /// revokes the token.
-    pub api_key: Option<i64>,
+    pub session: Option<SessionId>,
+    /// The API key the token was minted with (`akid`): deleting the key revokes the token.
+    pub api_key: Option<ApiKeyId>,
 }
 
 /// Signs a token for `subject`. No database access: callers that cache the subject sign from memory.
@@ -79,36 +80,32 @@ pub fn sign_token(
     let now = tokens.now();
     let lifetime = i64::from(settings.jwt_expiration) * 60;
     let jti = tokens::random_token(16);
-    let mut claims = Map::new();
-    claims.insert("exp".into(), json!(now + lifetime));
-    claims.insert("iat".into(), json!(now));
-    claims.insert("iss".into(), json!(settings.jwt_issuer));
-    claims.insert("scopes".into(), json!(subject.scopes));
-    claims.insert(
-        "user".into(),
-        json!({ "username": user.email, "uid": user.id, "organizations": subject.organizations }),
-    );
-    if let Some(custom) = inject {
-        claims.insert("custom".into(), Value::Object(custom));
-    }
-    claims.insert("sub".into(), json!(user.id.to_string()));
-    claims.insert("jti".into(), json!(jti));
-    if let Some(actor) = subject.actor {
-        claims.insert("act".into(), json!({ "sub": actor }));
-    }
-    if let Some(session) = subject.session {
-        claims.insert("sid".into(), json!(session.to_string()));
-    }
-    if let Some(key) = subject.api_key {
-        claims.insert("akid".into(), json!(key.to_string()));
-    }
-    let jwt = jwt::sign(&tokens.keyring, claims, now)?;
+    let claims = Claims {
+        exp: Some(now + lifetime),
+        iat: Some(now),
+        iss: settings.jwt_issuer.clone(),
+        scopes: subject.scopes.iter().map(|scope| Scope::from(scope.as_str())).collect(),
+        user: Some(UserClaim {
+            username: user.email.clone(),
+            uid: UserId(user.id),
+            organizations: subject.organizations.to_vec(),
+        }),
+        custom: inject,
+        sub: Some(UserId(user.id)),
+        jti: Some(jti.clone()),
+        act: subject.actor.map(|actor| ActClaim { sub: actor.to_owned() }),
+        sid: subject.session,
+        akid: subject.api_key,
+    };
+    let jwt = jwt::sign(&tokens.keyring, &claims, now)?;
     tokens.monitor.token_provided();
     Ok(IssuedToken { jwt, jti, expires_in: lifetime, expires_at: now + lifetime })
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]

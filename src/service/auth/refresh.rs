@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::crypto::secret;
+use crate::domain::SessionId;
 use crate::error::Error;
 use crate::runtime::audit::{Actor, AuditEvent};
 use crate::runtime::request_context::RequestMeta;
@@ -220,7 +221,7 @@ async fn sign_for_session(
         organizations: &organizations,
         scopes: &scopes,
         actor: session.actor.as_deref(),
-        session: Some(session.id),
+        session: Some(SessionId(session.id)),
         api_key: None,
     };
     sign_token(&auth.tokens, &subject, inject)

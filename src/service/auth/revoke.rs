@@ -3,15 +3,13 @@
 //! refresh tokens and cookie stop working at once; its JWTs, and a revoked JWT, go on the
 //! revocation list until they expire (see `runtime::revocation_list`).
 
-use serde_json::{Map, Value};
-
 use super::Sessions;
 use super::refresh_token;
 use crate::crypto::secret;
+use crate::domain::Claims;
 use crate::error::Error;
 use crate::runtime::audit::{Actor, AuditEvent};
 use crate::runtime::request_context::RequestMeta;
-use crate::service::auth::verify_token::session_id;
 use crate::store::revocations::{KIND_DELEGATE, KIND_JTI, KIND_SID, KIND_USER};
 
 /// Ends the sessions with these ids: revoked in the database, their `sid` on the revocation list
@@ -71,28 +69,21 @@ pub async fn end_all_sessions(sessions: &Sessions, user_id: i64, keep: Option<i6
 
 /// Logout with a verified access token: its session ends and the token itself is revoked until
 /// its `exp`.
-pub async fn revoke_access_token(
-    sessions: &Sessions,
-    claims: &Map<String, Value>,
-    request: &RequestMeta,
-) -> Result<(), Error> {
+pub async fn revoke_access_token(sessions: &Sessions, claims: &Claims, request: &RequestMeta) -> Result<(), Error> {
     let now = sessions.now();
-    if let Some(jti) = claims.get("jti").and_then(Value::as_str) {
+    if let Some(jti) = claims.jti.as_deref() {
         // Verification accepts a token until `exp` + leeway: the entry must outlive that, or a
         // prune after `exp` would make the revoked token valid again.
         let leeway = i64::from(sessions.settings.jwt_leeway);
-        let until = claims
-            .get("exp")
-            .and_then(Value::as_i64)
-            .map_or(now + sessions.settings.token_lifetime(), |exp| exp.saturating_add(leeway));
+        let until = claims.exp.map_or(now + sessions.settings.token_lifetime(), |exp| exp.saturating_add(leeway));
         sessions.store.insert_revocations(&[(KIND_JTI, jti.to_owned(), until)], now).await?;
         sessions.revocations.revoke_jti(jti, until);
     }
-    let session = session_id(claims);
+    let session = claims.sid.map(|sid| sid.0);
     if let Some(sid) = session {
         end_sessions(sessions, &[sid]).await?;
     }
-    let user = claims.get("sub").and_then(Value::as_str).and_then(|s| s.parse().ok());
+    let user = claims.sub.map(|sub| sub.0);
     let mut event = AuditEvent::during(request, user.map_or(Actor::Anonymous, Actor::User), "session.logout");
     if let Some(user) = user {
         event = event.target(format!("users:{user}"));
