@@ -159,6 +159,7 @@ pub async fn list(directory: &Directory, caller: &Caller, params: &ListParams) -
     Ok(directory.store.list_api_keys(params).await?)
 }
 
+/// A key the caller owns, or any key for an admin.
 pub async fn show(directory: &Directory, caller: &Caller, id: i64) -> Result<ApiKey, Error> {
     load_visible(directory, caller, id).await
 }

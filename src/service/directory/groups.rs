@@ -39,6 +39,7 @@ pub async fn list(directory: &Directory, caller: &Caller, params: &ListParams) -
     Ok(directory.store.list_groups(params).await?)
 }
 
+/// A group the caller may see.
 pub async fn show(directory: &Directory, caller: &Caller, id: i64) -> Result<Group, Error> {
     load_visible(directory, caller, id).await
 }
@@ -89,6 +90,7 @@ pub async fn update(
     Ok(group)
 }
 
+/// Deletes a group; for its organization's admins and global admins.
 pub async fn delete(directory: &Directory, caller: &Caller, id: i64) -> Result<(), Error> {
     let group = load_visible(directory, caller, id).await?;
     require_admin(directory, caller, group.organization_id).await?;

@@ -35,6 +35,7 @@ pub async fn list(directory: &Directory, caller: &Caller, params: &ListParams) -
     Ok(directory.store.list_identities(params).await?)
 }
 
+/// An identity the caller may read.
 pub async fn show(directory: &Directory, caller: &Caller, id: i64) -> Result<Identity, Error> {
     load_visible(directory, caller, id).await
 }

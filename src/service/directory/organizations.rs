@@ -62,6 +62,7 @@ pub struct OrganizationEdit {
 /// Longest organization name accepted (the column's size).
 const MAX_NAME_BYTES: usize = 255;
 
+/// What the caller is to the organization: global admins administer every one.
 pub async fn standing(directory: &Directory, caller: &Caller, org_id: i64) -> Result<Standing, Error> {
     if caller.is_admin() {
         return Ok(Standing::Admin);
@@ -140,6 +141,7 @@ pub async fn of_user(directory: &Directory, caller: &Caller, user_id: i64) -> Re
     views(directory, caller, directory.store.organizations_of_user(user.id).await?).await
 }
 
+/// One organization, for anyone signed in; `NotFound` when there is none.
 pub async fn show(directory: &Directory, caller: &Caller, id: i64) -> Result<OrganizationView, Error> {
     view(directory, caller, load(directory, id).await?).await
 }
