@@ -15,7 +15,7 @@ use crate::store::Store;
 #[derive(Clone)]
 pub struct AppState {
     pub settings: Arc<Settings>,
-    /// Read by the health check and the resource declarations' queries.
+    /// Read by the health check.
     pub store: Store,
     /// Sign-in, tokens, sessions.
     pub auth: Auth,

@@ -1,15 +1,14 @@
 //! `apikeys`: a user creates keys for themselves (the secret is in the create response only);
-//! the owner and admins read, rename and delete them; only admins list every key.
+//! the owner and admins read, rename and delete them; only admins list every key. The rules are
+//! `service::directory::api_keys`.
 
 use async_trait::async_trait;
 
-use super::attributes::rfc3339;
 use super::kind::{AttrDef, AttrType, Attributes, Cx, FilterDef, FilterType, LinkedIds, Listing, RelDef, ResourceKind};
-use super::users;
+use super::render;
 use crate::error::Error;
-use crate::http::jsonapi::document::{Identifier, Linkage, ResourceObject};
-use crate::service::directory::api_keys::{self, key_scopes};
-use crate::store::api_keys::ApiKey;
+use crate::http::jsonapi::document::ResourceObject;
+use crate::service::directory::api_keys;
 use crate::store::listing::ListParams;
 
 pub struct ApiKeys;
@@ -29,28 +28,6 @@ const ATTRIBUTES: &[AttrDef] = &[
     AttrDef::read_only("last-used-at", AttrType::DateTime, "Last login with the key (to the minute)."),
     AttrDef::read_only("created-at", AttrType::DateTime, "When the key was created."),
 ];
-
-pub fn render(key: &ApiKey) -> ResourceObject {
-    let mut object = ResourceObject::new("apikeys", key.id, &["user"])
-        .attr("name", key.name.clone())
-        .attr("access-key", key.access_key.clone())
-        .attr("scopes", key_scopes(key))
-        .attr("expires-at", key.expires_at.map(rfc3339))
-        .attr("last-used-at", key.last_used_at.map(rfc3339))
-        .attr("created-at", rfc3339(key.created_at));
-    object.set_linkage("user", Linkage::ToOne(Some(Identifier::new("users", key.user_id))));
-    object
-}
-
-/// A user's keys (the caller must be the user or an admin; checked by the caller of this).
-pub async fn of_user(cx: &Cx<'_>, user_id: i64) -> Result<Vec<ResourceObject>, Error> {
-    Ok(cx.state.store.api_keys_of_user(user_id).await?.iter().map(render).collect())
-}
-
-async fn load_visible(cx: &Cx<'_>, id: i64) -> Result<ApiKey, Error> {
-    let key = cx.state.store.api_key_by_id(id).await?.ok_or(Error::NotFound)?;
-    if cx.caller.is_self_or_admin(key.user_id) { Ok(key) } else { Err(Error::NotFound) }
-}
 
 #[async_trait]
 impl ResourceKind for ApiKeys {
@@ -74,50 +51,38 @@ impl ResourceKind for ApiKeys {
     }
 
     async fn list(&self, cx: &Cx<'_>, params: &ListParams) -> Result<Listing, Error> {
-        if !cx.caller.is_admin() {
-            return Err(Error::forbidden("Only admins list every key; users see /users/{id}/apikeys"));
-        }
-        let page = cx.state.store.list_api_keys(params).await?;
-        Ok(Listing { items: page.rows.iter().map(render).collect(), total: page.total })
+        Ok(Listing::of(&api_keys::list(&cx.state.directory, cx.caller, params).await?, render::api_key))
     }
 
     async fn show(&self, cx: &Cx<'_>, id: i64) -> Result<ResourceObject, Error> {
-        Ok(render(&load_visible(cx, id).await?))
+        Ok(render::api_key(&api_keys::show(&cx.state.directory, cx.caller, id).await?))
     }
 
     async fn create(&self, cx: &Cx<'_>, attributes: Attributes, _links: LinkedIds) -> Result<ResourceObject, Error> {
-        let owner = cx.caller.require_user()?;
-        let created = api_keys::create_api_key_within(
+        let created = api_keys::create(
             &cx.state.directory,
-            owner,
-            cx.caller.scopes(),
+            cx.caller,
             attributes.text("name").flatten(),
             attributes.list("scopes"),
             attributes.time("expires-at").flatten(),
         )
         .await?;
-        Ok(render(&created.key).attr("secret-key", created.secret))
+        Ok(render::api_key(&created.key).attr("secret-key", created.secret))
     }
 
     async fn update(&self, cx: &Cx<'_>, id: i64, attributes: Attributes) -> Result<ResourceObject, Error> {
-        let key = load_visible(cx, id).await?;
-        let name = attributes.text("name").unwrap_or_else(|| key.name.clone());
-        let key = api_keys::rename_api_key(&cx.state.directory, key, name).await?;
-        Ok(render(&key))
+        let key = api_keys::update(&cx.state.directory, cx.caller, id, attributes.text("name")).await?;
+        Ok(render::api_key(&key))
     }
 
     async fn delete(&self, cx: &Cx<'_>, id: i64) -> Result<(), Error> {
-        load_visible(cx, id).await?;
-        api_keys::delete_api_key(&cx.state.directory, cx.state.sessions(), id).await?;
-        Ok(())
+        api_keys::delete(&cx.state.directory, cx.state.sessions(), cx.caller, id).await
     }
 
     async fn related(&self, cx: &Cx<'_>, id: i64, rel: &RelDef) -> Result<Vec<ResourceObject>, Error> {
-        let key = load_visible(cx, id).await?;
         if rel.name != "user" {
             return Err(Error::NotFound);
         }
-        let user = cx.state.store.user_by_id(key.user_id).await?.ok_or(Error::NotFound)?;
-        Ok(vec![users::render(cx.caller, &user)])
+        Ok(vec![render::user(cx.caller, &api_keys::owner(&cx.state.directory, cx.caller, id).await?)])
     }
 }

@@ -3,13 +3,13 @@
 
 use async_trait::async_trait;
 
-use super::attributes::rfc3339;
 use super::kind::{
     AttrDef, AttrType, Attributes, Cx, FilterDef, FilterType, LinkedIds, Listing, RelDef, ResourceKind, SortDef,
 };
+use super::render;
 use crate::error::Error;
 use crate::http::jsonapi::document::ResourceObject;
-use crate::store::audit_events::StoredAuditEvent;
+use crate::service::directory::audit_trail;
 use crate::store::listing::ListParams;
 
 pub struct AuditEvents;
@@ -39,24 +39,7 @@ const FILTERS: &[FilterDef] = &[
     FilterDef { name: "until", column: "occurred_at", ty: FilterType::Until },
 ];
 
-fn render(event: &StoredAuditEvent) -> ResourceObject {
-    // Stored as JSON text; anything else (never written by this service) is shown as a string.
-    let details =
-        event.detail.as_deref().map(|d| serde_json::from_str::<serde_json::Value>(d).unwrap_or_else(|_| d.into()));
-    ResourceObject::new("audit-events", event.id, &[])
-        .attr("actor", event.actor.clone())
-        .attr("action", event.action.clone())
-        .attr("target", event.target.clone())
-        .attr("ip", event.client_ip.clone())
-        .attr("at", rfc3339(event.occurred_at))
-        .attr("details", details)
-        .attr("request-id", event.request_id.clone())
-}
-
-fn require_admin(cx: &Cx<'_>) -> Result<(), Error> {
-    if cx.caller.is_admin() { Ok(()) } else { Err(Error::forbidden("Only admins read the audit trail")) }
-}
-
+/// Writes are refused: the trail is a record.
 fn read_only() -> Error {
     Error::forbidden("The audit trail is read-only")
 }
@@ -86,14 +69,11 @@ impl ResourceKind for AuditEvents {
     }
 
     async fn list(&self, cx: &Cx<'_>, params: &ListParams) -> Result<Listing, Error> {
-        require_admin(cx)?;
-        let page = cx.state.store.list_audit_events_page(params).await?;
-        Ok(Listing { items: page.rows.iter().map(render).collect(), total: page.total })
+        Ok(Listing::of(&audit_trail::list(&cx.state.directory, cx.caller, params).await?, render::audit_event))
     }
 
     async fn show(&self, cx: &Cx<'_>, id: i64) -> Result<ResourceObject, Error> {
-        require_admin(cx)?;
-        Ok(render(&cx.state.store.audit_event_by_id(id).await?.ok_or(Error::NotFound)?))
+        Ok(render::audit_event(&audit_trail::show(&cx.state.directory, cx.caller, id).await?))
     }
 
     async fn create(&self, _cx: &Cx<'_>, _attributes: Attributes, _links: LinkedIds) -> Result<ResourceObject, Error> {

@@ -1,20 +1,16 @@
 //! `groups`: belong to one organization. Its admins and global admins create, edit and delete
 //! them and manage their `users` (who must be members of the organization); its members read them;
-//! only global admins list every group (`/groups`).
+//! only global admins list every group (`/groups`). The rules are `service::directory::groups`.
 
 use async_trait::async_trait;
 
-use super::attributes::rfc3339;
 use super::kind::{
     AttrDef, AttrType, Attributes, Cx, FilterDef, FilterType, LinkedIds, Listing, RelDef, RelOp, ResourceKind, SortDef,
 };
-use super::organizations::{self, Standing, standing};
-use super::users;
-use crate::domain::InvalidValue;
+use super::render;
 use crate::error::Error;
-use crate::http::jsonapi::document::Identifier;
-use crate::http::jsonapi::document::{Linkage, ResourceObject};
-use crate::store::groups::Group;
+use crate::http::jsonapi::document::ResourceObject;
+use crate::service::directory::groups::{self, Relation};
 use crate::store::listing::ListParams;
 
 pub struct Groups;
@@ -23,7 +19,6 @@ const RELATIONSHIPS: &[RelDef] = &[
     RelDef { name: "organization", target: "organizations", to_many: false },
     RelDef { name: "users", target: "users", to_many: true },
 ];
-const RELATIONSHIP_NAMES: &[&str] = &["organization", "users"];
 
 const ATTRIBUTES: &[AttrDef] = &[
     AttrDef::writable("name", AttrType::String, "Unique within the organization.").required(),
@@ -31,30 +26,11 @@ const ATTRIBUTES: &[AttrDef] = &[
     AttrDef::read_only("created-at", AttrType::DateTime, "When the group was created."),
 ];
 
-/// A group; its organization linkage is always known, so it is always given.
-pub fn render(group: &Group) -> ResourceObject {
-    let mut object = ResourceObject::new("groups", group.id, RELATIONSHIP_NAMES)
-        .attr("name", group.name.clone())
-        .attr("description", group.description.clone())
-        .attr("created-at", rfc3339(group.created_at));
-    object.set_linkage("organization", Linkage::ToOne(Some(Identifier::new("organizations", group.organization_id))));
-    object
-}
-
-/// Members of the group's organization and admins see a group.
-pub async fn visible(cx: &Cx<'_>, group: &Group) -> Result<bool, Error> {
-    Ok(standing(cx, group.organization_id).await? != Standing::Outsider)
-}
-
-async fn load_visible(cx: &Cx<'_>, id: i64) -> Result<Group, Error> {
-    let group = cx.state.store.group_by_id(id).await?.ok_or(Error::NotFound)?;
-    if visible(cx, &group).await? { Ok(group) } else { Err(Error::NotFound) }
-}
-
-async fn require_org_admin(cx: &Cx<'_>, org_id: i64) -> Result<(), Error> {
-    match standing(cx, org_id).await? {
-        Standing::Admin => Ok(()),
-        _ => Err(Error::forbidden("Only the organization's admins and admins may do this")),
+fn relation(rel: &RelDef) -> Result<Relation, Error> {
+    match rel.name {
+        "organization" => Ok(Relation::Organization),
+        "users" => Ok(Relation::Users),
+        _ => Err(Error::NotFound),
     }
 }
 
@@ -90,15 +66,11 @@ impl ResourceKind for Groups {
     }
 
     async fn list(&self, cx: &Cx<'_>, params: &ListParams) -> Result<Listing, Error> {
-        if !cx.caller.is_admin() {
-            return Err(Error::forbidden("Only admins list every group; members use /organizations/{id}/groups"));
-        }
-        let page = cx.state.store.list_groups(params).await?;
-        Ok(Listing { items: page.rows.iter().map(render).collect(), total: page.total })
+        Ok(Listing::of(&groups::list(&cx.state.directory, cx.caller, params).await?, render::group))
     }
 
     async fn show(&self, cx: &Cx<'_>, id: i64) -> Result<ResourceObject, Error> {
-        Ok(render(&load_visible(cx, id).await?))
+        Ok(render::group(&groups::show(&cx.state.directory, cx.caller, id).await?))
     }
 
     async fn create(&self, cx: &Cx<'_>, attributes: Attributes, links: LinkedIds) -> Result<ResourceObject, Error> {
@@ -111,45 +83,29 @@ impl ResourceKind for Groups {
                 ));
             }
         };
-        let org = organizations::load(cx, org_id).await?;
-        require_org_admin(cx, org.id).await?;
-        let name = attributes.bounded_text("name", 255)?.ok_or_else(|| InvalidValue::new("name", "is required"))?;
-        let description = attributes.text("description").flatten();
-        let group = cx.state.store.insert_group(org.id, name, description, cx.state.now()).await?;
-        cx.state.directory.changed();
-        Ok(render(&group))
+        let (name, description) = (attributes.text("name"), attributes.text("description"));
+        let group = groups::create(&cx.state.directory, cx.caller, org_id, name, description).await?;
+        Ok(render::group(&group))
     }
 
     async fn update(&self, cx: &Cx<'_>, id: i64, attributes: Attributes) -> Result<ResourceObject, Error> {
-        let group = load_visible(cx, id).await?;
-        require_org_admin(cx, group.organization_id).await?;
-        let name = attributes.bounded_text("name", 255)?.unwrap_or_else(|| group.name.clone());
-        let description = attributes.text("description").unwrap_or_else(|| group.description.clone());
-        let group = cx.state.store.update_group(group, name, description, cx.state.now()).await?;
-        cx.state.directory.changed();
-        Ok(render(&group))
+        let (name, description) = (attributes.text("name"), attributes.text("description"));
+        let group = groups::update(&cx.state.directory, cx.caller, id, name, description).await?;
+        Ok(render::group(&group))
     }
 
     async fn delete(&self, cx: &Cx<'_>, id: i64) -> Result<(), Error> {
-        let group = load_visible(cx, id).await?;
-        require_org_admin(cx, group.organization_id).await?;
-        cx.state.store.delete_group(id).await?;
-        cx.state.directory.changed();
-        Ok(())
+        groups::delete(&cx.state.directory, cx.caller, id).await
     }
 
     async fn related(&self, cx: &Cx<'_>, id: i64, rel: &RelDef) -> Result<Vec<ResourceObject>, Error> {
-        let group = load_visible(cx, id).await?;
-        match rel.name {
-            "organization" => {
-                let org = organizations::load(cx, group.organization_id).await?;
-                Ok(vec![organizations::render(cx, &org).await?])
+        let directory = &cx.state.directory;
+        Ok(match relation(rel)? {
+            Relation::Organization => {
+                vec![render::organization(&groups::organization(directory, cx.caller, id).await?)]
             }
-            "users" => {
-                Ok(cx.state.store.group_members(id).await?.iter().map(|u| users::render(cx.caller, u)).collect())
-            }
-            _ => Err(Error::NotFound),
-        }
+            Relation::Users => render::users(cx.caller, &groups::members(directory, cx.caller, id).await?),
+        })
     }
 
     async fn change_relationship(
@@ -160,24 +116,6 @@ impl ResourceKind for Groups {
         op: RelOp,
         ids: Vec<i64>,
     ) -> Result<(), Error> {
-        let group = load_visible(cx, id).await?;
-        if rel.name != "users" {
-            return Err(Error::forbidden("A group's organization cannot be changed"));
-        }
-        require_org_admin(cx, group.organization_id).await?;
-        let store = &cx.state.store;
-        let members: Vec<i64> =
-            store.organization_members(group.organization_id).await?.into_iter().map(|(u, _)| u.id).collect();
-        if op != RelOp::Remove && ids.iter().any(|id| !members.contains(id)) {
-            return Err(Error::Conflict("Only members of the group's organization can join the group".into()));
-        }
-        let now = cx.state.now();
-        match op {
-            RelOp::Add => store.add_group_members(id, &ids, now).await?,
-            RelOp::Remove => store.remove_group_members(id, &ids).await?,
-            RelOp::Replace => store.replace_group_members(id, &ids, now).await?,
-        }
-        cx.state.directory.changed();
-        Ok(())
+        groups::change_members(&cx.state.directory, cx.caller, id, relation(rel)?, op.into(), ids).await
     }
 }

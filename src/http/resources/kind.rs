@@ -5,13 +5,13 @@
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
-use crate::domain::InvalidValue;
 use crate::error::Error;
 use crate::http::jsonapi::document::ResourceObject;
 use crate::runtime::request_context::RequestMeta;
 use crate::service::auth::access::Caller;
+use crate::service::directory::{MemberChange, SentText};
 use crate::state::AppState;
-use crate::store::listing::ListParams;
+use crate::store::listing::{ListParams, Page};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttrType {
@@ -119,6 +119,16 @@ pub enum RelOp {
     Replace,
 }
 
+impl From<RelOp> for MemberChange {
+    fn from(op: RelOp) -> Self {
+        match op {
+            RelOp::Add => MemberChange::Add,
+            RelOp::Remove => MemberChange::Remove,
+            RelOp::Replace => MemberChange::Replace,
+        }
+    }
+}
+
 /// The request's context: the state and who is calling.
 pub struct Cx<'a> {
     pub state: &'a AppState,
@@ -133,31 +143,22 @@ pub struct Listing {
     pub total: u64,
 }
 
+impl Listing {
+    /// A page of rows, each rendered by `render`.
+    pub fn of<T>(page: &Page<T>, render: impl Fn(&T) -> ResourceObject) -> Self {
+        Self { items: page.rows.iter().map(render).collect(), total: page.total }
+    }
+}
+
 /// Attributes of a create or update, already checked against the type's declarations: names are
 /// known, the caller may write them, values have the declared type, date-times are Unix seconds.
 #[derive(Debug, Clone, Default)]
 pub struct Attributes(pub Map<String, Value>);
 
 impl Attributes {
-    pub fn has(&self, name: &str) -> bool {
-        self.0.contains_key(name)
-    }
-
     /// `None` when absent; `Some(None)` when sent as null.
-    pub fn text(&self, name: &str) -> Option<Option<String>> {
+    pub fn text(&self, name: &str) -> SentText {
         self.0.get(name).map(|v| v.as_str().map(str::to_owned))
-    }
-
-    /// A trimmed text of 1 to `max` bytes: `None` when absent; 422 when null, blank or too long.
-    pub fn bounded_text(&self, name: &'static str, max: usize) -> Result<Option<String>, Error> {
-        match self.text(name) {
-            None => Ok(None),
-            Some(value) => value
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty() && v.len() <= max)
-                .map(Some)
-                .ok_or_else(|| InvalidValue::new(name, format!("must be 1 to {max} characters")).into()),
-        }
     }
 
     pub fn flag(&self, name: &str) -> Option<bool> {

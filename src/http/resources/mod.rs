@@ -7,17 +7,16 @@ mod apikeys;
 mod attributes;
 mod audit_events;
 mod delegates;
-
 mod engine;
 mod groups;
 mod identities;
 mod includes;
 pub mod kind;
 mod openapi;
-
 mod organizations;
 mod pagination;
 mod params;
+mod render;
 mod sessions;
 mod trail;
 mod users;
@@ -81,3 +80,27 @@ pub fn routes(mut route: Route) -> Route {
 }
 
 pub use openapi::add_to_spec;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `render` lists each type's relationship names apart from the declarations; they must agree.
+    #[test]
+    fn rendered_relationships_are_the_declared_ones() {
+        let rendered: &[(&dyn ResourceKind, &[&str])] = &[
+            (&users::Users, render::USER_RELATIONSHIPS),
+            (&organizations::Organizations, render::ORGANIZATION_RELATIONSHIPS),
+            (&groups::Groups, render::GROUP_RELATIONSHIPS),
+            (&apikeys::ApiKeys, render::API_KEY_RELATIONSHIPS),
+            (&identities::Identities, render::IDENTITY_RELATIONSHIPS),
+            (&delegates::TrustedDelegates, &[]),
+            (&audit_events::AuditEvents, &[]),
+        ];
+        assert_eq!(rendered.len(), KINDS.len());
+        for (kind, names) in rendered {
+            let declared: Vec<&str> = kind.relationships().iter().map(|r| r.name).collect();
+            assert_eq!(declared, *names, "{}", kind.name());
+        }
+    }
+}

@@ -1,19 +1,11 @@
 //! `DELETE /users/:id/sessions[?revoke_api_keys=true]`: ends every session of a user (refresh-token
 //! families, browser sessions, single-token sessions; their JWTs go on the revocation list) and,
-//! when asked, deletes every API key of the user too. The user themselves and admins may.
+//! when asked, deletes every API key of the user too. The user themselves and admins may
+//! (`service::directory::end_sessions`).
 
-use super::kind::{Cx, ResourceKind};
-use super::users::Users;
+use super::kind::Cx;
 use crate::error::Error;
-use crate::service::auth::revoke;
-use crate::service::directory::api_keys;
-
-/// What ending a user's sessions ended.
-#[derive(Debug, Clone, Copy)]
-pub struct Ended {
-    pub sessions: usize,
-    pub api_keys: usize,
-}
+use crate::service::directory::end_sessions::{Ended, end_sessions};
 
 /// `revoke_api_keys=true|false`, the one query parameter of the route (default false).
 pub fn revoke_api_keys(query: Option<&str>) -> Result<bool, Error> {
@@ -31,14 +23,5 @@ pub fn revoke_api_keys(query: Option<&str>) -> Result<bool, Error> {
 
 /// Ends the user's sessions (and API keys when asked). 404 when the caller cannot see the user.
 pub async fn end_all(cx: &Cx<'_>, user_id: i64, revoke_keys: bool) -> Result<Ended, Error> {
-    Users.show(cx, user_id).await?;
-    if !cx.caller.is_self_or_admin(user_id) {
-        return Err(Error::forbidden("Only the user and admins end a user's sessions"));
-    }
-    let sessions = revoke::end_all_sessions(cx.state.sessions(), user_id, None).await?;
-    let api_keys = match revoke_keys {
-        true => api_keys::delete_all_api_keys(&cx.state.directory, cx.state.sessions(), user_id).await?,
-        false => 0,
-    };
-    Ok(Ended { sessions, api_keys })
+    end_sessions(&cx.state.directory, cx.state.sessions(), cx.caller, user_id, revoke_keys).await
 }

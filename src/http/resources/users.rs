@@ -1,20 +1,17 @@
 //! `users`: anyone signed in may list and read users (email and verified only for themselves and
 //! admins); admins create them; a user edits their own name and handle, admins everything; admins
-//! and the user themselves delete.
+//! and the user themselves delete. The rules are `service::directory::users`.
 
 use async_trait::async_trait;
 
-use super::attributes::rfc3339;
 use super::kind::{
     AttrDef, AttrType, Attributes, Cx, FilterDef, FilterType, LinkedIds, Listing, RelDef, ResourceKind, SortDef,
 };
-use super::{apikeys, groups, identities, organizations};
+use super::render;
 use crate::error::Error;
 use crate::http::jsonapi::document::ResourceObject;
-use crate::service::auth::access::Caller;
-use crate::service::directory::users as user_service;
+use crate::service::directory::{api_keys, groups, identities, organizations, users};
 use crate::store::listing::ListParams;
-use crate::store::users::User;
 
 pub struct Users;
 
@@ -24,7 +21,6 @@ const RELATIONSHIPS: &[RelDef] = &[
     RelDef { name: "apikeys", target: "apikeys", to_many: true },
     RelDef { name: "identities", target: "identities", to_many: true },
 ];
-const RELATIONSHIP_NAMES: &[&str] = &["organizations", "groups", "apikeys", "identities"];
 
 const ATTRIBUTES: &[AttrDef] = &[
     AttrDef::writable("email", AttrType::String, "Shown only to the user and to admins.").required(),
@@ -38,23 +34,6 @@ const ATTRIBUTES: &[AttrDef] = &[
         .secret(),
     AttrDef::read_only("created-at", AttrType::DateTime, "When the user was created."),
 ];
-
-/// A user as `caller` may see them.
-pub fn render(caller: &Caller, user: &User) -> ResourceObject {
-    let private = caller.is_self_or_admin(user.id);
-    ResourceObject::new("users", user.id, RELATIONSHIP_NAMES)
-        .attr_if(private, "email", user.email.clone())
-        .attr("full-name", user.full_name.clone())
-        .attr("handle", user.handle.clone())
-        .attr("admin", user.admin)
-        .attr_if(private, "verified", user.verified)
-        .attr("disabled", user.disabled)
-        .attr("created-at", rfc3339(user.created_at))
-}
-
-async fn load(cx: &Cx<'_>, id: i64) -> Result<User, Error> {
-    cx.state.store.user_by_id(id).await?.ok_or(Error::NotFound)
-}
 
 #[async_trait]
 impl ResourceKind for Users {
@@ -88,19 +67,15 @@ impl ResourceKind for Users {
     }
 
     async fn list(&self, cx: &Cx<'_>, params: &ListParams) -> Result<Listing, Error> {
-        let page = cx.state.store.list_users(params).await?;
-        Ok(Listing { items: page.rows.iter().map(|u| render(cx.caller, u)).collect(), total: page.total })
+        Ok(Listing::of(&users::list(&cx.state.directory, params).await?, |u| render::user(cx.caller, u)))
     }
 
     async fn show(&self, cx: &Cx<'_>, id: i64) -> Result<ResourceObject, Error> {
-        Ok(render(cx.caller, &load(cx, id).await?))
+        Ok(render::user(cx.caller, &users::load(&cx.state.directory, id).await?))
     }
 
     async fn create(&self, cx: &Cx<'_>, attributes: Attributes, _links: LinkedIds) -> Result<ResourceObject, Error> {
-        if !cx.caller.is_admin() {
-            return Err(Error::forbidden("Only admins create users"));
-        }
-        let new = user_service::NewUserRequest {
+        let new = users::NewUserRequest {
             email: attributes.text("email").flatten().unwrap_or_default(),
             password: attributes.text("password").flatten(),
             handle: attributes.text("handle").flatten(),
@@ -108,12 +83,12 @@ impl ResourceKind for Users {
             admin: attributes.flag("admin").unwrap_or(false),
             verified: attributes.flag("verified").unwrap_or(false),
         };
-        let user = user_service::create_user(&cx.state.directory, &cx.state.auth.hasher, new).await?;
-        Ok(render(cx.caller, &user))
+        let user = users::create(&cx.state.directory, &cx.state.auth.hasher, cx.caller, new).await?;
+        Ok(render::user(cx.caller, &user))
     }
 
     async fn update(&self, cx: &Cx<'_>, id: i64, attributes: Attributes) -> Result<ResourceObject, Error> {
-        let update = user_service::UserUpdate {
+        let update = users::UserUpdate {
             email: attributes.text("email"),
             handle: attributes.text("handle"),
             full_name: attributes.text("full-name"),
@@ -121,41 +96,21 @@ impl ResourceKind for Users {
             verified: attributes.flag("verified"),
             disabled: attributes.flag("disabled"),
         };
-        let saved = user_service::update_user(&cx.state.account, cx.caller, id, update, cx.request).await?;
-        Ok(render(cx.caller, &saved))
+        let saved = users::update_user(&cx.state.account, cx.caller, id, update, cx.request).await?;
+        Ok(render::user(cx.caller, &saved))
     }
 
     async fn delete(&self, cx: &Cx<'_>, id: i64) -> Result<(), Error> {
-        load(cx, id).await?;
-        user_service::delete_user(&cx.state.directory, cx.state.sessions(), cx.caller, id).await
+        users::delete_user(&cx.state.directory, cx.state.sessions(), cx.caller, id).await
     }
 
     async fn related(&self, cx: &Cx<'_>, id: i64, rel: &RelDef) -> Result<Vec<ResourceObject>, Error> {
-        let user = load(cx, id).await?;
-        let store = &cx.state.store;
+        let (directory, caller) = (&cx.state.directory, cx.caller);
         match rel.name {
-            "organizations" => organizations::render_all(cx, &store.organizations_of_user(user.id).await?).await,
-            "groups" => {
-                let mut out = Vec::new();
-                for group in store.groups_of_user(user.id).await? {
-                    if groups::visible(cx, &group).await? {
-                        out.push(groups::render(&group));
-                    }
-                }
-                Ok(out)
-            }
-            "apikeys" => {
-                if !cx.caller.is_self_or_admin(user.id) {
-                    return Err(Error::forbidden("Only the user and admins see a user's API keys"));
-                }
-                apikeys::of_user(cx, user.id).await
-            }
-            "identities" => {
-                if !cx.caller.is_self_or_admin(user.id) && !cx.caller.is_delegate() {
-                    return Err(Error::forbidden("Only the user, admins and delegates see a user's identities"));
-                }
-                Ok(store.identities_of_user(user.id).await?.iter().map(identities::render).collect())
-            }
+            "organizations" => Ok(render::organizations(&organizations::of_user(directory, caller, id).await?)),
+            "groups" => Ok(render::groups(&groups::of_user(directory, caller, id).await?)),
+            "apikeys" => Ok(render::api_keys(&api_keys::of_user(directory, caller, id).await?)),
+            "identities" => Ok(render::identities(&identities::of_user(directory, caller, id).await?)),
             _ => Err(Error::NotFound),
         }
     }

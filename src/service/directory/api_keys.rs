@@ -1,14 +1,18 @@
 //! API keys of a user: creation (within the scopes of the credential asking), renaming, deletion
-//! (which revokes the key's tokens). Logging in with a key is `service::auth::api_key_login`.
+//! (which revokes the key's tokens). A user creates keys for themselves; the owner and admins read,
+//! rename and delete them, and to anyone else a key does not exist; only admins list every key.
+//! Logging in with a key is `service::auth::api_key_login`.
 
-use super::Directory;
+use super::{Directory, SentText};
 use crate::crypto::secret;
 use crate::domain::InvalidValue;
 use crate::error::Error;
 use crate::service::auth::Sessions;
+use crate::service::auth::access::Caller;
 use crate::service::auth::issue_token::scopes_of;
 use crate::store::StoreError;
 use crate::store::api_keys::{ApiKey, NewApiKey};
+use crate::store::listing::{ListParams, Page};
 use crate::store::users::User;
 
 /// Prefix of every secret, so secret scanners can recognise a leaked one.
@@ -133,10 +137,70 @@ fn granted_scopes(held: &[String], requested: Option<Vec<String>>) -> Result<Vec
 }
 
 /// Renames a key (a blank name clears it).
-pub async fn rename_api_key(directory: &Directory, key: ApiKey, name: Option<String>) -> Result<ApiKey, Error> {
+async fn rename_api_key(directory: &Directory, key: ApiKey, name: Option<String>) -> Result<ApiKey, Error> {
     let name = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
     if name.as_ref().is_some_and(|n| n.chars().count() > MAX_NAME_CHARS) {
         return Err(InvalidValue::new("name", format!("must be at most {MAX_NAME_CHARS} characters")).into());
     }
     Ok(directory.store.rename_api_key(key, name).await?)
+}
+
+/// The key, when the caller owns it or is an admin; `NotFound` otherwise.
+async fn load_visible(directory: &Directory, caller: &Caller, id: i64) -> Result<ApiKey, Error> {
+    let key = directory.store.api_key_by_id(id).await?.ok_or(Error::NotFound)?;
+    if caller.is_self_or_admin(key.user_id) { Ok(key) } else { Err(Error::NotFound) }
+}
+
+/// `GET /apikeys`: every key, for admins only.
+pub async fn list(directory: &Directory, caller: &Caller, params: &ListParams) -> Result<Page<ApiKey>, Error> {
+    if !caller.is_admin() {
+        return Err(Error::forbidden("Only admins list every key; users see /users/{id}/apikeys"));
+    }
+    Ok(directory.store.list_api_keys(params).await?)
+}
+
+/// A key the caller owns, or any key for an admin.
+pub async fn show(directory: &Directory, caller: &Caller, id: i64) -> Result<ApiKey, Error> {
+    load_visible(directory, caller, id).await
+}
+
+/// A user's keys (`/users/{id}/apikeys`): for the user and admins.
+pub async fn of_user(directory: &Directory, caller: &Caller, user_id: i64) -> Result<Vec<ApiKey>, Error> {
+    let user = super::users::load(directory, user_id).await?;
+    if !caller.is_self_or_admin(user.id) {
+        return Err(Error::forbidden("Only the user and admins see a user's API keys"));
+    }
+    Ok(directory.store.api_keys_of_user(user.id).await?)
+}
+
+/// A key for the calling user, within the scopes of the credential they called with.
+pub async fn create(
+    directory: &Directory,
+    caller: &Caller,
+    name: Option<String>,
+    scopes: Option<Vec<String>>,
+    expires_at: Option<i64>,
+) -> Result<CreatedApiKey, Error> {
+    let owner = caller.require_user()?;
+    create_api_key_within(directory, owner, caller.scopes(), name, scopes, expires_at).await
+}
+
+/// Renames a key the caller may see; an absent name keeps it.
+pub async fn update(directory: &Directory, caller: &Caller, id: i64, name: SentText) -> Result<ApiKey, Error> {
+    let key = load_visible(directory, caller, id).await?;
+    let name = name.unwrap_or_else(|| key.name.clone());
+    rename_api_key(directory, key, name).await
+}
+
+/// Deletes a key the caller may see (see [`delete_api_key`]).
+pub async fn delete(directory: &Directory, sessions: &Sessions, caller: &Caller, id: i64) -> Result<(), Error> {
+    load_visible(directory, caller, id).await?;
+    delete_api_key(directory, sessions, id).await?;
+    Ok(())
+}
+
+/// The owner of a key the caller may see.
+pub async fn owner(directory: &Directory, caller: &Caller, id: i64) -> Result<User, Error> {
+    let key = load_visible(directory, caller, id).await?;
+    super::users::load(directory, key.user_id).await
 }

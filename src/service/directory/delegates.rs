@@ -1,13 +1,18 @@
 //! Registering, listing and removing trusted delegates (the command line and the admin API run
 //! the same functions). The secret is shown once, in [`CreatedDelegate`]; only its SHA-256 is stored.
+//! Through the API only admin users manage them, so a delegate cannot mint other delegates.
+
+use std::convert::Infallible;
 
 use super::Directory;
 use crate::crypto::secret::{hash_secret, random_hex};
 use crate::domain::InvalidValue;
 use crate::error::Error;
+use crate::service::auth::access::Caller;
 use crate::service::auth::issue_token::{ADMIN_ACCESS, USER_ACCESS};
 use crate::service::auth::{Sessions, revoke};
 use crate::store::delegates::{Delegate, NewDelegate};
+use crate::store::listing::{ListParams, Page};
 
 /// Prefixed so a leaked secret is recognisable (by people and secret scanners) for what it is.
 pub const SECRET_PREFIX: &str = "authify_ds_";
@@ -60,7 +65,7 @@ pub async fn remove_delegate(directory: &Directory, sessions: &Sessions, name: &
 }
 
 /// Removes this delegate (see [`remove_delegate`]).
-pub async fn remove(directory: &Directory, sessions: &Sessions, delegate: Delegate) -> Result<Delegate, Error> {
+async fn remove(directory: &Directory, sessions: &Sessions, delegate: Delegate) -> Result<Delegate, Error> {
     // A concurrent remove may win between the lookup and the delete; the outcome is the same.
     if !directory.store.delete_delegate(delegate.id).await? {
         return Err(Error::NotFound);
@@ -73,6 +78,47 @@ pub async fn remove(directory: &Directory, sessions: &Sessions, delegate: Delega
 /// Every delegate, oldest first.
 pub async fn list_delegates(directory: &Directory) -> Result<Vec<Delegate>, Error> {
     Ok(directory.store.list_delegates().await?)
+}
+
+/// Forbidden unless the caller is an admin person signed in themselves.
+fn require_admin_user(caller: &Caller) -> Result<(), Error> {
+    if caller.is_admin_user() { Ok(()) } else { Err(Error::forbidden("Only admins manage trusted delegates")) }
+}
+
+/// `GET /trusted-delegates`: one page, for admin users.
+pub async fn list(directory: &Directory, caller: &Caller, params: &ListParams) -> Result<Page<Delegate>, Error> {
+    require_admin_user(caller)?;
+    Ok(directory.store.list_delegates_page(params).await?)
+}
+
+/// One delegate, for admin users.
+pub async fn show(directory: &Directory, caller: &Caller, id: i64) -> Result<Delegate, Error> {
+    require_admin_user(caller)?;
+    directory.store.delegate_by_id(id).await?.ok_or(Error::NotFound)
+}
+
+/// Registers a delegate for an admin user (see [`create_delegate`]).
+pub async fn create(
+    directory: &Directory,
+    caller: &Caller,
+    name: &str,
+    description: Option<String>,
+    scopes: Option<Vec<String>>,
+) -> Result<CreatedDelegate, Error> {
+    require_admin_user(caller)?;
+    create_delegate(directory, name, description, scopes).await
+}
+
+/// Delegates are never changed (remove and add again); the read's refusals come first.
+pub async fn update(directory: &Directory, caller: &Caller, id: i64) -> Result<Infallible, Error> {
+    show(directory, caller, id).await?;
+    Err(Error::forbidden("Trusted delegates cannot be changed; remove and add again"))
+}
+
+/// Removes a delegate for an admin user (see [`remove_delegate`]).
+pub async fn delete(directory: &Directory, sessions: &Sessions, caller: &Caller, id: i64) -> Result<(), Error> {
+    let delegate = show(directory, caller, id).await?;
+    remove(directory, sessions, delegate).await.map(drop)
 }
 
 /// Names appear in tokens (`act.sub = "delegate:<name>"`) and on command lines, so keep them plain.

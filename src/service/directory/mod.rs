@@ -1,13 +1,19 @@
 //! The people and machines Authify knows, and the rules over who may see and change them.
 
 pub mod api_keys;
+pub mod audit_trail;
 pub mod delegates;
+pub mod end_sessions;
+pub mod groups;
+pub mod identities;
+pub mod organizations;
 pub mod users;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::clock::Clock;
+use crate::domain::InvalidValue;
 use crate::runtime::audit::AuditLog;
 use crate::runtime::credential_cache::CredentialCache;
 use crate::store::Store;
@@ -45,4 +51,35 @@ impl Directory {
     pub fn epoch(&self) -> u64 {
         self.epoch.load(Ordering::Acquire)
     }
+}
+
+/// What a write to a to-many relationship (members, admins) does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberChange {
+    /// Add these members.
+    Add,
+    /// Remove these members.
+    Remove,
+    /// Make the members exactly these.
+    Replace,
+}
+
+/// A text field as a request sent it: `None` when absent, `Some(None)` when sent as null.
+pub type SentText = Option<Option<String>>;
+
+/// A trimmed text of 1 to `max` bytes: `None` when absent; refused when null, blank or too long.
+fn bounded_text(field: &'static str, sent: SentText, max: usize) -> Result<Option<String>, InvalidValue> {
+    match sent {
+        None => Ok(None),
+        Some(value) => value
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty() && v.len() <= max)
+            .map(Some)
+            .ok_or_else(|| InvalidValue::new(field, format!("must be 1 to {max} characters"))),
+    }
+}
+
+/// Like [`bounded_text`], and refused when absent too.
+fn required_text(field: &'static str, sent: SentText, max: usize) -> Result<String, InvalidValue> {
+    bounded_text(field, sent, max)?.ok_or_else(|| InvalidValue::new(field, "is required"))
 }

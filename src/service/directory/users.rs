@@ -1,5 +1,7 @@
 //! Creating users and changing their standing and profile; the API and the command line run the
-//! same functions (the command line builds the same handles, without keys).
+//! same functions (the command line builds the same handles, without keys). Anyone signed in lists
+//! and reads users; admins create them; a user edits their own profile, admins everything; the
+//! user themselves and admins delete them (and end their sessions: `end_sessions`).
 
 use crate::crypto::password::PasswordHasher;
 use crate::runtime::request_context::RequestMeta;
@@ -14,6 +16,7 @@ use crate::service::auth::access::Caller;
 use crate::service::auth::revoke;
 use crate::service::auth::{Auth, Sessions};
 use crate::store::Store;
+use crate::store::listing::{ListParams, Page};
 use crate::store::users::{NewUser, User, UserChanges};
 
 /// What an admin asks for, through the API or the command line (`authify user create`).
@@ -54,6 +57,30 @@ pub async fn create_user(
         now: directory.now(),
     };
     Ok(directory.store.insert_user(new).await?)
+}
+
+/// The user, whoever asks; `NotFound` when there is none.
+pub async fn load(directory: &Directory, id: i64) -> Result<User, Error> {
+    directory.store.user_by_id(id).await?.ok_or(Error::NotFound)
+}
+
+/// `GET /users`: one page, for anyone signed in (what they see of each is the renderer's
+/// business: [`Caller::is_self_or_admin`]).
+pub async fn list(directory: &Directory, params: &ListParams) -> Result<Page<User>, Error> {
+    Ok(directory.store.list_users(params).await?)
+}
+
+/// `POST /users`: [`create_user`], for admins only.
+pub async fn create(
+    directory: &Directory,
+    hasher: &PasswordHasher,
+    caller: &Caller,
+    request: NewUserRequest,
+) -> Result<User, Error> {
+    if !caller.is_admin() {
+        return Err(Error::forbidden("Only admins create users"));
+    }
+    create_user(directory, hasher, request).await
 }
 
 /// The user with this email (the command line names users by email).
@@ -104,6 +131,7 @@ pub async fn set_disabled(
 /// Deletes a user (themselves, or any user for an admin): every token they hold is refused first,
 /// then the row goes, and with it their sessions, keys, memberships and identities.
 pub async fn delete_user(directory: &Directory, sessions: &Sessions, caller: &Caller, id: i64) -> Result<(), Error> {
+    load(directory, id).await?;
     if !caller.is_self_or_admin(id) {
         return Err(Error::forbidden("Only the user and admins delete a user"));
     }
