@@ -305,13 +305,7 @@ impl JwtApi {
                 Error::BadRequest("Send the token to revoke: Authorization: Bearer, or refresh_token".into()).into()
             );
         }
-        if let Some(token) = bearer {
-            let verified = verify_token::verify(state.tokens(), token).map_err(|_| Error::Unauthenticated)?;
-            revoke::revoke_access_token(state.sessions(), &verified.claims, &meta).await?;
-        }
-        if let Some(token) = refresh_token {
-            revoke::revoke_refresh_token(state.sessions(), &token, &meta).await?;
-        }
+        revoke::logout(state.tokens(), state.sessions(), bearer, refresh_token.as_deref(), &meta).await?;
         Ok(Json(Revoked {}))
     }
 

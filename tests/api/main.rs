@@ -18,6 +18,7 @@ mod delegates;
 mod discovery;
 mod health;
 mod http_errors;
+mod identities_under_users;
 mod identity_login;
 mod jsonapi_bounds;
 mod jsonapi_conformance;

@@ -276,9 +276,22 @@ pub fn add_to_spec(spec: &mut Value) {
             "Create a group in the organization (an `organization` relationship, when sent, must name this one). \
              The organization's admins and admins"
                 .into(),
-            vec![id],
+            vec![id.clone()],
             Some(document(group.clone())),
             responses("201", Some(document(group))),
+        );
+    }
+    // And an identity linked to its user.
+    if let Some(users) = super::kind_named("users") {
+        let identity = json!({"$ref": "#/components/schemas/Identities"});
+        spec["paths"]["/users/{id}/identities"]["post"] = operation(
+            users,
+            "Link an external identity (`provider`, `uid`) to the user (a `user` relationship, when sent, must \
+             name this one). Trusted delegates only; linking to an admin needs a delegate with admin_access"
+                .into(),
+            vec![id],
+            Some(document(identity.clone())),
+            responses("201", Some(document(identity))),
         );
     }
 }

@@ -3,7 +3,7 @@
 //! refresh tokens and cookie stop working at once; its JWTs, and a revoked JWT, go on the
 //! revocation list until they expire (see `runtime::revocation_list`).
 
-use super::Sessions;
+use super::{Sessions, Tokens, verify_token};
 use super::refresh_token;
 use crate::crypto::secret;
 use crate::domain::Claims;
@@ -65,6 +65,25 @@ pub async fn end_all_sessions(sessions: &Sessions, user_id: i64, keep: Option<i6
     let ids = sessions.store.revoke_user_sessions(user_id, keep, now).await?;
     list_sessions(sessions, &ids, now).await?;
     Ok(ids.len())
+}
+
+/// `POST /jwt/revoke`: logout with an access token (checked first: a token that does not verify
+/// is [`Error::Unauthenticated`]), a refresh token, or both.
+pub async fn logout(
+    tokens: &Tokens,
+    sessions: &Sessions,
+    bearer: Option<&str>,
+    refresh_token: Option<&str>,
+    request: &RequestMeta,
+) -> Result<(), Error> {
+    if let Some(token) = bearer {
+        let verified = verify_token::verify(tokens, token).map_err(|_| Error::Unauthenticated)?;
+        revoke_access_token(sessions, &verified.claims, request).await?;
+    }
+    if let Some(token) = refresh_token {
+        revoke_refresh_token(sessions, token, request).await?;
+    }
+    Ok(())
 }
 
 /// Logout with a verified access token: its session ends and the token itself is revoked until
