@@ -3,8 +3,8 @@
 //! refresh tokens and cookie stop working at once; its JWTs, and a revoked JWT, go on the
 //! revocation list until they expire (see `runtime::revocation_list`).
 
-use super::{Sessions, Tokens, verify_token};
 use super::refresh_token;
+use super::{Sessions, Tokens, verify_token};
 use crate::crypto::secret;
 use crate::domain::Claims;
 use crate::error::Error;
