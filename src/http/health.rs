@@ -31,6 +31,7 @@ enum ReadinessResponse {
     Unavailable(Json<HealthStatus>),
 }
 
+#[derive(Default)]
 pub struct HealthApi;
 
 #[OpenApi(tag = "HealthTags::Health")]

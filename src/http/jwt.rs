@@ -197,6 +197,7 @@ struct VerifyResponse {
     reason: Option<String>,
 }
 
+#[derive(Default)]
 pub struct JwtApi;
 
 #[OpenApi(prefix_path = "/jwt", tag = "JwtTags::Jwt")]

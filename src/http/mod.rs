@@ -37,17 +37,7 @@ type Apis = (
 );
 
 fn openapi_service() -> OpenApiService<Apis, ()> {
-    let apis = (
-        jwt::JwtApi,
-        registration::RegistrationApi,
-        wellknown::WellKnownApi,
-        health::HealthApi,
-        totp::TotpApi,
-        security_admin::SecurityAdminApi,
-        monitoring::MonitoringApi,
-        session::SessionApi,
-    );
-    OpenApiService::new(apis, "Authify", env!("CARGO_PKG_VERSION")).description(
+    OpenApiService::new(Apis::default(), "Authify", env!("CARGO_PKG_VERSION")).description(
         "Authentication service: ECDSA-signed JWTs (ES256/ES384/ES512), published public keys, \
              users, organizations and API keys. Drop-in for authify-api 0.5.",
     )

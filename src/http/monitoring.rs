@@ -28,6 +28,7 @@ enum MonitoringTags {
     Monitoring,
 }
 
+#[derive(Default)]
 pub struct MonitoringApi;
 
 async fn admin(state: &AppState, req: &Request) -> Result<Caller, Error> {

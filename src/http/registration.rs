@@ -162,6 +162,7 @@ fn completed(done: Completed) -> RegisteredUser {
     RegisteredUser { second_factor, ..document(done.user, done.jwt) }
 }
 
+#[derive(Default)]
 pub struct RegistrationApi;
 
 #[OpenApi(prefix_path = "/registration", tag = "RegistrationTags::Registration")]

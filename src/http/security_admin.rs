@@ -23,6 +23,7 @@ enum Done {
     Done,
 }
 
+#[derive(Default)]
 pub struct SecurityAdminApi;
 
 #[OpenApi(prefix_path = "/admin/users", tag = "AdminTags::SecurityAdmin")]

@@ -65,6 +65,7 @@ enum PasswordChanged {
     Done,
 }
 
+#[derive(Default)]
 pub struct SessionApi;
 
 #[OpenApi(tag = "SessionTags::Sessions")]

@@ -61,6 +61,7 @@ enum Removed {
     Done,
 }
 
+#[derive(Default)]
 pub struct TotpApi;
 
 #[OpenApi(prefix_path = "/me/totp", tag = "TotpTags::SecondFactor")]

@@ -89,6 +89,7 @@ struct DiscoveryDocument {
     claims_supported: Vec<String>,
 }
 
+#[derive(Default)]
 pub struct WellKnownApi;
 
 #[OpenApi(prefix_path = "/.well-known", tag = "WellKnownTags::Discovery")]

@@ -3,7 +3,7 @@
 
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, QueryFilter, TransactionTrait};
+use sea_orm::{ActiveValue::Set, QueryFilter, TransactionTrait, UpdateMany};
 
 use super::email_tokens::{NewEmailToken, Purpose, consume_token, insert_token, retire_all_tokens};
 use super::entity::identity;
@@ -98,19 +98,9 @@ impl Store {
         token_hash: &str,
         now: i64,
     ) -> Result<Option<User>, StoreError> {
-        let txn = self.conn().begin().await?;
-        if !consume_token(&txn, user_id, Purpose::Verify, token_hash, sent_to, now).await? {
-            return Ok(None);
-        }
-        users::Entity::update_many()
-            .col_expr(users::Column::Verified, Expr::value(true))
-            .col_expr(users::Column::UpdatedAt, Expr::value(now))
-            .filter(users::Column::Id.eq(user_id))
-            .exec(&txn)
-            .await?;
-        let user = users::Entity::find_by_id(user_id).one(&txn).await?;
-        txn.commit().await?;
-        Ok(user.map(User::from))
+        let token = PresentedToken { user_id, purpose: Purpose::Verify, sent_to, token_hash, now };
+        self.complete_with_token(token, false, |update| update.col_expr(users::Column::Verified, Expr::value(true)))
+            .await
     }
 
     /// Consumes an email-change token mailed to `new_email` and makes that the user's (verified)
@@ -123,22 +113,13 @@ impl Store {
         token_hash: &str,
         now: i64,
     ) -> Result<Option<User>, StoreError> {
-        let txn = self.conn().begin().await?;
-        if !consume_token(&txn, user_id, Purpose::EmailChange, token_hash, new_email, now).await? {
-            return Ok(None);
-        }
-        retire_all_tokens(&txn, user_id, now).await?;
-        users::Entity::update_many()
-            .col_expr(users::Column::Email, Expr::value(new_email))
-            .col_expr(users::Column::Verified, Expr::value(true))
-            .col_expr(users::Column::UpdatedAt, Expr::value(now))
-            .filter(users::Column::Id.eq(user_id))
-            .exec(&txn)
-            .await
-            .map_err(|e| classify(e, &["email"]))?;
-        let user = users::Entity::find_by_id(user_id).one(&txn).await?;
-        txn.commit().await?;
-        Ok(user.map(User::from))
+        let token = PresentedToken { user_id, purpose: Purpose::EmailChange, sent_to: new_email, token_hash, now };
+        self.complete_with_token(token, true, |update| {
+            update
+                .col_expr(users::Column::Email, Expr::value(new_email))
+                .col_expr(users::Column::Verified, Expr::value(true))
+        })
+        .await
     }
 
     /// Consumes a reset token mailed to `sent_to` (the account's address) and sets the new password
@@ -153,21 +134,49 @@ impl Store {
         digest: &str,
         now: i64,
     ) -> Result<Option<User>, StoreError> {
+        let token = PresentedToken { user_id, purpose: Purpose::Reset, sent_to, token_hash, now };
+        self.complete_with_token(token, true, |update| {
+            update
+                .col_expr(users::Column::PasswordDigest, Expr::value(digest))
+                .col_expr(users::Column::PasswordChangedAt, Expr::value(now))
+                .col_expr(users::Column::Verified, Expr::value(true))
+        })
+        .await
+    }
+
+    /// In one transaction: consumes the token, optionally retires every other live token of the
+    /// user, writes the columns `set` names (and `updated_at`) and reads the user back.
+    async fn complete_with_token(
+        &self,
+        token: PresentedToken<'_>,
+        retire_others: bool,
+        set: impl FnOnce(UpdateMany<users::Entity>) -> UpdateMany<users::Entity>,
+    ) -> Result<Option<User>, StoreError> {
+        let PresentedToken { user_id, purpose, sent_to, token_hash, now } = token;
         let txn = self.conn().begin().await?;
-        if !consume_token(&txn, user_id, Purpose::Reset, token_hash, sent_to, now).await? {
+        if !consume_token(&txn, user_id, purpose, token_hash, sent_to, now).await? {
             return Ok(None);
         }
-        retire_all_tokens(&txn, user_id, now).await?;
-        users::Entity::update_many()
-            .col_expr(users::Column::PasswordDigest, Expr::value(digest))
-            .col_expr(users::Column::PasswordChangedAt, Expr::value(now))
-            .col_expr(users::Column::Verified, Expr::value(true))
+        if retire_others {
+            retire_all_tokens(&txn, user_id, now).await?;
+        }
+        set(users::Entity::update_many())
             .col_expr(users::Column::UpdatedAt, Expr::value(now))
             .filter(users::Column::Id.eq(user_id))
             .exec(&txn)
-            .await?;
+            .await
+            .map_err(|e| classify(e, &["email"]))?;
         let user = users::Entity::find_by_id(user_id).one(&txn).await?;
         txn.commit().await?;
         Ok(user.map(User::from))
     }
+}
+
+/// A mailed token presented back, for the account it was issued to.
+struct PresentedToken<'a> {
+    user_id: i64,
+    purpose: Purpose,
+    sent_to: &'a str,
+    token_hash: &'a str,
+    now: i64,
 }

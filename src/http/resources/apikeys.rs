@@ -4,7 +4,9 @@
 
 use async_trait::async_trait;
 
-use super::kind::{AttrDef, AttrType, Attributes, Cx, FilterDef, FilterType, LinkedIds, Listing, RelDef, ResourceKind};
+use super::kind::{
+    AttrDef, AttrType, Attributes, Cx, Declaration, FilterDef, FilterType, LinkedIds, Listing, RelDef, ResourceKind,
+};
 use super::render;
 use crate::error::Error;
 use crate::http::jsonapi::document::ResourceObject;
@@ -29,25 +31,22 @@ const ATTRIBUTES: &[AttrDef] = &[
     AttrDef::read_only("created-at", AttrType::DateTime, "When the key was created."),
 ];
 
+static DECLARATION: Declaration = Declaration {
+    name: "apikeys",
+    description: "A user's API keys: an access key and a secret that log in at POST /jwt/token.",
+    attributes: ATTRIBUTES,
+    relationships: RELATIONSHIPS,
+    filters: &[
+        FilterDef { name: "name", column: "name", ty: FilterType::Text },
+        FilterDef { name: "user", column: "user_id", ty: FilterType::Integer },
+    ],
+    ..Declaration::DEFAULTS
+};
+
 #[async_trait]
 impl ResourceKind for ApiKeys {
-    fn name(&self) -> &'static str {
-        "apikeys"
-    }
-    fn description(&self) -> &'static str {
-        "A user's API keys: an access key and a secret that log in at POST /jwt/token."
-    }
-    fn attributes(&self) -> &'static [AttrDef] {
-        ATTRIBUTES
-    }
-    fn relationships(&self) -> &'static [RelDef] {
-        RELATIONSHIPS
-    }
-    fn filters(&self) -> &'static [FilterDef] {
-        &[
-            FilterDef { name: "name", column: "name", ty: FilterType::Text },
-            FilterDef { name: "user", column: "user_id", ty: FilterType::Integer },
-        ]
+    fn declaration(&self) -> &'static Declaration {
+        &DECLARATION
     }
 
     async fn list(&self, cx: &Cx<'_>, params: &ListParams) -> Result<Listing, Error> {

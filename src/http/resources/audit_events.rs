@@ -4,7 +4,8 @@
 use async_trait::async_trait;
 
 use super::kind::{
-    AttrDef, AttrType, Attributes, Cx, FilterDef, FilterType, LinkedIds, Listing, RelDef, ResourceKind, SortDef,
+    AttrDef, AttrType, Attributes, Cx, Declaration, FilterDef, FilterType, LinkedIds, Listing, RelDef, ResourceKind,
+    SortDef,
 };
 use super::render;
 use crate::error::Error;
@@ -44,28 +45,21 @@ fn read_only() -> Error {
     Error::forbidden("The audit trail is read-only")
 }
 
+static DECLARATION: Declaration = Declaration {
+    name: "audit-events",
+    description: "The append-only audit trail (admins only; read-only).",
+    attributes: ATTRIBUTES,
+    relationships: &[],
+    filters: FILTERS,
+    sorts: &[SortDef { name: "at", column: "occurred_at" }, SortDef { name: "id", column: "id" }],
+    read_only: true,
+    ..Declaration::DEFAULTS
+};
+
 #[async_trait]
 impl ResourceKind for AuditEvents {
-    fn name(&self) -> &'static str {
-        "audit-events"
-    }
-    fn description(&self) -> &'static str {
-        "The append-only audit trail (admins only; read-only)."
-    }
-    fn attributes(&self) -> &'static [AttrDef] {
-        ATTRIBUTES
-    }
-    fn relationships(&self) -> &'static [RelDef] {
-        &[]
-    }
-    fn filters(&self) -> &'static [FilterDef] {
-        FILTERS
-    }
-    fn sorts(&self) -> &'static [SortDef] {
-        &[SortDef { name: "at", column: "occurred_at" }, SortDef { name: "id", column: "id" }]
-    }
-    fn read_only(&self) -> bool {
-        true
+    fn declaration(&self) -> &'static Declaration {
+        &DECLARATION
     }
 
     async fn list(&self, cx: &Cx<'_>, params: &ListParams) -> Result<Listing, Error> {

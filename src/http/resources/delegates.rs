@@ -4,7 +4,9 @@
 
 use async_trait::async_trait;
 
-use super::kind::{AttrDef, AttrType, Attributes, Cx, FilterDef, FilterType, LinkedIds, Listing, RelDef, ResourceKind};
+use super::kind::{
+    AttrDef, AttrType, Attributes, Cx, Declaration, FilterDef, FilterType, LinkedIds, Listing, RelDef, ResourceKind,
+};
 use super::render;
 use crate::error::Error;
 use crate::http::jsonapi::document::ResourceObject;
@@ -22,22 +24,19 @@ const ATTRIBUTES: &[AttrDef] = &[
     AttrDef::read_only("created-at", AttrType::DateTime, "When the delegate was registered."),
 ];
 
+static DECLARATION: Declaration = Declaration {
+    name: "trusted-delegates",
+    description: "Applications trusted to act for users (X-Authify-Access / X-Authify-Secret).",
+    attributes: ATTRIBUTES,
+    relationships: &[],
+    filters: &[FilterDef { name: "name", column: "name", ty: FilterType::Text }],
+    ..Declaration::DEFAULTS
+};
+
 #[async_trait]
 impl ResourceKind for TrustedDelegates {
-    fn name(&self) -> &'static str {
-        "trusted-delegates"
-    }
-    fn description(&self) -> &'static str {
-        "Applications trusted to act for users (X-Authify-Access / X-Authify-Secret)."
-    }
-    fn attributes(&self) -> &'static [AttrDef] {
-        ATTRIBUTES
-    }
-    fn relationships(&self) -> &'static [RelDef] {
-        &[]
-    }
-    fn filters(&self) -> &'static [FilterDef] {
-        &[FilterDef { name: "name", column: "name", ty: FilterType::Text }]
+    fn declaration(&self) -> &'static Declaration {
+        &DECLARATION
     }
 
     async fn list(&self, cx: &Cx<'_>, params: &ListParams) -> Result<Listing, Error> {

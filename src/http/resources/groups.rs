@@ -5,7 +5,8 @@
 use async_trait::async_trait;
 
 use super::kind::{
-    AttrDef, AttrType, Attributes, Cx, FilterDef, FilterType, LinkedIds, Listing, RelDef, RelOp, ResourceKind, SortDef,
+    AttrDef, AttrType, Attributes, Cx, Declaration, FilterDef, FilterType, LinkedIds, Listing, RelDef, RelOp,
+    ResourceKind, SortDef,
 };
 use super::render;
 use crate::error::Error;
@@ -34,35 +35,28 @@ fn relation(rel: &RelDef) -> Result<Relation, Error> {
     }
 }
 
+static DECLARATION: Declaration = Declaration {
+    name: "groups",
+    description: "Sets of an organization's members.",
+    attributes: ATTRIBUTES,
+    relationships: RELATIONSHIPS,
+    filters: &[
+        FilterDef { name: "name", column: "name", ty: FilterType::Text },
+        FilterDef { name: "organization", column: "organization_id", ty: FilterType::Integer },
+    ],
+    sorts: &[
+        SortDef { name: "id", column: "id" },
+        SortDef { name: "created-at", column: "created_at" },
+        SortDef { name: "name", column: "name" },
+    ],
+    creatable_relationships: &["organization"],
+    ..Declaration::DEFAULTS
+};
+
 #[async_trait]
 impl ResourceKind for Groups {
-    fn name(&self) -> &'static str {
-        "groups"
-    }
-    fn description(&self) -> &'static str {
-        "Sets of an organization's members."
-    }
-    fn attributes(&self) -> &'static [AttrDef] {
-        ATTRIBUTES
-    }
-    fn relationships(&self) -> &'static [RelDef] {
-        RELATIONSHIPS
-    }
-    fn creatable_relationships(&self) -> &'static [&'static str] {
-        &["organization"]
-    }
-    fn filters(&self) -> &'static [FilterDef] {
-        &[
-            FilterDef { name: "name", column: "name", ty: FilterType::Text },
-            FilterDef { name: "organization", column: "organization_id", ty: FilterType::Integer },
-        ]
-    }
-    fn sorts(&self) -> &'static [SortDef] {
-        &[
-            SortDef { name: "id", column: "id" },
-            SortDef { name: "created-at", column: "created_at" },
-            SortDef { name: "name", column: "name" },
-        ]
+    fn declaration(&self) -> &'static Declaration {
+        &DECLARATION
     }
 
     async fn list(&self, cx: &Cx<'_>, params: &ListParams) -> Result<Listing, Error> {

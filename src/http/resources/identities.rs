@@ -5,7 +5,9 @@
 
 use async_trait::async_trait;
 
-use super::kind::{AttrDef, AttrType, Attributes, Cx, FilterDef, FilterType, LinkedIds, Listing, RelDef, ResourceKind};
+use super::kind::{
+    AttrDef, AttrType, Attributes, Cx, Declaration, FilterDef, FilterType, LinkedIds, Listing, RelDef, ResourceKind,
+};
 use super::render;
 use crate::error::Error;
 use crate::http::jsonapi::document::ResourceObject;
@@ -22,29 +24,24 @@ const ATTRIBUTES: &[AttrDef] = &[
     AttrDef::read_only("created-at", AttrType::DateTime, "When the identity was linked."),
 ];
 
+static DECLARATION: Declaration = Declaration {
+    name: "identities",
+    description: "A user's logins at other services; attached only by trusted delegates.",
+    attributes: ATTRIBUTES,
+    relationships: RELATIONSHIPS,
+    filters: &[
+        FilterDef { name: "provider", column: "provider", ty: FilterType::Text },
+        FilterDef { name: "uid", column: "uid", ty: FilterType::Text },
+        FilterDef { name: "user", column: "user_id", ty: FilterType::Integer },
+    ],
+    creatable_relationships: &["user"],
+    ..Declaration::DEFAULTS
+};
+
 #[async_trait]
 impl ResourceKind for Identities {
-    fn name(&self) -> &'static str {
-        "identities"
-    }
-    fn description(&self) -> &'static str {
-        "A user's logins at other services; attached only by trusted delegates."
-    }
-    fn attributes(&self) -> &'static [AttrDef] {
-        ATTRIBUTES
-    }
-    fn relationships(&self) -> &'static [RelDef] {
-        RELATIONSHIPS
-    }
-    fn creatable_relationships(&self) -> &'static [&'static str] {
-        &["user"]
-    }
-    fn filters(&self) -> &'static [FilterDef] {
-        &[
-            FilterDef { name: "provider", column: "provider", ty: FilterType::Text },
-            FilterDef { name: "uid", column: "uid", ty: FilterType::Text },
-            FilterDef { name: "user", column: "user_id", ty: FilterType::Integer },
-        ]
+    fn declaration(&self) -> &'static Declaration {
+        &DECLARATION
     }
 
     async fn list(&self, cx: &Cx<'_>, params: &ListParams) -> Result<Listing, Error> {

@@ -187,26 +187,64 @@ impl LinkedIds {
     }
 }
 
+/// What a resource type declares: its name and documentation, its attributes and relationships,
+/// the filters and sorts it allows, and which writes it takes.
+#[derive(Debug)]
+pub struct Declaration {
+    pub name: &'static str,
+    /// One line for the API documentation.
+    pub description: &'static str,
+    pub attributes: &'static [AttrDef],
+    pub relationships: &'static [RelDef],
+    pub filters: &'static [FilterDef],
+    pub sorts: &'static [SortDef],
+    /// Read-only types answer every write with 405 (a record such as the audit trail).
+    pub read_only: bool,
+    /// Relationships that may be set when creating; writes on other relationships are forbidden.
+    pub creatable_relationships: &'static [&'static str],
+}
+
+impl Declaration {
+    /// What a declaration leaves out: no filters, sorted by id or creation time, writable, nothing
+    /// linked on create.
+    pub const DEFAULTS: Declaration = Declaration {
+        name: "",
+        description: "",
+        attributes: &[],
+        relationships: &[],
+        filters: &[],
+        sorts: &[SortDef { name: "id", column: "id" }, SortDef { name: "created-at", column: "created_at" }],
+        read_only: false,
+        creatable_relationships: &[],
+    };
+}
+
 #[async_trait]
 pub trait ResourceKind: Send + Sync {
-    fn name(&self) -> &'static str;
-    /// One line for the API documentation.
-    fn description(&self) -> &'static str;
-    fn attributes(&self) -> &'static [AttrDef];
-    fn relationships(&self) -> &'static [RelDef];
+    fn declaration(&self) -> &'static Declaration;
+    fn name(&self) -> &'static str {
+        self.declaration().name
+    }
+    fn description(&self) -> &'static str {
+        self.declaration().description
+    }
+    fn attributes(&self) -> &'static [AttrDef] {
+        self.declaration().attributes
+    }
+    fn relationships(&self) -> &'static [RelDef] {
+        self.declaration().relationships
+    }
     fn filters(&self) -> &'static [FilterDef] {
-        &[]
+        self.declaration().filters
     }
     fn sorts(&self) -> &'static [SortDef] {
-        &[SortDef { name: "id", column: "id" }, SortDef { name: "created-at", column: "created_at" }]
+        self.declaration().sorts
     }
-    /// Read-only types answer every write with 405 (a record such as the audit trail).
     fn read_only(&self) -> bool {
-        false
+        self.declaration().read_only
     }
-    /// Relationships that may be set when creating; writes on other relationships are forbidden.
     fn creatable_relationships(&self) -> &'static [&'static str] {
-        &[]
+        self.declaration().creatable_relationships
     }
 
     async fn list(&self, cx: &Cx<'_>, params: &ListParams) -> Result<Listing, Error>;

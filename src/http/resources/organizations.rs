@@ -6,7 +6,8 @@
 use async_trait::async_trait;
 
 use super::kind::{
-    AttrDef, AttrType, Attributes, Cx, FilterDef, FilterType, LinkedIds, Listing, RelDef, RelOp, ResourceKind, SortDef,
+    AttrDef, AttrType, Attributes, Cx, Declaration, FilterDef, FilterType, LinkedIds, Listing, RelDef, RelOp,
+    ResourceKind, SortDef,
 };
 use super::render;
 use crate::error::Error;
@@ -61,32 +62,27 @@ pub async fn mine(cx: &Cx<'_>) -> Result<Listing, Error> {
     Ok(Listing { total: items.len() as u64, items })
 }
 
+static DECLARATION: Declaration = Declaration {
+    name: "organizations",
+    description: "Groupings of users and groups; members and admins are relationships.",
+    attributes: ATTRIBUTES,
+    relationships: RELATIONSHIPS,
+    filters: &[
+        FilterDef { name: "name", column: "name", ty: FilterType::Text },
+        FilterDef { name: "location", column: "location", ty: FilterType::Text },
+    ],
+    sorts: &[
+        SortDef { name: "id", column: "id" },
+        SortDef { name: "created-at", column: "created_at" },
+        SortDef { name: "name", column: "name" },
+    ],
+    ..Declaration::DEFAULTS
+};
+
 #[async_trait]
 impl ResourceKind for Organizations {
-    fn name(&self) -> &'static str {
-        "organizations"
-    }
-    fn description(&self) -> &'static str {
-        "Groupings of users and groups; members and admins are relationships."
-    }
-    fn attributes(&self) -> &'static [AttrDef] {
-        ATTRIBUTES
-    }
-    fn relationships(&self) -> &'static [RelDef] {
-        RELATIONSHIPS
-    }
-    fn filters(&self) -> &'static [FilterDef] {
-        &[
-            FilterDef { name: "name", column: "name", ty: FilterType::Text },
-            FilterDef { name: "location", column: "location", ty: FilterType::Text },
-        ]
-    }
-    fn sorts(&self) -> &'static [SortDef] {
-        &[
-            SortDef { name: "id", column: "id" },
-            SortDef { name: "created-at", column: "created_at" },
-            SortDef { name: "name", column: "name" },
-        ]
+    fn declaration(&self) -> &'static Declaration {
+        &DECLARATION
     }
 
     async fn list(&self, cx: &Cx<'_>, params: &ListParams) -> Result<Listing, Error> {

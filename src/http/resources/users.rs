@@ -5,7 +5,8 @@
 use async_trait::async_trait;
 
 use super::kind::{
-    AttrDef, AttrType, Attributes, Cx, FilterDef, FilterType, LinkedIds, Listing, RelDef, ResourceKind, SortDef,
+    AttrDef, AttrType, Attributes, Cx, Declaration, FilterDef, FilterType, LinkedIds, Listing, RelDef, ResourceKind,
+    SortDef,
 };
 use super::render;
 use crate::error::Error;
@@ -35,35 +36,30 @@ const ATTRIBUTES: &[AttrDef] = &[
     AttrDef::read_only("created-at", AttrType::DateTime, "When the user was created."),
 ];
 
+static DECLARATION: Declaration = Declaration {
+    name: "users",
+    description: "People who can log in.",
+    attributes: ATTRIBUTES,
+    relationships: RELATIONSHIPS,
+    filters: &[
+        FilterDef { name: "handle", column: "handle", ty: FilterType::Text },
+        FilterDef { name: "full-name", column: "full_name", ty: FilterType::Text },
+        FilterDef { name: "admin", column: "admin", ty: FilterType::Boolean },
+        FilterDef { name: "disabled", column: "disabled", ty: FilterType::Boolean },
+    ],
+    sorts: &[
+        SortDef { name: "id", column: "id" },
+        SortDef { name: "created-at", column: "created_at" },
+        SortDef { name: "handle", column: "handle" },
+        SortDef { name: "full-name", column: "full_name" },
+    ],
+    ..Declaration::DEFAULTS
+};
+
 #[async_trait]
 impl ResourceKind for Users {
-    fn name(&self) -> &'static str {
-        "users"
-    }
-    fn description(&self) -> &'static str {
-        "People who can log in."
-    }
-    fn attributes(&self) -> &'static [AttrDef] {
-        ATTRIBUTES
-    }
-    fn relationships(&self) -> &'static [RelDef] {
-        RELATIONSHIPS
-    }
-    fn filters(&self) -> &'static [FilterDef] {
-        &[
-            FilterDef { name: "handle", column: "handle", ty: FilterType::Text },
-            FilterDef { name: "full-name", column: "full_name", ty: FilterType::Text },
-            FilterDef { name: "admin", column: "admin", ty: FilterType::Boolean },
-            FilterDef { name: "disabled", column: "disabled", ty: FilterType::Boolean },
-        ]
-    }
-    fn sorts(&self) -> &'static [SortDef] {
-        &[
-            SortDef { name: "id", column: "id" },
-            SortDef { name: "created-at", column: "created_at" },
-            SortDef { name: "handle", column: "handle" },
-            SortDef { name: "full-name", column: "full_name" },
-        ]
+    fn declaration(&self) -> &'static Declaration {
+        &DECLARATION
     }
 
     async fn list(&self, cx: &Cx<'_>, params: &ListParams) -> Result<Listing, Error> {
