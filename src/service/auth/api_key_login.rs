@@ -66,15 +66,16 @@ async fn check_key_and_issue(
     let matched = check_secret(secret, key.as_ref())?;
     let mut key = key.ok_or(Error::InvalidCredentials)?;
     check_expiry(&key, now)?;
-    if matched == StoredMatch::Legacy {
-        upgrade_secret(auth, &mut key, secret).await;
-    }
     let owner = auth.store().user_by_id(key.user_id).await?.ok_or(Error::InvalidCredentials)?;
     check_standing(auth, &owner)?;
     let scopes = narrowed_scopes(&key, &owner);
     if scopes.is_empty() {
         // The owner holds none of the key's scopes any more (an admin-only key of a demoted admin).
         return Err(Error::InvalidCredentials);
+    }
+    // Only a login that succeeds replaces an imported digest.
+    if matched == StoredMatch::Legacy {
+        upgrade_secret(auth, &mut key, secret).await;
     }
     let organizations = auth.store().organization_claims(owner.id).await?;
     let checked = Arc::new(CheckedKey::new(key, owner, organizations, scopes, epoch, now));
