@@ -86,18 +86,34 @@ impl Row {
     }
 }
 
+/// `url` with the scheme sqlx knows, and SQLite read-only by default.
+fn source_url(url: &str) -> Result<String, ImportError> {
+    let unsupported = || ImportError::Source(format!("`{url}` is not a sqlite://, postgres:// or mysql:// URL"));
+    let (scheme, rest) = url.trim().split_once("://").ok_or_else(unsupported)?;
+    let scheme = match scheme {
+        "sqlite" | "sqlite3" => "sqlite",
+        "postgres" | "postgresql" => "postgres",
+        "mysql" | "mysql2" | "mariadb" => "mysql",
+        _ => return Err(unsupported()),
+    };
+    let mut normalized = format!("{scheme}://{rest}");
+    if scheme == "sqlite" && !rest.contains("mode=") {
+        normalized.push_str(if rest.contains('?') { "&mode=ro" } else { "?mode=ro" });
+    }
+    Ok(normalized)
+}
+
 /// An open authify-api database.
 pub struct Source {
     db: DatabaseConnection,
 }
 
 impl Source {
-    /// Connects to `url`; a SQLite URL without options is opened read-only, so a mistyped path is an
-    /// error rather than a new empty file.
+    /// Connects to `url` (authify-api's `sqlite3://` and `mysql2://` spellings too); SQLite is
+    /// opened read-only unless the URL names a mode, so a mistyped path is an error rather than a
+    /// new empty file.
     pub async fn open(url: &str) -> Result<Self, ImportError> {
-        let url =
-            if url.starts_with("sqlite:") && !url.contains('?') { format!("{url}?mode=ro") } else { url.to_owned() };
-        let mut options = ConnectOptions::new(url);
+        let mut options = ConnectOptions::new(source_url(url)?);
         options.max_connections(1).sqlx_logging(false);
         let db = Database::connect(options).await.map_err(|e| ImportError::Source(e.to_string()))?;
         Ok(Self { db })
@@ -161,5 +177,21 @@ impl Source {
 
     pub async fn close(self) {
         let _ = self.db.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_urls_take_authify_apis_spellings_and_sqlite_opens_read_only() {
+        let url = |u: &str| source_url(u).ok();
+        assert_eq!(url("sqlite3:///srv/authify.db").as_deref(), Some("sqlite:///srv/authify.db?mode=ro"));
+        assert_eq!(url("sqlite://a.db?cache=shared").as_deref(), Some("sqlite://a.db?cache=shared&mode=ro"));
+        assert_eq!(url("mysql2://root@db/authify").as_deref(), Some("mysql://root@db/authify"));
+        assert_eq!(url("postgresql://pg/authify").as_deref(), Some("postgres://pg/authify"));
+        assert!(url("/srv/authify.db").is_none());
+        assert!(url("oracle://x").is_none());
     }
 }

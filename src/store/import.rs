@@ -5,7 +5,8 @@
 //! After explicit ids, PostgreSQL's sequences would hand out those ids again, so they are moved
 //! past the largest id (`setval`, in the same transaction). SQLite (`AUTOINCREMENT`) and InnoDB
 //! move their counters past an explicit id themselves; an `ALTER TABLE … AUTO_INCREMENT` would also
-//! commit the transaction on MariaDB, so there is none.
+//! commit the transaction on MariaDB, so there is none. (InnoDB does not roll its counters back,
+//! so a dry run there can leave a gap in later ids; PostgreSQL's `setval` is skipped on a dry run.)
 
 use std::collections::HashSet;
 

@@ -6,6 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use openssl::ec::EcKey;
 use openssl::ecdsa::EcdsaSig;
 use openssl::hash::{MessageDigest, hash};
+use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
 use crate::authify_readme::readme_openssl_keys;
@@ -18,6 +19,7 @@ plain_tests!(
     a_database_that_is_not_authify_apis_is_refused_naming_what_is_missing,
     a_jwt_signed_with_authify_apis_key_files_verifies_when_authify_starts_on_them,
     wrong_imported_secrets_count_against_the_rate_limit_like_any_other,
+    a_failure_while_writing_commits_nothing,
 );
 plain_tests!(sync; import_help_names_the_source_and_every_option);
 
@@ -121,4 +123,23 @@ fn import_help_names_the_source_and_every_option() {
     for word in ["--from", "--dry-run", "--merge", "--json", "one transaction"] {
         assert!(help.contains(word), "{word}: {help}");
     }
+}
+
+async fn a_failure_while_writing_commits_nothing() {
+    let app = spawn(Backend::Sqlite).start().await;
+    let source = Source::fixture(&Backend::Sqlite, app.dir.path()).await;
+    // The last table written fails, after every other row was inserted.
+    let target = Database::connect(app.settings.db_url.as_str()).await.expect("connect");
+    let trigger = "CREATE TRIGGER refuse BEFORE INSERT ON trusted_delegates BEGIN SELECT RAISE(ABORT, 'refused by the test'); END";
+    target.execute_unprepared(trigger).await.expect("trigger");
+    let line = failure_line(&import(&app, &source, &[]));
+    assert!(line.starts_with("error: writing the import failed and nothing was committed"), "{line}");
+    assert!(line.contains("refused by the test"), "{line}");
+    let store = &app.state.store;
+    assert!(store.user_by_id(1).await.expect("read").is_none(), "no user committed");
+    assert!(store.api_key_by_access_key(ALICE_ACCESS).await.expect("read").is_none());
+    target.execute_unprepared("DROP TRIGGER refuse").await.expect("drop trigger");
+    target.close().await.expect("close");
+    import_ok(&app, &source, &[]);
+    assert!(store.user_by_id(1).await.expect("read").is_some(), "the same import runs once the cause is gone");
 }
