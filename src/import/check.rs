@@ -13,21 +13,9 @@ use crate::domain::{Email, FullName, Handle};
 use crate::store::import::{ExistingKeys, ImportBatch};
 use crate::store::users::Model as UserRow;
 
-/// What was read from the source, table by table.
-#[derive(Default)]
-pub struct SourceRows {
-    pub users: Vec<Row>,
-    pub organizations: Vec<Row>,
-    pub organization_memberships: Vec<Row>,
-    pub groups: Vec<Row>,
-    pub groups_users: Vec<Row>,
-    pub identities: Vec<Row>,
-    pub apikeys: Vec<Row>,
-    pub trusted_delegates: Vec<Row>,
-}
-
 /// The checking state shared by the tables: what the target holds, what is in the batch so far,
-/// and which source ids exist at all (to tell "skipped" from "does not exist").
+/// and which source ids exist at all (to tell "skipped" from "does not exist"). Tables are checked
+/// parents first, each as it is read, so only one source table is in memory at a time.
 pub struct Checker<'a> {
     pub existing: &'a ExistingKeys,
     pub now: i64,
@@ -40,6 +28,11 @@ pub struct Checker<'a> {
     pub users: HashMap<i64, bool>,
     pub organizations: HashSet<i64>,
     pub groups: HashSet<i64>,
+}
+
+/// Ids of the rows of a source table.
+pub fn ids(rows: &[Row]) -> HashSet<i64> {
+    rows.iter().filter_map(|r| r.int("id")).collect()
 }
 
 /// Why a dependent row cannot be imported: its parent `kind` `id` was skipped or never existed.
@@ -60,16 +53,15 @@ pub fn fitting(text: Option<String>, max: usize) -> Result<Option<String>, Strin
 }
 
 impl<'a> Checker<'a> {
-    pub fn new(existing: &'a ExistingKeys, rows: &SourceRows, now: i64, report: Report) -> Self {
-        let ids = |rows: &[Row]| rows.iter().filter_map(|r| r.int("id")).collect::<HashSet<i64>>();
+    pub fn new(existing: &'a ExistingKeys, now: i64, report: Report) -> Self {
         Self {
             existing,
             now,
             batch: ImportBatch::default(),
             report,
-            source_user_ids: ids(&rows.users),
-            source_organization_ids: ids(&rows.organizations),
-            source_group_ids: ids(&rows.groups),
+            source_user_ids: HashSet::new(),
+            source_organization_ids: HashSet::new(),
+            source_group_ids: HashSet::new(),
             users: HashMap::new(),
             organizations: HashSet::new(),
             groups: HashSet::new(),
@@ -106,6 +98,7 @@ impl<'a> Checker<'a> {
     pub fn users(&mut self, rows: &[Row]) {
         const T: &str = "users";
         self.report.read(T, rows.len());
+        self.source_user_ids = ids(rows);
         // Handles named in the source are reserved first, so a derived one never takes them.
         let named: HashSet<String> = rows
             .iter()

@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::check::{Checker, fitting};
+use super::check::{Checker, fitting, ids};
 use super::source::Row;
 use crate::store::entity::{group, group_membership, organization, organization_membership};
 
@@ -18,6 +18,7 @@ impl Checker<'_> {
     pub fn organizations(&mut self, rows: &[Row]) {
         const T: &str = "organizations";
         self.report.read(T, rows.len());
+        self.source_organization_ids = ids(rows);
         let mut names = HashSet::new();
         for row in rows {
             match self.organization(row, &names) {
@@ -96,6 +97,7 @@ impl Checker<'_> {
     pub fn groups(&mut self, rows: &[Row]) {
         const T: &str = "groups";
         self.report.read(T, rows.len());
+        self.source_group_ids = ids(rows);
         let mut names = HashSet::new();
         for row in rows {
             match self.group(row, &names) {

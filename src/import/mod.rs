@@ -12,8 +12,9 @@ mod source;
 
 pub use report::Report;
 
+use crate::store::import::ImportBatch;
 use crate::store::{Store, StoreError};
-use check::{Checker, SourceRows};
+use check::Checker;
 use source::Source;
 
 /// Why an import did not run; nothing was committed.
@@ -44,10 +45,6 @@ pub struct Options {
 /// Imports the authify-api database at `from` into `target`; `now` stamps what the source has no
 /// time for.
 pub async fn import_authify_api(target: &Store, from: &str, options: Options, now: i64) -> Result<Report, ImportError> {
-    let source = Source::open(from).await?;
-    let read = read_all(&source).await;
-    source.close().await;
-    let rows = read?;
     let existing = target.import_existing_keys().await?;
     if !existing.is_empty() && !options.merge {
         return Err(ImportError::TargetNotEmpty {
@@ -56,31 +53,26 @@ pub async fn import_authify_api(target: &Store, from: &str, options: Options, no
             delegates: existing.delegate_ids.len(),
         });
     }
-    let mut checker = Checker::new(&existing, &rows, now, Report::new(options.dry_run, options.merge));
-    checker.users(&rows.users);
-    checker.organizations(&rows.organizations);
-    checker.organization_memberships(&rows.organization_memberships);
-    checker.groups(&rows.groups);
-    checker.groups_users(&rows.groups_users);
-    checker.identities(&rows.identities);
-    checker.apikeys(&rows.apikeys);
-    checker.trusted_delegates(&rows.trusted_delegates);
-    let (batch, mut report) = (checker.batch, checker.report);
+    let source = Source::open(from).await?;
+    let checked = check_all(&source, Checker::new(&existing, now, Report::new(options.dry_run, options.merge))).await;
+    source.close().await;
+    let (batch, mut report) = checked?;
     target.write_import(&batch, !options.dry_run).await?;
     report.committed = !options.dry_run;
     Ok(report)
 }
 
-async fn read_all(source: &Source) -> Result<SourceRows, ImportError> {
+/// Reads and checks the source table by table, parents first; each table's rows are dropped once
+/// checked.
+async fn check_all(source: &Source, mut checker: Checker<'_>) -> Result<(ImportBatch, Report), ImportError> {
     source.check_schema().await?;
-    Ok(SourceRows {
-        users: source.rows("users").await?,
-        organizations: source.rows("organizations").await?,
-        organization_memberships: source.rows("organization_memberships").await?,
-        groups: source.rows("groups").await?,
-        groups_users: source.rows("groups_users").await?,
-        identities: source.rows("identities").await?,
-        apikeys: source.rows("apikeys").await?,
-        trusted_delegates: source.rows("trusted_delegates").await?,
-    })
+    checker.users(&source.rows("users").await?);
+    checker.organizations(&source.rows("organizations").await?);
+    checker.organization_memberships(&source.rows("organization_memberships").await?);
+    checker.groups(&source.rows("groups").await?);
+    checker.groups_users(&source.rows("groups_users").await?);
+    checker.identities(&source.rows("identities").await?);
+    checker.apikeys(&source.rows("apikeys").await?);
+    checker.trusted_delegates(&source.rows("trusted_delegates").await?);
+    Ok((checker.batch, checker.report))
 }
