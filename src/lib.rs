@@ -11,6 +11,7 @@ pub mod domain;
 pub mod email;
 pub mod error;
 pub mod http;
+pub mod import;
 pub mod runtime;
 pub mod service;
 pub mod state;

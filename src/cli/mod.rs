@@ -2,6 +2,7 @@
 //! reads the same settings as the server.
 
 mod delegate;
+mod import;
 mod keys;
 mod serve;
 mod user;
@@ -35,6 +36,9 @@ enum Command {
     /// Manage trusted delegates (services that act for users).
     #[command(subcommand)]
     Delegate(delegate::DelegateCommand),
+    /// Import another service's database (`authify import authify-api --from <URL>`).
+    #[command(subcommand)]
+    Import(import::ImportCommand),
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -78,6 +82,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
             }
             Command::User(command) => user::run(&settings, command).await,
             Command::Delegate(command) => delegate::run(&settings, command).await,
+            Command::Import(command) => import::run(&settings, command).await,
             Command::Keys(_) | Command::Openapi => Ok(()),
         }
     })

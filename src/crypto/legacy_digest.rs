@@ -1,6 +1,8 @@
-//! authify-api's password digests, accepted once so imported accounts keep working, then replaced
-//! with argon2id at the next successful login. The Ruby service stored
-//! `hex(SHA-512(password + salt)) + salt` with a 16-character salt (authify-core's `salted_sha512`).
+//! authify-api's digests, accepted once so imported credentials keep working, then replaced at the
+//! next successful use: passwords by argon2id, API-key and trusted-delegate secrets by
+//! [`super::secret::hash_secret`]. The Ruby service stored all three as
+//! `hex(SHA-512(secret + salt)) + salt` with a 16-character salt (authify-core's `salted_sha512`;
+//! restated in ../shared/seeds/authify-api-schema.md, "Secrets", from authify-api's models).
 
 use sha2::{Digest, Sha512};
 use subtle::ConstantTimeEq;
@@ -15,7 +17,8 @@ pub fn is_legacy(stored: &str) -> bool {
         && stored[..HEX_LEN].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// Whether `password` matches a legacy digest, compared in constant time.
+/// Whether `password` (or an API-key or delegate secret) matches a legacy digest, compared in
+/// constant time.
 pub fn verify_legacy(password: &str, stored: &str) -> bool {
     if !is_legacy(stored) {
         return false;

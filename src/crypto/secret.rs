@@ -27,6 +27,36 @@ pub fn secret_matches_stored(secret: &str, stored: Option<&str>) -> bool {
     secret_matches(secret, stored.unwrap_or(NO_SUCH_SECRET)) && stored.is_some()
 }
 
+/// How a presented secret compared with what is stored for its credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoredMatch {
+    /// No credential, or not its secret.
+    No,
+    /// Matches Authify's own hash.
+    Current,
+    /// Matches a digest imported from authify-api (`super::legacy_digest`): the caller replaces it
+    /// with [`hash_secret`] now that the secret is known.
+    Legacy,
+}
+
+/// [`secret_matches_stored`] that also accepts an imported authify-api digest (API keys and trusted
+/// delegates moved by `authify import authify-api`), also compared in constant time. Which form is
+/// stored follows from its length (64 hex characters against 144), which says nothing of the secret.
+pub fn check_stored(secret: &str, stored: Option<&str>) -> StoredMatch {
+    match stored {
+        Some(stored) if super::legacy_digest::is_legacy(stored) => {
+            match super::legacy_digest::verify_legacy(secret, stored) {
+                true => StoredMatch::Legacy,
+                false => StoredMatch::No,
+            }
+        }
+        stored => match secret_matches_stored(secret, stored) {
+            true => StoredMatch::Current,
+            false => StoredMatch::No,
+        },
+    }
+}
+
 /// Lowercase hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
@@ -50,5 +80,18 @@ mod tests {
         assert!(!secret_matches("", &stored));
         // The SHA-256 of "abc" from FIPS 180-2.
         assert_eq!(hash_secret("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+
+    #[test]
+    fn an_imported_digest_matches_only_its_secret_and_says_so() {
+        // `printf '%s' 'b@d!dea1234567890123456' | sha512sum`, then the salt (authify-api's format).
+        let legacy = "2811ec9689e8fbfd8769066424209b2143ce7d4839b5d76755cb0c09fc79fa05\
+                      be3af560378b430b2fb4977f872be6475a0e550d53e021104205f262abeb4ed61234567890123456";
+        assert_eq!(check_stored("b@d!dea", Some(legacy)), StoredMatch::Legacy);
+        assert_eq!(check_stored("b@d!deA", Some(legacy)), StoredMatch::No);
+        let current = hash_secret("abc");
+        assert_eq!(check_stored("abc", Some(&current)), StoredMatch::Current);
+        assert_eq!(check_stored("abd", Some(&current)), StoredMatch::No);
+        assert_eq!(check_stored("abc", None), StoredMatch::No);
     }
 }

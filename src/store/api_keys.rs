@@ -80,6 +80,19 @@ impl Store {
         Ok(true)
     }
 
+    /// Replaces an imported authify-api digest with `current` (Authify's hash of the same secret),
+    /// writing only `secret_hash` and only while it still holds `legacy`: a concurrent first use
+    /// writes once, and any other change to the key is kept. Whether it wrote.
+    pub async fn upgrade_api_key_secret(&self, id: i64, legacy: &str, current: &str) -> Result<bool, StoreError> {
+        let result = Entity::update_many()
+            .col_expr(Column::SecretHash, Expr::value(current))
+            .filter(Column::Id.eq(id))
+            .filter(Column::SecretHash.eq(legacy))
+            .exec(self.conn())
+            .await?;
+        Ok(result.rows_affected > 0)
+    }
+
     /// Sets `last_used_at = now` unless it was set less than [`LAST_USED_RESOLUTION`] seconds ago;
     /// whether it wrote. The condition is in the UPDATE, so concurrent logins and other instances
     /// sharing the database still write at most once a minute.

@@ -1,6 +1,7 @@
 //! The `trusted_delegates` table.
 
 use sea_orm::entity::prelude::*;
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, QueryFilter, QueryOrder};
 
 use super::entity::trusted_delegate::{ActiveModel, Column, Entity, Model};
@@ -52,6 +53,18 @@ impl Store {
     /// Every delegate, oldest first.
     pub async fn list_delegates(&self) -> Result<Vec<Delegate>, StoreError> {
         Ok(Entity::find().order_by_asc(Column::Id).all(self.conn()).await?)
+    }
+
+    /// Replaces an imported authify-api digest with `current`, as
+    /// [`Store::upgrade_api_key_secret`] does for API keys. Whether it wrote.
+    pub async fn upgrade_delegate_secret(&self, id: i64, legacy: &str, current: &str) -> Result<bool, StoreError> {
+        let result = Entity::update_many()
+            .col_expr(Column::SecretHash, Expr::value(current))
+            .filter(Column::Id.eq(id))
+            .filter(Column::SecretHash.eq(legacy))
+            .exec(self.conn())
+            .await?;
+        Ok(result.rows_affected > 0)
     }
 
     /// Removes a delegate; whether there was one.

@@ -9,6 +9,7 @@ pub mod email_tokens;
 pub mod entity;
 pub mod groups;
 pub mod identities;
+pub mod import;
 pub mod listing;
 pub mod lockouts;
 pub mod organizations;

@@ -421,7 +421,7 @@ async fn the_readme_jwt_routes_answer_their_documented_shapes(backend: Backend) 
 /// Writes keys as the README's OpenSSL CLI commands make them: `openssl ecparam -name secp521r1
 /// -genkey` (the curve's parameters, then a SEC1 `EC PRIVATE KEY`) and `openssl ec -pubout`
 /// (an SPKI `PUBLIC KEY`). Made with the OpenSSL library so the test needs no `openssl` binary.
-fn readme_openssl_keys(dir: &Path) -> (PathBuf, PathBuf, String) {
+pub(crate) fn readme_openssl_keys(dir: &Path) -> (PathBuf, PathBuf, String) {
     let group = EcGroup::from_curve_name(Nid::SECP521R1).expect("P-521");
     let key = EcKey::generate(&group).expect("generate");
     // What `openssl ecparam -name secp521r1` prints: the DER of the curve's OID, 1.3.132.0.35.

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use super::Auth;
 use super::issue_token::{IssuedToken, TokenSubject, scopes_of, sign_token};
 use super::login::check_standing;
-use crate::crypto::secret;
+use crate::crypto::secret::{self, StoredMatch};
 use crate::domain::ApiKeyId;
 use crate::error::Error;
 use crate::runtime::audit::{self, Actor, AuditEvent};
@@ -63,8 +63,8 @@ async fn check_key_and_issue(
         return Ok((issue(auth, &cached, now, inject)?, cached.owner.id));
     }
     let key = auth.store().api_key_by_access_key(access_key).await?;
-    check_secret(secret, key.as_ref())?;
-    let key = key.ok_or(Error::InvalidCredentials)?;
+    let matched = check_secret(secret, key.as_ref())?;
+    let mut key = key.ok_or(Error::InvalidCredentials)?;
     check_expiry(&key, now)?;
     let owner = auth.store().user_by_id(key.user_id).await?.ok_or(Error::InvalidCredentials)?;
     check_standing(auth, &owner)?;
@@ -73,16 +73,32 @@ async fn check_key_and_issue(
         // The owner holds none of the key's scopes any more (an admin-only key of a demoted admin).
         return Err(Error::InvalidCredentials);
     }
+    // Only a login that succeeds replaces an imported digest.
+    if matched == StoredMatch::Legacy {
+        upgrade_secret(auth, &mut key, secret).await;
+    }
     let organizations = auth.store().organization_claims(owner.id).await?;
     let checked = Arc::new(CheckedKey::new(key, owner, organizations, scopes, epoch, now));
     auth.directory.credentials.insert(checked.clone(), now);
     Ok((issue(auth, &checked, now, inject)?, checked.owner.id))
 }
 
-fn check_secret(secret: &str, key: Option<&ApiKey>) -> Result<(), Error> {
-    match secret::secret_matches_stored(secret, key.map(|k| k.secret_hash.as_str())) {
-        true => Ok(()),
-        false => Err(Error::InvalidCredentials),
+/// How the secret matched; a wrong secret, imported or not, is the same 401 (and counts the same
+/// against the rate limits, which run before this).
+fn check_secret(secret: &str, key: Option<&ApiKey>) -> Result<StoredMatch, Error> {
+    match secret::check_stored(secret, key.map(|k| k.secret_hash.as_str())) {
+        StoredMatch::No => Err(Error::InvalidCredentials),
+        matched => Ok(matched),
+    }
+}
+
+/// Replaces the key's imported authify-api digest with Authify's hash of the secret just checked
+/// (`secret_hash` only). A failed write keeps the imported digest, which still works next time.
+async fn upgrade_secret(auth: &Auth, key: &mut ApiKey, secret: &str) {
+    let current = secret::hash_secret(secret);
+    match auth.store().upgrade_api_key_secret(key.id, &key.secret_hash, &current).await {
+        Ok(_) => key.secret_hash = current,
+        Err(err) => tracing::warn!(error = %err, key = key.id, "could not replace the imported secret digest"),
     }
 }
 

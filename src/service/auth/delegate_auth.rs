@@ -3,7 +3,7 @@
 //! login, refreshes of such a session, a token carrying `act`): never more than the delegate's own
 //! scopes. See docs/delegates.md.
 
-use crate::crypto::secret;
+use crate::crypto::secret::{self, StoredMatch};
 use crate::domain::claims::DELEGATE_ACTOR_PREFIX as ACTOR_PREFIX;
 use crate::error::Error;
 use crate::runtime::audit::{self, Actor, AuditEvent};
@@ -21,8 +21,11 @@ pub async fn authenticate_delegate(
     request: &RequestMeta,
 ) -> Result<Delegate, Error> {
     let delegate = auth.store().delegate_by_access_key(access_key).await?;
-    let matches = secret::secret_matches_stored(secret, delegate.as_ref().map(|d| d.secret_hash.as_str()));
-    let result = delegate.filter(|_| matches).ok_or(Error::InvalidCredentials);
+    let matched = secret::check_stored(secret, delegate.as_ref().map(|d| d.secret_hash.as_str()));
+    let mut result = delegate.filter(|_| matched != StoredMatch::No).ok_or(Error::InvalidCredentials);
+    if let (Ok(delegate), StoredMatch::Legacy) = (&mut result, matched) {
+        upgrade_secret(auth.store(), delegate, secret).await;
+    }
     let event = match &result {
         Ok(delegate) => AuditEvent::during(request, Actor::Delegate(delegate.name.clone()), "delegate.authenticate")
             .target(format!("trusted-delegates:{}", delegate.id)),
@@ -32,6 +35,18 @@ pub async fn authenticate_delegate(
     detail["access_key"] = access_key.chars().take(64).collect::<String>().into();
     auth.audit().record(event.detail(detail)).await;
     result
+}
+
+/// Replaces a delegate's imported authify-api digest with Authify's hash of the secret just
+/// checked (`secret_hash` only); a failed write keeps the imported digest, which still works.
+async fn upgrade_secret(store: &Store, delegate: &mut Delegate, secret: &str) {
+    let current = secret::hash_secret(secret);
+    match store.upgrade_delegate_secret(delegate.id, &delegate.secret_hash, &current).await {
+        Ok(_) => delegate.secret_hash = current,
+        Err(err) => {
+            tracing::warn!(error = %err, delegate = delegate.id, "could not replace the imported secret digest")
+        }
+    }
 }
 
 /// `delegate:<name>`, as tokens (`act.sub`) and sessions (`actor`) name the delegate.

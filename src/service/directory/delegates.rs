@@ -122,7 +122,7 @@ pub async fn delete(directory: &Directory, sessions: &Sessions, caller: &Caller,
 }
 
 /// Names appear in tokens (`act.sub = "delegate:<name>"`) and on command lines, so keep them plain.
-fn check_name(name: &str) -> Result<(), InvalidValue> {
+pub(crate) fn check_name(name: &str) -> Result<(), InvalidValue> {
     let plain = name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
     if name.is_empty() || name.len() > MAX_NAME_CHARS || !plain {
         return Err(InvalidValue::new(
@@ -134,7 +134,7 @@ fn check_name(name: &str) -> Result<(), InvalidValue> {
 }
 
 /// A blank description is no description.
-fn check_description(description: Option<String>) -> Result<Option<String>, InvalidValue> {
+pub(crate) fn check_description(description: Option<String>) -> Result<Option<String>, InvalidValue> {
     let Some(text) = description.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty()) else {
         return Ok(None);
     };
