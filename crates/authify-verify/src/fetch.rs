@@ -65,11 +65,8 @@ async fn get(client: &reqwest::Client, url: &str) -> Result<(Vec<u8>, Option<Dur
     if !response.status().is_success() {
         return Err(format!("{url}: HTTP {}", response.status()));
     }
-    let max_age = response
-        .headers()
-        .get(reqwest::header::CACHE_CONTROL)
-        .and_then(|value| value.to_str().ok())
-        .and_then(max_age);
+    let max_age =
+        response.headers().get(reqwest::header::CACHE_CONTROL).and_then(|value| value.to_str().ok()).and_then(max_age);
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| format!("{url}: {e}"))? {
         if body.len() + chunk.len() > MAX_BODY {

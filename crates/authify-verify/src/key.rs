@@ -158,7 +158,10 @@ mod tests {
         let y = coordinate("4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM");
         assert_eq!(thumbprint(Algorithm::Es256, &x, &y), "cn-I_WNMClehiVp51i_0VpOENW1upEerA8sEam5hn-s");
         let point = [&[4u8][..], &x, &y].concat();
-        assert_eq!(PublicKey::from_point(Algorithm::Es256, &point).expect("key").kid(), thumbprint(Algorithm::Es256, &x, &y));
+        assert_eq!(
+            PublicKey::from_point(Algorithm::Es256, &point).expect("key").kid(),
+            thumbprint(Algorithm::Es256, &x, &y)
+        );
     }
 
     #[test]

@@ -113,7 +113,7 @@ fn usable_key(jwk: Jwk) -> Option<PublicKey> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// An Authify ES256 key: the PEM `/jwt/key` serves and the JWK the JWKS publishes for it.

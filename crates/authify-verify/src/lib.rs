@@ -68,6 +68,8 @@ mod key_set;
 mod middleware;
 #[cfg(feature = "fetch")]
 mod remote_keys;
+#[cfg(test)]
+mod tests;
 mod token;
 mod validation;
 mod verifier;

@@ -136,8 +136,7 @@ impl RemoteKeys {
         let mut snapshot = self.write();
         match outcome {
             Ok((fetched, discovery)) => {
-                let max_age =
-                    fetched.max_age.unwrap_or(self.policy.default_max_age).clamp(MIN_MAX_AGE, MAX_MAX_AGE);
+                let max_age = fetched.max_age.unwrap_or(self.policy.default_max_age).clamp(MIN_MAX_AGE, MAX_MAX_AGE);
                 snapshot.keys = Some(Arc::new(fetched.keys));
                 snapshot.fresh_until = Some(started + max_age);
                 snapshot.last_error = None;

@@ -109,10 +109,11 @@ mod tests {
             Err(Error::WrongIssuer { expected: "Authify".into(), found: "Evil".into() })
         );
         assert!(matches!(expect(None).check(&wrong, NOW, Some("Authify")), Err(Error::WrongIssuer { .. })));
-        assert_eq!(expect(Some("Authify")).check(&wrong, NOW, Some("Evil")), Err(Error::WrongIssuer {
-            expected: "Authify".into(),
-            found: "Evil".into()
-        }), "a configured issuer wins over the discovered one");
+        assert_eq!(
+            expect(Some("Authify")).check(&wrong, NOW, Some("Evil")),
+            Err(Error::WrongIssuer { expected: "Authify".into(), found: "Evil".into() }),
+            "a configured issuer wins over the discovered one"
+        );
         let none = Claims { iss: None, ..claims() };
         assert_eq!(expect(Some("Authify")).check(&none, NOW, None), Err(Error::MissingClaim("iss")));
     }
