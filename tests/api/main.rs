@@ -51,6 +51,7 @@ mod sqlite_file;
 mod support;
 mod totp;
 mod verify;
+mod verify_crate;
 
 fn main() {
     support::harness::main()

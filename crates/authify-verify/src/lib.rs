@@ -51,7 +51,7 @@
 //!
 //! # Features
 //!
-//! - `fetch` (default): [`Verifier::discover`] and [`Verifier::from_jwks_url`], with reqwest and
+//! - `fetch` (default): [`Verifier::discover`] and [`Verifier::from_jwks_url`], with hyper and
 //!   rustls on ring (no OpenSSL).
 //! - `poem`: [`poem::AuthifyAuth`] middleware, a [`Claims`] extractor and [`poem::RequireScope`].
 //! - `tower`: [`tower::AuthifyLayer`] for axum and any tower stack, and [`tower::RequireScopeLayer`].

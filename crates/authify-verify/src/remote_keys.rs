@@ -11,7 +11,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::Error;
-use crate::fetch::{self, Discovery};
+use crate::fetch::{self, Discovery, HttpClient};
 use crate::key_set::KeySet;
 
 const MIN_MAX_AGE: Duration = Duration::from_secs(1);
@@ -58,14 +58,14 @@ enum Need {
 
 pub(crate) struct RemoteKeys {
     source: Source,
-    client: reqwest::Client,
+    client: HttpClient,
     policy: FetchPolicy,
     snapshot: RwLock<Snapshot>,
     fetching: tokio::sync::Mutex<()>,
 }
 
 impl RemoteKeys {
-    pub fn new(source: Source, client: reqwest::Client, policy: FetchPolicy) -> Self {
+    pub fn new(source: Source, client: HttpClient, policy: FetchPolicy) -> Self {
         Self { source, client, policy, snapshot: RwLock::default(), fetching: tokio::sync::Mutex::new(()) }
     }
 
@@ -158,12 +158,12 @@ impl RemoteKeys {
             Source::Discovery(base) => match self.known_discovery() {
                 Some(known) => (known.jwks_uri, None),
                 None => {
-                    let found = fetch::discover(&self.client, base).await?;
+                    let found = self.client.discover(base).await?;
                     (found.jwks_uri.clone(), Some(found))
                 }
             },
         };
-        Ok((fetch::jwks(&self.client, &jwks_url).await?, discovered))
+        Ok((self.client.jwks(&jwks_url).await?, discovered))
     }
 
     fn known_discovery(&self) -> Option<Discovery> {

@@ -37,8 +37,6 @@ pub struct VerifierBuilder {
     #[cfg(feature = "fetch")]
     policy: FetchPolicy,
     #[cfg(feature = "fetch")]
-    client: Option<reqwest::Client>,
-    #[cfg(feature = "fetch")]
     timeout: Duration,
 }
 
@@ -134,8 +132,6 @@ impl VerifierBuilder {
             #[cfg(feature = "fetch")]
             policy: FetchPolicy::default(),
             #[cfg(feature = "fetch")]
-            client: None,
-            #[cfg(feature = "fetch")]
             timeout: Duration::from_secs(5),
         }
     }
@@ -179,15 +175,7 @@ impl VerifierBuilder {
         self
     }
 
-    /// The HTTP client to fetch with (proxies, private CAs); by default rustls on ring with the
-    /// platform's trust store.
-    #[cfg(feature = "fetch")]
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.client = Some(client);
-        self
-    }
-
-    /// The timeout of each fetch with the default client (default 5 s).
+    /// The timeout of each fetch (default 5 s).
     #[cfg(feature = "fetch")]
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -201,10 +189,7 @@ impl VerifierBuilder {
             BuilderKeys::Fixed(keys) => Keys::Fixed(Arc::new(keys)),
             #[cfg(feature = "fetch")]
             BuilderKeys::Remote(source) => {
-                let client = match self.client {
-                    Some(client) => client,
-                    None => crate::fetch::default_client(self.timeout)?,
-                };
+                let client = crate::fetch::HttpClient::new(self.timeout)?;
                 Keys::Remote(RemoteKeys::new(source, client, self.policy))
             }
         };
