@@ -18,12 +18,15 @@ use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, KeyPair, UnparsedPublicKey};
 use serde_json::json;
 
+/// The bare backend check of a raw signature over a message.
+type BareCheck = Box<dyn Fn(&[u8], &[u8]) -> bool>;
+
 /// A token of `algorithm` with Authify's claims (about 330 bytes of payload), the JWKS with its
 /// key, and the bare check of that signature.
 struct Case {
     token: String,
     jwks: String,
-    bare: Box<dyn Fn(&[u8], &[u8]) -> bool>,
+    bare: BareCheck,
 }
 
 fn case(algorithm: Algorithm) -> Case {
@@ -35,7 +38,7 @@ fn case(algorithm: Algorithm) -> Case {
     let header = json!({"typ": "JWT", "alg": algorithm.name(), "kid": "k1"});
     let input =
         format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
-    let (point, signature, bare): (Vec<u8>, Vec<u8>, Box<dyn Fn(&[u8], &[u8]) -> bool>) = match algorithm {
+    let (point, signature, bare): (Vec<u8>, Vec<u8>, BareCheck) = match algorithm {
         Algorithm::Es256 | Algorithm::Es384 => {
             let (signing, verifying) = match algorithm {
                 Algorithm::Es256 => (&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &signature::ECDSA_P256_SHA256_FIXED),

@@ -11,7 +11,7 @@ use crate::{Algorithm, Error, Verifier};
 
 /// A signing key of one algorithm, as Authify would hold it.
 pub(crate) enum TestKey {
-    Ring(Algorithm, EcdsaKeyPair),
+    Ring(Algorithm, Box<EcdsaKeyPair>),
     P521(Box<p521::ecdsa::SigningKey>),
 }
 
@@ -23,8 +23,8 @@ impl TestKey {
             EcdsaKeyPair::from_pkcs8(alg, pkcs8.as_ref(), &rng).expect("key pair")
         };
         match algorithm {
-            Algorithm::Es256 => Self::Ring(algorithm, ring(&ECDSA_P256_SHA256_FIXED_SIGNING)),
-            Algorithm::Es384 => Self::Ring(algorithm, ring(&ECDSA_P384_SHA384_FIXED_SIGNING)),
+            Algorithm::Es256 => Self::Ring(algorithm, Box::new(ring(&ECDSA_P256_SHA256_FIXED_SIGNING))),
+            Algorithm::Es384 => Self::Ring(algorithm, Box::new(ring(&ECDSA_P384_SHA384_FIXED_SIGNING))),
             Algorithm::Es512 => {
                 let mut scalar = [0u8; 66];
                 ring::rand::SecureRandom::fill(&rng, &mut scalar[1..]).expect("random");

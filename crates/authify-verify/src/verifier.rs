@@ -25,7 +25,7 @@ struct Inner {
 enum Keys {
     Fixed(Arc<KeySet>),
     #[cfg(feature = "fetch")]
-    Remote(RemoteKeys),
+    Remote(Box<RemoteKeys>),
 }
 
 /// Configures a [`Verifier`]; made by [`Verifier::discover`], [`Verifier::from_jwks_url`],
@@ -190,7 +190,7 @@ impl VerifierBuilder {
             #[cfg(feature = "fetch")]
             BuilderKeys::Remote(source) => {
                 let client = crate::fetch::HttpClient::new(self.timeout)?;
-                Keys::Remote(RemoteKeys::new(source, client, self.policy))
+                Keys::Remote(Box::new(RemoteKeys::new(source, client, self.policy)))
             }
         };
         Ok(Verifier { inner: Arc::new(Inner { keys, validation: self.validation }) })
