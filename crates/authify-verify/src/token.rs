@@ -68,7 +68,7 @@ impl<'a> Parts<'a> {
     /// The payload as typed claims; call only after the signature verified.
     pub fn claims(&self) -> Result<Claims, Error> {
         let json = URL_SAFE_NO_PAD.decode(self.payload).map_err(|_| Error::Malformed("payload is not base64url"))?;
-        serde_json::from_slice(&json).map_err(|_| Error::Malformed("payload is not a claim set of known types"))
+        Claims::from_payload(json).map_err(|_| Error::Malformed("payload is not a claim set of known types"))
     }
 }
 
