@@ -127,8 +127,21 @@ impl Claims {
     /// The claims this type does not name, as signed.
     pub fn extra(&self) -> Map<String, Value> {
         const NAMED: [&str; 15] = [
-            "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scopes", "scope", "client_id", "user", "custom", "act",
-            "sid", "akid"
+            "iss",
+            "sub",
+            "aud",
+            "exp",
+            "nbf",
+            "iat",
+            "jti",
+            "scopes",
+            "scope",
+            "client_id",
+            "user",
+            "custom",
+            "act",
+            "sid",
+            "akid",
         ];
         let mut all: Map<String, Value> = serde_json::from_slice(&self.payload).unwrap_or_default();
         all.retain(|name, _| !NAMED.contains(&name.as_str()));

@@ -79,7 +79,7 @@ impl Verifier {
     /// unknown `kid` (rate-limited).
     pub async fn verify(&self, token: &str) -> Result<Claims, Error> {
         let parts = Parts::split(token)?;
-        let (keys, discovered_issuer) = match &self.inner.keys {
+        let (keys, discovered_issuer): (Arc<KeySet>, Option<String>) = match &self.inner.keys {
             Keys::Fixed(keys) => (keys.clone(), None),
             #[cfg(feature = "fetch")]
             Keys::Remote(remote) => remote.keys_for(parts.header.kid.as_deref()).await?,
@@ -91,7 +91,7 @@ impl Verifier {
     /// that has fetched nothing yet answers [`Error::KeysUnavailable`].
     pub fn verify_cached(&self, token: &str) -> Result<Claims, Error> {
         let parts = Parts::split(token)?;
-        let (keys, discovered_issuer) = match &self.inner.keys {
+        let (keys, discovered_issuer): (Arc<KeySet>, Option<String>) = match &self.inner.keys {
             Keys::Fixed(keys) => (keys.clone(), None),
             #[cfg(feature = "fetch")]
             Keys::Remote(remote) => match remote.cached() {
