@@ -1,4 +1,4 @@
-//! Verify [Authify](https://github.com/authify/authify)'s JWTs in a relying service.
+//! Verify Authify's JWTs in a relying service.
 //!
 //! Authify signs short-lived ES256, ES384 or ES512 tokens and publishes its public keys as a JWK
 //! Set. A [`Verifier`] fetches and caches that set, checks a token's signature with the key its
