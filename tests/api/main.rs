@@ -54,6 +54,7 @@ mod sqlite_file;
 mod support;
 mod totp;
 mod verify;
+mod verify_crate;
 
 fn main() {
     support::harness::main()
