@@ -19,6 +19,7 @@ use crate::email::templates::TemplateError;
 use crate::email::transport::Mailer;
 use crate::email::{Templates, transport};
 use crate::http;
+use crate::http::pages::Pages;
 use crate::runtime::audit::{Actor, AuditEvent, AuditLog};
 use crate::runtime::credential_cache::{self, CredentialCache};
 use crate::runtime::monitoring::Monitor;
@@ -142,6 +143,7 @@ impl Application {
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
         let (keyring, generated) = load_keyring(&settings)?;
         let templates = Templates::load(settings.templates_dir.as_deref())?;
+        let pages = Pages::load(settings.templates_dir.as_deref())?;
         let mailer = transport::from_settings(&settings)?;
         let sealing = load_sealing_key(&settings)?;
         let limiter = match &settings.redis_url {
@@ -188,6 +190,7 @@ impl Application {
             account,
             limiter,
             monitor,
+            pages: Arc::new(pages),
         };
         if generated {
             let keyring = &state.auth.tokens.keyring;

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::config::Settings;
+use crate::http::pages::Pages;
 use crate::runtime::audit::AuditLog;
 use crate::runtime::monitoring::Monitor;
 use crate::runtime::rate_limit::RateLimiter;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub monitor: Arc<Monitor>,
     /// The audit trail's queue (see `runtime::audit`).
     pub audit: AuditLog,
+    /// The hosted pages' templates (sign-in, consent).
+    pub pages: Arc<Pages>,
 }
 
 impl AppState {

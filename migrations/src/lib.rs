@@ -11,6 +11,7 @@ mod m20261123_000006_create_second_factor_and_lockout;
 mod m20261201_000007_create_sessions;
 mod m20261204_000008_delegate_and_recipient;
 mod m20261205_000009_legacy_secret_digests;
+mod m20261205_000010_create_oauth;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_create_sessions::Migration),
             Box::new(m20261204_000008_delegate_and_recipient::Migration),
             Box::new(m20261205_000009_legacy_secret_digests::Migration),
+            Box::new(m20261205_000010_create_oauth::Migration),
         ]
     }
 }

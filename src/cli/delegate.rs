@@ -1,9 +1,9 @@
 //! `authify delegate add|list|remove`: trusted delegates, the services that act for users.
 
-use chrono::{DateTime, SecondsFormat};
 use clap::Subcommand;
 use serde_json::{Value, json};
 
+use super::rfc3339;
 use crate::app::Handles;
 use crate::config::Settings;
 use crate::error::Error;
@@ -114,12 +114,6 @@ fn table(all: &[Delegate]) -> String {
         out.push_str(&format!("{:width$}  {:access_width$}  {}\n", d.name, d.access_key, rfc3339(d.created_at)));
     }
     out
-}
-
-/// Unix seconds as RFC 3339 in UTC (`2026-11-23T10:00:00Z`).
-fn rfc3339(seconds: i64) -> String {
-    DateTime::from_timestamp(seconds, 0)
-        .map_or_else(|| seconds.to_string(), |t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The command line: one binary, one subcommand per job; `serve` is the default. Every subcommand
 //! reads the same settings as the server.
 
+mod client;
 mod delegate;
 mod import;
 mod keys;
@@ -33,6 +34,9 @@ enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Manage OAuth / OpenID Connect clients (relying parties).
+    #[command(subcommand)]
+    Client(client::ClientCommand),
     /// Manage trusted delegates (services that act for users).
     #[command(subcommand)]
     Delegate(delegate::DelegateCommand),
@@ -82,8 +86,15 @@ pub fn run(cli: Cli) -> Result<(), String> {
             }
             Command::User(command) => user::run(&settings, command).await,
             Command::Delegate(command) => delegate::run(&settings, command).await,
+            Command::Client(command) => client::run(&settings, command).await,
             Command::Import(command) => import::run(&settings, command).await,
             Command::Keys(_) | Command::Openapi => Ok(()),
         }
     })
+}
+
+/// Unix seconds as RFC 3339 in UTC (`2026-11-23T10:00:00Z`).
+fn rfc3339(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .map_or_else(|| seconds.to_string(), |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }

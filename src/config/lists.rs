@@ -82,7 +82,7 @@ pub struct PathList(Vec<String>);
 impl PathList {
     /// The paths limited by default: the ones that check a secret or send mail.
     pub fn default_paths() -> Self {
-        ["/jwt/token", "/jwt/refresh", "/session", "/registration/*", "/me/password"]
+        ["/jwt/token", "/jwt/refresh", "/session", "/registration/*", "/me/password", "/oauth2/token", "/login"]
             .map(str::to_owned)
             .into_iter()
             .collect::<Vec<_>>()

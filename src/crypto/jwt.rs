@@ -59,11 +59,16 @@ pub struct VerifiedToken {
 }
 
 /// Signs `claims` (a JSON object: [`Claims`], or a map) with the key that signs at `now` (Unix
-/// seconds); the header carries `typ`, `alg` and `kid`.
+/// seconds); the header carries `typ: JWT`, `alg` and `kid`.
 pub fn sign(keyring: &Keyring, claims: &impl Serialize, now: i64) -> Result<String, JoseError> {
+    sign_typed(keyring, claims, now, "JWT")
+}
+
+/// [`sign`] with another `typ` header (`at+jwt` for RFC 9068 access tokens).
+pub fn sign_typed(keyring: &Keyring, claims: &impl Serialize, now: i64, typ: &str) -> Result<String, JoseError> {
     let (kid, signer) = keyring.signer(now);
     let mut header = JwsHeader::new();
-    header.set_token_type("JWT");
+    header.set_token_type(typ);
     header.set_key_id(kid);
     let claims = match serde_json::to_value(claims) {
         Ok(Value::Object(claims)) => claims,
@@ -74,8 +79,37 @@ pub fn sign(keyring: &Keyring, claims: &impl Serialize, now: i64) -> Result<Stri
     jwt::encode_with_signer(&payload, &header, signer)
 }
 
-/// Verifies signature (with the key named by `kid`, whose algorithm must match `alg`) and claims.
+/// The `typ` of RFC 9068 access tokens; Authify's own routes refuse them (and the OpenID
+/// Provider's routes refuse everything else), so one kind of token cannot stand in for the other.
+pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
+
+/// Verifies an Authify token: [`verify_signed`], then Authify's claims; an `at+jwt` token is
+/// refused as if its signature were wrong.
 pub fn verify(keyring: &Keyring, token: &str, expect: Expectations<'_>) -> Result<VerifiedToken, VerifyError> {
+    let signed = verify_signed(keyring, token, expect)?;
+    if signed.token_type.as_deref().is_some_and(|typ| typ.eq_ignore_ascii_case(ACCESS_TOKEN_TYPE)) {
+        return Err(VerifyError::Signature);
+    }
+    // A known claim of the wrong type is refused like a payload that does not decode: only a
+    // holder of our key could have signed it (see `domain::claims`).
+    let payload = Value::Object(signed.payload);
+    let claims = Claims::deserialize(&payload).map_err(|_| VerifyError::Encoding)?;
+    let Value::Object(payload) = payload else { return Err(VerifyError::Encoding) };
+    Ok(VerifiedToken { claims, payload, algorithm: signed.algorithm })
+}
+
+/// A token whose signature and registered claims (`exp`, `nbf`, `iss`, `iat`) passed.
+#[derive(Debug, Clone)]
+pub struct SignedPayload {
+    pub payload: Map<String, Value>,
+    pub algorithm: Algorithm,
+    /// The `typ` header.
+    pub token_type: Option<String>,
+}
+
+/// Verifies signature (with the key named by `kid`, whose algorithm must match `alg`) and the
+/// registered claims.
+pub fn verify_signed(keyring: &Keyring, token: &str, expect: Expectations<'_>) -> Result<SignedPayload, VerifyError> {
     let token = token.trim();
     if token.is_empty() {
         return Err(VerifyError::Nil);
@@ -100,7 +134,7 @@ pub fn verify(keyring: &Keyring, token: &str, expect: Expectations<'_>) -> Resul
         chosen.set(Some(algorithm));
         Ok(Some(verifier))
     };
-    let (payload, _header) = jwt::decode_with_verifier_selector(token, selector).map_err(|err| {
+    let (payload, header) = jwt::decode_with_verifier_selector(token, selector).map_err(|err| {
         refused.take().unwrap_or(match err {
             JoseError::InvalidSignature(_) if chosen.get().is_some() => VerifyError::Signature,
             _ => VerifyError::Encoding,
@@ -109,12 +143,7 @@ pub fn verify(keyring: &Keyring, token: &str, expect: Expectations<'_>) -> Resul
     let algorithm = chosen.get().ok_or(VerifyError::Signature)?;
     let payload = payload.claims_set().clone();
     check_claims(&payload, expect)?;
-    // A known claim of the wrong type is refused like a payload that does not decode: only a
-    // holder of our key could have signed it (see `domain::claims`).
-    let payload = Value::Object(payload);
-    let claims = Claims::deserialize(&payload).map_err(|_| VerifyError::Encoding)?;
-    let Value::Object(payload) = payload else { return Err(VerifyError::Encoding) };
-    Ok(VerifiedToken { claims, payload, algorithm })
+    Ok(SignedPayload { payload, algorithm, token_type: header.token_type().map(str::to_owned) })
 }
 
 /// ruby-jwt's order and rules: exp, nbf, iss, iat.

@@ -9,6 +9,8 @@ mod json_body;
 pub mod jsonapi;
 mod jwt;
 mod monitoring;
+mod oauth2;
+pub mod pages;
 mod observe;
 mod rate_limit;
 mod registration;
@@ -58,6 +60,7 @@ pub fn route_templates() -> Vec<String> {
     let mut templates: Vec<String> =
         Apis::meta().into_iter().flat_map(|api| api.paths.into_iter().map(|path| path.path)).collect();
     templates.extend(resources::route_templates());
+    templates.extend(oauth2::ROUTES.map(str::to_owned));
     templates.extend(["/openapi.json".to_owned(), "/docs".to_owned()]);
     templates
 }
@@ -81,7 +84,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint {
         poem::web::Html(html.clone())
     });
     let api = openapi_service();
-    let routes = resources::routes(Route::new()).at("/openapi.json", spec_endpoint).at("/docs", docs).nest("/", api);
+    let routes = oauth2::routes(resources::routes(Route::new())).at("/openapi.json", spec_endpoint).at("/docs", docs).nest("/", api);
     observe::KeepRoute(routes)
         .with(rate_limit::RateLimit::new(state.clone()))
         .with(cors::Cors::new(state.settings.cors_origins.allow_list().map(<[String]>::to_vec)))

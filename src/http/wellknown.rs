@@ -10,6 +10,7 @@ use poem_openapi::registry::{MetaSchemaRef, Registry};
 use poem_openapi::types::Type;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 
+use crate::service::oauth::scope::USER_SCOPES;
 use crate::state::AppState;
 
 #[derive(Tags)]
@@ -74,19 +75,34 @@ enum JwksResponse {
     Ok(PreSerialized<JwkSet>, #[oai(header = "Cache-Control")] String),
 }
 
-/// Where to find this issuer's keys and token endpoint.
+/// OpenID Provider metadata (OpenID Connect Discovery 1.0): only what is served.
 #[derive(Object)]
 struct DiscoveryDocument {
-    /// The `iss` claim of every token (AUTHIFY_JWT_ISSUER).
+    /// The issuer URL (AUTHIFY_PUBLIC_URL): the `iss` of ID tokens and OAuth access tokens. The
+    /// tokens of `/jwt/token` keep AUTHIFY_JWT_ISSUER.
     issuer: String,
-    jwks_uri: String,
+    authorization_endpoint: String,
     token_endpoint: String,
-    grant_types_supported: Vec<String>,
+    userinfo_endpoint: String,
+    jwks_uri: String,
+    introspection_endpoint: String,
+    revocation_endpoint: String,
+    end_session_endpoint: String,
+    scopes_supported: Vec<String>,
     response_types_supported: Vec<String>,
-    subject_types_supported: Vec<String>,
-    id_token_signing_alg_values_supported: Vec<String>,
+    response_modes_supported: Vec<String>,
+    grant_types_supported: Vec<String>,
+    code_challenge_methods_supported: Vec<String>,
     token_endpoint_auth_methods_supported: Vec<String>,
+    introspection_endpoint_auth_methods_supported: Vec<String>,
+    revocation_endpoint_auth_methods_supported: Vec<String>,
+    id_token_signing_alg_values_supported: Vec<String>,
+    subject_types_supported: Vec<String>,
+    prompt_values_supported: Vec<String>,
     claims_supported: Vec<String>,
+    authorization_response_iss_parameter_supported: bool,
+    /// The `iss` of the tokens of `/jwt/token` (AUTHIFY_JWT_ISSUER, unchanged from authify-api).
+    authify_jwt_issuer: String,
 }
 
 #[derive(Default)]
@@ -106,16 +122,33 @@ impl WellKnownApi {
     async fn openid_configuration(&self, state: Data<&AppState>) -> Json<DiscoveryDocument> {
         let base = &state.settings.public_url;
         let strings = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let secret_methods = strings(&["client_secret_basic", "client_secret_post"]);
         Json(DiscoveryDocument {
-            issuer: state.settings.jwt_issuer.clone(),
+            issuer: base.clone(),
+            authorization_endpoint: format!("{base}/oauth2/authorize"),
+            token_endpoint: format!("{base}/oauth2/token"),
+            userinfo_endpoint: format!("{base}/oauth2/userinfo"),
             jwks_uri: format!("{base}/.well-known/jwks.json"),
-            token_endpoint: format!("{base}/jwt/token"),
-            grant_types_supported: strings(&["password", "client_credentials"]),
-            response_types_supported: strings(&["token"]),
-            subject_types_supported: strings(&["public"]),
+            introspection_endpoint: format!("{base}/oauth2/introspect"),
+            revocation_endpoint: format!("{base}/oauth2/revoke"),
+            end_session_endpoint: format!("{base}/oauth2/logout"),
+            scopes_supported: strings(&USER_SCOPES),
+            response_types_supported: strings(&["code"]),
+            response_modes_supported: strings(&["query"]),
+            grant_types_supported: strings(&["authorization_code", "refresh_token", "client_credentials"]),
+            code_challenge_methods_supported: strings(&["S256"]),
+            token_endpoint_auth_methods_supported: strings(&["client_secret_basic", "client_secret_post", "none"]),
+            introspection_endpoint_auth_methods_supported: secret_methods.clone(),
+            revocation_endpoint_auth_methods_supported: secret_methods,
             id_token_signing_alg_values_supported: vec![state.tokens().keyring.algorithm().name().to_owned()],
-            token_endpoint_auth_methods_supported: strings(&["client_secret_post"]),
-            claims_supported: strings(&["sub", "iss", "exp", "iat", "jti", "scopes", "user", "custom"]),
+            subject_types_supported: strings(&["public"]),
+            prompt_values_supported: strings(&["none", "login", "consent"]),
+            claims_supported: strings(&[
+                "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "amr", "azp", "sid", "name",
+                "preferred_username", "updated_at", "email", "email_verified",
+            ]),
+            authorization_response_iss_parameter_supported: true,
+            authify_jwt_issuer: state.settings.jwt_issuer.clone(),
         })
     }
 }

@@ -37,6 +37,8 @@ pub enum Actor {
     Delegate(String),
     /// An API key, by its access key (an identifier, not a secret).
     ApiKey(String),
+    /// An OAuth client, by its `client_id`.
+    Client(String),
     /// The command line on the server, with the OS user when known.
     Cli(Option<String>),
     /// The service itself (for example generating its first key pair).
@@ -57,6 +59,7 @@ impl fmt::Display for Actor {
             Actor::User(id) => write!(f, "user:{id}"),
             Actor::Delegate(name) => write!(f, "delegate:{name}"),
             Actor::ApiKey(access) => write!(f, "apikey:{access}"),
+            Actor::Client(client_id) => write!(f, "client:{client_id}"),
             Actor::Cli(None) => f.write_str("cli"),
             Actor::Cli(Some(os_user)) => write!(f, "cli:{os_user}"),
             Actor::System => f.write_str("system"),

@@ -21,6 +21,9 @@ const REQUESTS: &str = "authify_requests_total";
 const TOKENS: &str = "authify_jwt_tokens_provided_total";
 const RESETS: &str = "authify_registration_password_resets_total";
 const AUDIT_DROPPED: &str = "authify_audit_events_dropped_total";
+const OAUTH_TOKENS: &str = "authify_oauth_tokens_total";
+/// The grants of `/oauth2/token`, each with a counter of its own.
+const GRANTS: [&str; 3] = ["authorization_code", "refresh_token", "client_credentials"];
 const BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 const METHODS: &[Method] =
     &[Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::HEAD, Method::OPTIONS];
@@ -52,6 +55,8 @@ pub struct Monitor {
     routes: Vec<RouteSlot>,
     recorder: PrometheusRecorder,
     exported: [Counter; 4],
+    /// Tokens answered by `/oauth2/token`, one per entry of `GRANTS`.
+    oauth_grants: [Counter; 3],
 }
 
 impl Monitor {
@@ -73,6 +78,10 @@ impl Monitor {
         );
         let counter = |name: &'static str| recorder.register_counter(&Key::from_static_name(name), &METADATA);
         let exported = [counter(REQUESTS), counter(TOKENS), counter(RESETS), counter(AUDIT_DROPPED)];
+        let oauth_grants = GRANTS.map(|grant| {
+            let key = Key::from_parts(OAUTH_TOKENS, vec![Label::new("grant_type", grant)]);
+            recorder.register_counter(&key, &METADATA)
+        });
         let monitor = Arc::new(Self {
             requests: AtomicU64::new(0),
             tokens_provided: AtomicU64::new(0),
@@ -80,6 +89,7 @@ impl Monitor {
             routes,
             recorder,
             exported,
+            oauth_grants,
         });
         spawn_upkeep(Arc::downgrade(&monitor));
         monitor
@@ -114,6 +124,13 @@ impl Monitor {
     /// A token was signed and handed out (`jwt.tokens.provided`).
     pub fn token_provided(&self) {
         self.tokens_provided.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `/oauth2/token` answered tokens for this grant (`authify_oauth_tokens_total{grant_type}`).
+    pub fn oauth_grant(&self, grant: &str) {
+        if let Some(index) = GRANTS.iter().position(|known| *known == grant) {
+            self.oauth_grants[index].increment(1);
+        }
     }
 
     /// A password was reset through the registration flow (`registration.password.resets`).

@@ -12,7 +12,7 @@ use tokio::sync::oneshot;
 
 use crate::clock::Clock;
 
-use crate::store::revocations::{KIND_API_KEY, KIND_DELEGATE, KIND_JTI, KIND_SID, KIND_USER, POLL_BATCH, Revocation};
+use crate::store::revocations::{KIND_API_KEY, KIND_CLIENT, KIND_DELEGATE, KIND_JTI, KIND_SID, KIND_USER, POLL_BATCH, Revocation};
 use crate::store::{Store, StoreError};
 
 /// Ids below the highest one seen that each poll reads again: a revocation whose transaction
@@ -41,6 +41,8 @@ struct Entries {
     api_keys: HashMap<i64, i64>,
     /// removed delegate's name → (its tokens issued at or before this time are refused, until when).
     delegates: HashMap<String, (i64, i64)>,
+    /// removed OAuth client's `client_id` → (its tokens issued at or before this time are refused, until when).
+    clients: HashMap<String, (i64, i64)>,
     /// The highest `revocations.id` read.
     last_id: i64,
 }
@@ -88,6 +90,19 @@ impl RevocationList {
         *entry = (entry.0.max(before), entry.1.max(until));
     }
 
+    /// Whether the OAuth client `client_id` was removed after a token was issued to it at `iat`.
+    pub fn is_client_revoked(&self, client_id: &str, iat: i64) -> bool {
+        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        entries.clients.get(client_id).is_some_and(|(before, _)| iat <= *before)
+    }
+
+    /// Refuses the tokens issued to the OAuth client `client_id` at or before `before`.
+    pub fn revoke_client(&self, client_id: &str, before: i64, until: i64) {
+        let mut entries = self.write();
+        let entry = entries.clients.entry(client_id.to_owned()).or_insert((before, until));
+        *entry = (entry.0.max(before), entry.1.max(until));
+    }
+
     /// Refuses the user's tokens issued at or before `before`.
     pub fn revoke_user(&self, user_id: i64, before: i64, until: i64) {
         let mut entries = self.write();
@@ -98,7 +113,9 @@ impl RevocationList {
     /// How many revocations are held.
     pub fn len(&self) -> usize {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-        entries.jtis.len() + entries.sids.len() + entries.users.len() + entries.api_keys.len() + entries.delegates.len()
+        entries.jtis.len() + entries.sids.len() + entries.users.len() + entries.api_keys.len()
+            + entries.delegates.len()
+            + entries.clients.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -138,6 +155,10 @@ impl RevocationList {
                     let entry = entries.delegates.entry(row.value.clone()).or_insert((row.created_at, row.expires_at));
                     *entry = (entry.0.max(row.created_at), entry.1.max(row.expires_at));
                 }
+                KIND_CLIENT => {
+                    let entry = entries.clients.entry(row.value.clone()).or_insert((row.created_at, row.expires_at));
+                    *entry = (entry.0.max(row.created_at), entry.1.max(row.expires_at));
+                }
                 _ => {}
             }
         }
@@ -150,6 +171,7 @@ impl RevocationList {
         entries.users.retain(|_, (_, until)| *until > now);
         entries.api_keys.retain(|_, until| *until > now);
         entries.delegates.retain(|_, (_, until)| *until > now);
+        entries.clients.retain(|_, (_, until)| *until > now);
     }
 
     /// Reads the revocations recorded since the last poll (by any instance).

@@ -11,3 +11,4 @@
 pub mod account;
 pub mod auth;
 pub mod directory;
+pub mod oauth;

@@ -11,6 +11,8 @@ pub mod groups;
 pub mod identities;
 pub mod import;
 pub mod listing;
+pub mod oauth_clients;
+pub mod oauth_codes;
 pub mod lockouts;
 pub mod organizations;
 pub mod outbox;

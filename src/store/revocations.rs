@@ -25,6 +25,9 @@ pub const KIND_API_KEY: &str = "apikey";
 pub const KIND_DELEGATE: &str = "delegate";
 
 /// Rows read per poll at most; a poll that fills it polls again at once.
+/// A removed OAuth client: `value` is its `client_id`; tokens issued to it up to `created_at` are refused.
+pub const KIND_CLIENT: &str = "client";
+
 pub const POLL_BATCH: u64 = 10_000;
 
 impl Store {

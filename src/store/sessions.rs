@@ -78,19 +78,20 @@ impl Store {
         Ok(found.and_then(|(token, session)| session.map(|session| (token, session))))
     }
 
-    /// Exchanges an unused refresh token for `new_hash`, storing the sealed `successor` pair on the
-    /// old row; one transaction, so the successor is visible exactly when the new token exists.
+    /// Exchanges an unused refresh token for `new_hash`, storing the sealed `successor` pair (if
+    /// any) on the old row; one transaction, so the successor is visible exactly when the new
+    /// token exists.
     pub async fn rotate_refresh_token(
         &self,
         old: &RefreshToken,
         new_hash: &str,
-        successor: &str,
+        successor: Option<&str>,
         now: i64,
     ) -> Result<Rotation, StoreError> {
         let (tx, _gate) = self.begin_write().await?;
         let claimed = RefreshTokens::update_many()
             .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
-            .col_expr(refresh_token::Column::Successor, Expr::value(successor))
+            .col_expr(refresh_token::Column::Successor, Expr::value(successor.map(str::to_owned)))
             .filter(refresh_token::Column::Id.eq(old.id))
             .filter(refresh_token::Column::UsedAt.is_null())
             .exec(&tx)

@@ -18,7 +18,7 @@ use crate::support::app::{Backend, spawn};
 
 plain_tests!(
     tokens_verify_with_an_independent_library_from_the_published_jwks,
-    the_discovery_document_points_at_the_jwks_and_token_endpoint
+    the_discovery_document_names_the_issuer_url_and_the_oauth_endpoints
 );
 
 /// ES256 and ES384 through the `jsonwebtoken` crate, from the published JWKS, checking iss and exp.
@@ -91,15 +91,19 @@ async fn tokens_verify_with_an_independent_library_from_the_published_jwks() {
     }
 }
 
-async fn the_discovery_document_points_at_the_jwks_and_token_endpoint() {
+async fn the_discovery_document_names_the_issuer_url_and_the_oauth_endpoints() {
     let app = spawn(Backend::Sqlite)
         .algorithm(Algorithm::Es384)
         .settings(|s| s.public_url = "https://auth.example.com".into())
         .start()
         .await;
     let doc: Value = app.get("/.well-known/openid-configuration").await.json().await.expect("json");
-    assert_eq!(doc["issuer"], "My Awesome Company Inc.");
+    // The issuer is a URL (the ID tokens' `iss`); `/jwt/token` keeps AUTHIFY_JWT_ISSUER.
+    assert_eq!(doc["issuer"], "https://auth.example.com");
     assert_eq!(doc["jwks_uri"], "https://auth.example.com/.well-known/jwks.json");
-    assert_eq!(doc["token_endpoint"], "https://auth.example.com/jwt/token");
+    assert_eq!(doc["token_endpoint"], "https://auth.example.com/oauth2/token");
+    assert_eq!(doc["authorization_endpoint"], "https://auth.example.com/oauth2/authorize");
+    assert_eq!(doc["response_types_supported"], serde_json::json!(["code"]));
+    assert_eq!(doc["code_challenge_methods_supported"], serde_json::json!(["S256"]));
     assert_eq!(doc["id_token_signing_alg_values_supported"], serde_json::json!(["ES384"]));
 }

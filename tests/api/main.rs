@@ -31,6 +31,7 @@ mod lockout;
 mod matrix;
 mod me_password;
 mod monitoring;
+mod oidc_flow;
 mod openapi;
 mod rate_limit;
 mod registration;

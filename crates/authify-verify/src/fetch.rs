@@ -23,9 +23,20 @@ const MAX_BODY: usize = 256 * 1024;
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct Discovery {
     pub jwks_uri: String,
-    /// Authify's `iss` claim (not a URL today: `AUTHIFY_JWT_ISSUER`).
+    /// The OpenID Provider's issuer URL (the `iss` of its ID and OAuth access tokens).
     #[serde(default)]
     pub issuer: Option<String>,
+    /// The `iss` of Authify's own tokens (`/jwt/token`, AUTHIFY_JWT_ISSUER), which this crate
+    /// verifies; preferred over `issuer` when present.
+    #[serde(default)]
+    pub authify_jwt_issuer: Option<String>,
+}
+
+impl Discovery {
+    /// The issuer Authify's own tokens carry.
+    pub fn token_issuer(&self) -> Option<String> {
+        self.authify_jwt_issuer.clone().or_else(|| self.issuer.clone())
+    }
 }
 
 /// A fetched key set and how long Authify says it may be cached.

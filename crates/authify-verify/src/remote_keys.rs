@@ -92,7 +92,7 @@ impl RemoteKeys {
         }
         let snapshot = self.read();
         match &snapshot.keys {
-            Some(keys) => Ok((keys.clone(), snapshot.discovery.as_ref().and_then(|d| d.issuer.clone()))),
+            Some(keys) => Ok((keys.clone(), snapshot.discovery.as_ref().and_then(|d| d.token_issuer()))),
             None => Err(Error::KeysUnavailable(snapshot.last_error.clone().unwrap_or_else(|| "not fetched".into()))),
         }
     }
@@ -100,7 +100,7 @@ impl RemoteKeys {
     /// The keys fetched so far, without fetching (`None` before the first fetch).
     pub fn cached(&self) -> (Option<Arc<KeySet>>, Option<String>) {
         let snapshot = self.read();
-        (snapshot.keys.clone(), snapshot.discovery.as_ref().and_then(|d| d.issuer.clone()))
+        (snapshot.keys.clone(), snapshot.discovery.as_ref().and_then(|d| d.token_issuer()))
     }
 
     /// Fetches now, whatever the interval; the error says why it failed (the old set stays).

@@ -23,6 +23,7 @@ const TOUCH_EVERY: i64 = 60;
 pub struct SignedIn {
     pub secret: String,
     pub session: Session,
+    pub user: User,
 }
 
 /// Checks the login (rate limit, lockout, password, second factor: audited as any password login)
@@ -41,7 +42,7 @@ pub async fn sign_in(auth: &Auth, attempt: &PasswordAttempt<'_>) -> Result<Signe
         actor: None,
     };
     let session = auth.store().create_session(new, None).await?;
-    Ok(SignedIn { secret, session })
+    Ok(SignedIn { secret, session, user })
 }
 
 /// The user and session a cookie secret stands for; anything else is [`Error::Unauthenticated`].

@@ -123,7 +123,7 @@ pub async fn refresh(
         other => other,
     })?;
     let sealed = seal_pair(auth, &token, &pair)?;
-    match auth.store().rotate_refresh_token(&token, &secret::hash_secret(&successor), &sealed, now).await? {
+    match auth.store().rotate_refresh_token(&token, &secret::hash_secret(&successor), Some(&sealed), now).await? {
         Rotation::Rotated => Ok(pair),
         Rotation::AlreadyUsed(current) => replayed(auth, &current, &session, now, request).await,
     }

@@ -10,7 +10,7 @@ use crate::domain::Claims;
 use crate::error::Error;
 use crate::runtime::audit::{Actor, AuditEvent};
 use crate::runtime::request_context::RequestMeta;
-use crate::store::revocations::{KIND_DELEGATE, KIND_JTI, KIND_SID, KIND_USER};
+use crate::store::revocations::{KIND_CLIENT, KIND_DELEGATE, KIND_JTI, KIND_SID, KIND_USER};
 
 /// Ends the sessions with these ids: revoked in the database, their `sid` on the revocation list
 /// until the last JWT they issued has expired.
@@ -56,6 +56,15 @@ pub async fn shut_out_delegate(sessions: &Sessions, name: &str) -> Result<(), Er
     let until = now + sessions.settings.token_lifetime();
     sessions.store.insert_revocations(&[(KIND_DELEGATE, name.to_owned(), until)], now).await?;
     sessions.revocations.revoke_delegate(name, now, until);
+    Ok(())
+}
+
+/// An OAuth client was removed: every token issued to it so far is refused everywhere.
+pub async fn shut_out_client(sessions: &Sessions, client_id: &str) -> Result<(), Error> {
+    let now = sessions.now();
+    let until = now + sessions.settings.token_lifetime();
+    sessions.store.insert_revocations(&[(KIND_CLIENT, client_id.to_owned(), until)], now).await?;
+    sessions.revocations.revoke_client(client_id, now, until);
     Ok(())
 }
 

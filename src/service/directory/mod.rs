@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod audit_trail;
+pub mod clients;
 pub mod delegates;
 pub mod end_sessions;
 pub mod groups;

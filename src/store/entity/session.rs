@@ -19,6 +19,12 @@ pub struct Model {
     pub client_ip: Option<String>,
     /// `delegate:<name>` when a trusted delegate opened the session for the user (the `act` claim).
     pub actor: Option<String>,
+    /// The OAuth client a code exchange opened the session for (`kind = "oauth"`).
+    pub client_id: Option<String>,
+    /// The scope granted to that client, space-separated.
+    pub scope: Option<String>,
+    /// When the user signed in for that client (the ID token's `auth_time`).
+    pub auth_time: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,6 +6,7 @@ pub mod cookies;
 pub mod credentials;
 pub mod harness;
 pub mod jsonapi;
+pub mod oidc;
 pub mod relay;
 pub mod smtp_sink;
 pub mod tokens;
