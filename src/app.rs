@@ -143,7 +143,7 @@ impl Application {
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
         let (keyring, generated) = load_keyring(&settings)?;
         let templates = Templates::load(settings.templates_dir.as_deref())?;
-        let pages = Pages::load(settings.templates_dir.as_deref())?;
+        let pages = Pages::load(settings.templates_dir.as_deref(), &settings.jwt_issuer)?;
         let mailer = transport::from_settings(&settings)?;
         let sealing = load_sealing_key(&settings)?;
         let limiter = match &settings.redis_url {

@@ -24,6 +24,8 @@ pub struct Pages {
     consent: Template,
     message: Template,
     style: String,
+    /// Shown on every page (AUTHIFY_JWT_ISSUER, the organisation's name).
+    service_name: String,
 }
 
 /// The Content-Security-Policy of every page: nothing but inline style; forms post to this origin
@@ -32,7 +34,7 @@ pub const CONTENT_SECURITY_POLICY: &str =
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
 
 impl Pages {
-    pub fn load(dir: Option<&Path>) -> Result<Self, TemplateError> {
+    pub fn load(dir: Option<&Path>, service_name: &str) -> Result<Self, TemplateError> {
         let parser = ParserBuilder::with_stdlib()
             .build()
             .map_err(|e| TemplateError { file: "(parser)".into(), reason: e.to_string() })?;
@@ -55,6 +57,7 @@ impl Pages {
             consent: parse(&parser, &sources[1])?,
             message: parse(&parser, &sources[2])?,
             style: sources[3].1.clone(),
+            service_name: html_escape(service_name),
         })
     }
 
@@ -77,6 +80,7 @@ impl Pages {
 
     fn render(&self, template: &Template, status: StatusCode, mut vars: Object) -> Response {
         vars.insert("style".into(), liquid::model::Value::scalar(self.style.clone()));
+        vars.insert("service_name".into(), liquid::model::Value::scalar(self.service_name.clone()));
         let html = match template.render(&vars) {
             Ok(html) => html,
             Err(err) => {
@@ -115,11 +119,13 @@ mod tests {
 
     #[test]
     fn built_in_pages_parse_and_escape_values() {
-        let pages = Pages::load(None).expect("pages");
-        let mut vars = vars(&[("service_name", "<b>Acme</b>"), ("client_name", ""), ("error", ""), ("email", "a\"b"),
+        let pages = Pages::load(None, "<b>Acme</b>").expect("pages");
+        let mut vars = vars(&[("client_name", ""), ("error", ""), ("email", "a\"b"),
             ("email_error", ""), ("password_error", ""), ("code_error", ""), ("csrf", "t"), ("request", ""), ("step", "password"), ("password", "")]);
         vars.insert("scopes".into(), liquid::model::Value::Array(vec![]));
         let response = pages.login(StatusCode::OK, vars);
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(pages.message(StatusCode::BAD_REQUEST, "t", "m").status(), StatusCode::BAD_REQUEST);
         assert_eq!(response.headers().get("content-security-policy").map(|v| v.to_str().unwrap_or_default()), Some(CONTENT_SECURITY_POLICY));
     }
 }

@@ -87,7 +87,6 @@ pub async fn continue_authorization(
 fn consent_page(state: &AppState, req: &Request, request: &AuthorizationRequest, query: &str, who: &SignedInUser) -> Response {
     let (csrf, cookie) = csrf_token(state, req);
     let mut page = vars(&[
-        ("service_name", &state.settings.jwt_issuer),
         ("client_name", &request.client.name),
         ("email", &who.user.email),
         ("csrf", &csrf),
@@ -169,7 +168,6 @@ pub fn csrf_ok(state: &AppState, req: &Request, form: &Form) -> bool {
 /// Page variables shared by the sign-in steps.
 pub fn login_vars(state: &AppState, client_name: &str, csrf: &str, request: &str, email: &str) -> Object {
     vars(&[
-        ("service_name", &state.settings.jwt_issuer),
         ("client_name", client_name),
         ("csrf", csrf),
         ("request", request),

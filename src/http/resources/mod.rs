@@ -6,6 +6,7 @@
 mod apikeys;
 mod attributes;
 mod audit_events;
+mod clients;
 mod delegates;
 mod engine;
 mod groups;
@@ -33,6 +34,7 @@ static KINDS: &[&dyn ResourceKind] = &[
     &apikeys::ApiKeys,
     &identities::Identities,
     &delegates::TrustedDelegates,
+    &clients::Clients,
     &audit_events::AuditEvents,
 ];
 
@@ -95,6 +97,7 @@ mod tests {
             (&apikeys::ApiKeys, render::API_KEY_RELATIONSHIPS),
             (&identities::Identities, render::IDENTITY_RELATIONSHIPS),
             (&delegates::TrustedDelegates, &[]),
+            (&clients::Clients, &[]),
             (&audit_events::AuditEvents, &[]),
         ];
         assert_eq!(rendered.len(), KINDS.len());

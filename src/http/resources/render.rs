@@ -8,6 +8,8 @@
 use serde_json::Value;
 
 use super::attributes::rfc3339;
+use crate::service::directory::clients::{post_logout_redirect_uris, redirect_uris};
+use crate::store::oauth_clients::OauthClient;
 use crate::http::jsonapi::document::{Identifier, Linkage, ResourceObject};
 use crate::service::auth::access::Caller;
 use crate::service::directory::api_keys::key_scopes;
@@ -112,6 +114,18 @@ pub fn delegate(delegate: &Delegate) -> ResourceObject {
         .attr("access-key", delegate.access_key.clone())
         .attr("scopes", delegate.scopes.split_whitespace().collect::<Vec<_>>())
         .attr("created-at", rfc3339(delegate.created_at))
+}
+
+pub fn client(client: &OauthClient) -> ResourceObject {
+    ResourceObject::new("clients", client.id, &[])
+        .attr("name", client.name.clone())
+        .attr("client-id", client.client_id.clone())
+        .attr("redirect-uris", redirect_uris(client).collect::<Vec<_>>())
+        .attr("post-logout-redirect-uris", post_logout_redirect_uris(client).collect::<Vec<_>>())
+        .attr("scopes", client.scopes.split_whitespace().collect::<Vec<_>>())
+        .attr("public", client.public)
+        .attr("first-party", client.first_party)
+        .attr("created-at", rfc3339(client.created_at))
 }
 
 pub fn audit_event(event: &StoredAuditEvent) -> ResourceObject {

@@ -1,0 +1,188 @@
+//! What the OpenID Provider refuses, and how: RFC 6749 errors at the token endpoint, errors at the
+//! client's redirect URI once it is validated, and a page (never a redirect) before that.
+
+use authify::crypto::Algorithm;
+use openidconnect::core::CoreAuthenticationFlow;
+use openidconnect::{AuthorizationCode, CsrfToken, Nonce, PkceCodeChallenge, PkceCodeVerifier, Scope};
+use serde_json::Value;
+
+use crate::backend_tests;
+use crate::support::app::{Backend, PASSWORD, TestApp};
+use crate::support::oidc::{self, Landing, browser, query_param};
+
+backend_tests!(
+    a_wrong_or_missing_pkce_verifier_is_invalid_grant,
+    a_reused_code_is_refused_and_revokes_what_it_issued,
+    an_expired_code_and_another_clients_code_are_invalid_grant,
+    a_wrong_client_secret_is_a_401_with_www_authenticate,
+    bad_authorization_requests_go_back_with_an_error_or_stop_on_a_page,
+    a_nonce_mismatch_is_caught_by_the_relying_party
+);
+
+/// A code for `ada@example.com` from a first-party confidential client, and its PKCE verifier.
+async fn code_for(app: &TestApp, registered: &authify::service::directory::clients::RegisteredClient) -> (String, PkceCodeVerifier, Nonce) {
+    let rp = oidc::relying_party(app, registered).await;
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, _, nonce) = rp
+        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .add_scope(Scope::new("offline_access".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+    let Landing::Redirect(back) = oidc::authorize(app, &browser(), url.as_str(), "ada@example.com", PASSWORD).await else {
+        panic!("a code");
+    };
+    (query_param(&back, "code").expect("code"), verifier, nonce)
+}
+
+/// `POST /oauth2/token` with Basic client credentials and a form; status and body.
+async fn token(app: &TestApp, client_id: &str, secret: &str, form: &[(&str, &str)]) -> (u16, Value, reqwest::header::HeaderMap) {
+    let response =
+        app.client.post(app.url("/oauth2/token")).basic_auth(client_id, Some(secret)).form(form).send().await.expect("token");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    assert_eq!(headers["cache-control"], "no-store");
+    (status, response.json().await.expect("json"), headers)
+}
+
+async fn setup(backend: Backend) -> (TestApp, authify::service::directory::clients::RegisteredClient, String) {
+    let app = oidc::provider(backend, Algorithm::Es256).await;
+    app.insert_user("ada@example.com", true, false).await;
+    let registered = oidc::register(&app, "Reports", false, true).await;
+    let secret = registered.secret.clone().expect("secret");
+    (app, registered, secret)
+}
+
+async fn a_wrong_or_missing_pkce_verifier_is_invalid_grant(backend: Backend) {
+    let (app, registered, secret) = setup(backend).await;
+    let id = registered.client.client_id.clone();
+    let (code, _, _) = code_for(&app, &registered).await;
+    let wrong = PkceCodeVerifier::new("a".repeat(43));
+    let form = [("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", oidc::REDIRECT_URI), ("code_verifier", wrong.secret())];
+    let (status, body, _) = token(&app, &id, &secret, &form).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+    let (code, _, _) = code_for(&app, &registered).await;
+    let form = [("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", oidc::REDIRECT_URI)];
+    let (status, body, _) = token(&app, &id, &secret, &form).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "no verifier: {body}");
+}
+
+async fn a_reused_code_is_refused_and_revokes_what_it_issued(backend: Backend) {
+    let (app, registered, secret) = setup(backend).await;
+    let id = registered.client.client_id.clone();
+    let (code, verifier, _) = code_for(&app, &registered).await;
+    let form = [("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", oidc::REDIRECT_URI), ("code_verifier", verifier.secret())];
+    let (status, first, _) = token(&app, &id, &secret, &form).await;
+    assert_eq!(status, 200, "{first}");
+    let access = first["access_token"].as_str().expect("access token");
+    let userinfo = |token: String| {
+        let request = app.client.get(app.url("/oauth2/userinfo")).bearer_auth(token);
+        async move { request.send().await.expect("userinfo") }
+    };
+    assert_eq!(userinfo(access.to_owned()).await.status(), 200);
+    let (status, body, _) = token(&app, &id, &secret, &form).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+    let refused = userinfo(access.to_owned()).await;
+    assert_eq!(refused.status(), 401);
+    assert!(refused.headers()["www-authenticate"].to_str().expect("header").starts_with("Bearer error=\"invalid_token\""));
+    // Everything the first exchange issued is refused now.
+    let introspected: Value = app.client.post(app.url("/oauth2/introspect")).basic_auth(&id, Some(&secret))
+        .form(&[("token", access)]).send().await.expect("introspect").json().await.expect("json");
+    assert_eq!(introspected, serde_json::json!({"active": false}));
+    let refresh = first["refresh_token"].as_str().expect("refresh token");
+    let (status, body, _) = token(&app, &id, &secret, &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+}
+
+async fn an_expired_code_and_another_clients_code_are_invalid_grant(backend: Backend) {
+    let (app, registered, secret) = setup(backend).await;
+    let id = registered.client.client_id.clone();
+    let (code, verifier, _) = code_for(&app, &registered).await;
+    app.clock.advance(61);
+    let form = [("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", oidc::REDIRECT_URI), ("code_verifier", verifier.secret())];
+    let (status, body, _) = token(&app, &id, &secret, &form).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "expired: {body}");
+
+    let other = oidc::register(&app, "Other", false, true).await;
+    let (code, verifier, _) = code_for(&app, &registered).await;
+    let form = [("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", oidc::REDIRECT_URI), ("code_verifier", verifier.secret())];
+    let (status, body, _) = token(&app, &other.client.client_id, other.secret.as_deref().expect("secret"), &form).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "another client's: {body}");
+    // The rightful client can still use it: the other client's attempt did not spend it.
+    let (status, body, _) = token(&app, &id, &secret, &form).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+async fn a_wrong_client_secret_is_a_401_with_www_authenticate(backend: Backend) {
+    let (app, registered, _) = setup(backend).await;
+    let id = registered.client.client_id.clone();
+    let (status, body, headers) = token(&app, &id, "authify_cs_wrong", &[("grant_type", "client_credentials")]).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")), "{body}");
+    assert!(headers["www-authenticate"].to_str().expect("header").starts_with("Basic"), "{headers:?}");
+    let (status, body, _) = token(&app, "no-such-client", "x", &[("grant_type", "client_credentials")]).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")), "{body}");
+    // Every wrong secret counts: past the per-account limit the answer is 429.
+    let mut last = 0;
+    for _ in 0..app.settings.rate_limit_per_account + 1 {
+        last = token(&app, &id, "authify_cs_wrong", &[("grant_type", "client_credentials")]).await.0;
+    }
+    assert_eq!(last, 429);
+}
+
+async fn bad_authorization_requests_go_back_with_an_error_or_stop_on_a_page(backend: Backend) {
+    let app = oidc::provider(backend, Algorithm::Es256).await;
+    let public = oidc::register(&app, "SPA", true, true).await;
+    let id = public.client.client_id.clone();
+    let browser = browser();
+    let authorize = |query: String| {
+        let browser = browser.clone();
+        let url = app.url(&format!("/oauth2/authorize?{query}"));
+        async move { browser.get(url).send().await.expect("authorize") }
+    };
+    let redirect = "http%3A%2F%2F127.0.0.1%3A9%2Fcallback";
+    // Unknown client, or a redirect URI one character off: a page, never a redirect.
+    for query in [
+        format!("response_type=code&client_id=nobody&redirect_uri={redirect}"),
+        format!("response_type=code&client_id={id}&redirect_uri={redirect}x"),
+        format!("response_type=code&client_id={id}"),
+    ] {
+        let response = authorize(query.clone()).await;
+        assert_eq!(response.status(), 400, "{query}");
+        assert!(response.headers().get("location").is_none(), "{query}");
+        assert!(response.headers()["content-security-policy"].to_str().expect("csp").contains("frame-ancestors 'none'"));
+        assert!(response.text().await.expect("page").contains("<h1>"), "an HTML page");
+    }
+    // With the redirect URI validated, errors go back to it with state and iss.
+    let cases = [
+        ("scope=openid&state=s1", "invalid_request", "a public client without PKCE"),
+        ("scope=openid&state=s1&code_challenge=abc&code_challenge_method=plain", "invalid_request", "plain PKCE"),
+        ("scope=openid%20admin&state=s1&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256", "invalid_scope", "unknown scope"),
+        ("scope=openid&state=s1&prompt=none&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256", "login_required", "prompt=none without a session"),
+    ];
+    for (extra, error, what) in cases {
+        let response = authorize(format!("response_type=code&client_id={id}&redirect_uri={redirect}&{extra}")).await;
+        let back = oidc::location(&response);
+        assert!(back.starts_with(oidc::REDIRECT_URI), "{what}: {back}");
+        assert_eq!(query_param(&back, "error").as_deref(), Some(error), "{what}: {back}");
+        assert_eq!(query_param(&back, "state").as_deref(), Some("s1"), "{what}");
+        assert_eq!(query_param(&back, "iss").as_deref(), Some(app.settings.public_url.as_str()), "{what}");
+    }
+    let response = authorize(format!("response_type=token&client_id={id}&redirect_uri={redirect}")).await;
+    assert_eq!(query_param(&oidc::location(&response), "error").as_deref(), Some("unsupported_response_type"));
+}
+
+async fn a_nonce_mismatch_is_caught_by_the_relying_party(backend: Backend) {
+    let (app, registered, _) = setup(backend).await;
+    let rp = oidc::relying_party(&app, &registered).await;
+    let (code, verifier, _) = code_for(&app, &registered).await;
+    let http = oidc::http_client();
+    let tokens = rp
+        .exchange_code(AuthorizationCode::new(code))
+        .expect("endpoint")
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .expect("exchange");
+    let id_token = openidconnect::TokenResponse::id_token(&tokens).expect("an ID token");
+    let claims = id_token.claims(&rp.id_token_verifier(), &Nonce::new("another nonce".into()));
+    assert!(claims.is_err(), "the relying party refuses an ID token for another nonce");
+}
