@@ -163,7 +163,8 @@ impl MigrationTrait for Migration {
         for column in [Sessions::AuthTime, Sessions::Scope, Sessions::ClientId] {
             manager.alter_table(Table::alter().table(Sessions::Table).drop_column(column).to_owned()).await?;
         }
-        for table in [OauthConsents::Table.into_iden(), OauthCodes::Table.into_iden(), OauthClients::Table.into_iden()] {
+        for table in [OauthConsents::Table.into_iden(), OauthCodes::Table.into_iden(), OauthClients::Table.into_iden()]
+        {
             manager.drop_table(Table::drop().table(table).to_owned()).await?;
         }
         Ok(())

@@ -63,7 +63,14 @@ async fn run_with(handles: &Handles, command: ClientCommand) -> Result<(), Strin
     let directory = &handles.directory;
     match command {
         ClientCommand::Add { name, redirect_uris, post_logout_redirect_uris, scopes, public, first_party, json } => {
-            let spec = ClientSpec { name: name.clone(), redirect_uris, post_logout_redirect_uris, scopes, public, first_party };
+            let spec = ClientSpec {
+                name: name.clone(),
+                redirect_uris,
+                post_logout_redirect_uris,
+                scopes,
+                public,
+                first_party,
+            };
             let registered = clients::register(directory, spec, Actor::cli()).await.map_err(|e| describe(e, &name))?;
             let client_id = &registered.client.client_id;
             if json {
@@ -94,8 +101,9 @@ async fn run_with(handles: &Handles, command: ClientCommand) -> Result<(), Strin
             println!("removed client {client_id}");
         }
         ClientCommand::RotateSecret { client_id, json } => {
-            let secret =
-                clients::rotate_secret(directory, &client_id, Actor::cli()).await.map_err(|e| describe(e, &client_id))?;
+            let secret = clients::rotate_secret(directory, &client_id, Actor::cli())
+                .await
+                .map_err(|e| describe(e, &client_id))?;
             if json {
                 println!("{}", json!({"client_id": client_id, "client_secret": secret}));
             } else {

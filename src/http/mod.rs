@@ -10,8 +10,8 @@ pub mod jsonapi;
 mod jwt;
 mod monitoring;
 mod oauth2;
-pub mod pages;
 mod observe;
+pub mod pages;
 mod rate_limit;
 mod registration;
 mod resources;
@@ -84,7 +84,10 @@ pub fn endpoint(state: AppState) -> impl Endpoint {
         poem::web::Html(html.clone())
     });
     let api = openapi_service();
-    let routes = oauth2::routes(resources::routes(Route::new())).at("/openapi.json", spec_endpoint).at("/docs", docs).nest("/", api);
+    let routes = oauth2::routes(resources::routes(Route::new()))
+        .at("/openapi.json", spec_endpoint)
+        .at("/docs", docs)
+        .nest("/", api);
     observe::KeepRoute(routes)
         .with(rate_limit::RateLimit::new(state.clone()))
         .with(cors::Cors::new(state.settings.cors_origins.allow_list().map(<[String]>::to_vec)))

@@ -74,7 +74,10 @@ impl Pages {
         let mut vars = Object::new();
         vars.insert("title".into(), liquid::model::Value::scalar(html_escape(title)));
         vars.insert("message".into(), liquid::model::Value::scalar(html_escape(message)));
-        vars.insert("is_error".into(), liquid::model::Value::scalar(status.is_client_error() || status.is_server_error()));
+        vars.insert(
+            "is_error".into(),
+            liquid::model::Value::scalar(status.is_client_error() || status.is_server_error()),
+        );
         self.render(&self.message, status, vars)
     }
 
@@ -85,7 +88,10 @@ impl Pages {
             Ok(html) => html,
             Err(err) => {
                 tracing::error!(error = %err, "a page template failed to render");
-                return page_response(StatusCode::INTERNAL_SERVER_ERROR, "<!doctype html><title>Error</title><p>The page could not be shown.</p>".into());
+                return page_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "<!doctype html><title>Error</title><p>The page could not be shown.</p>".into(),
+                );
             }
         };
         page_response(status, html)
@@ -120,12 +126,25 @@ mod tests {
     #[test]
     fn built_in_pages_parse_and_escape_values() {
         let pages = Pages::load(None, "<b>Acme</b>").expect("pages");
-        let mut vars = vars(&[("client_name", ""), ("error", ""), ("email", "a\"b"),
-            ("email_error", ""), ("password_error", ""), ("code_error", ""), ("csrf", "t"), ("request", ""), ("step", "password"), ("password", "")]);
+        let mut vars = vars(&[
+            ("client_name", ""),
+            ("error", ""),
+            ("email", "a\"b"),
+            ("email_error", ""),
+            ("password_error", ""),
+            ("code_error", ""),
+            ("csrf", "t"),
+            ("request", ""),
+            ("step", "password"),
+            ("password", ""),
+        ]);
         vars.insert("scopes".into(), liquid::model::Value::Array(vec![]));
         let response = pages.login(StatusCode::OK, vars);
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(pages.message(StatusCode::BAD_REQUEST, "t", "m").status(), StatusCode::BAD_REQUEST);
-        assert_eq!(response.headers().get("content-security-policy").map(|v| v.to_str().unwrap_or_default()), Some(CONTENT_SECURITY_POLICY));
+        assert_eq!(
+            response.headers().get("content-security-policy").map(|v| v.to_str().unwrap_or_default()),
+            Some(CONTENT_SECURITY_POLICY)
+        );
     }
 }

@@ -12,7 +12,9 @@ use tokio::sync::oneshot;
 
 use crate::clock::Clock;
 
-use crate::store::revocations::{KIND_API_KEY, KIND_CLIENT, KIND_DELEGATE, KIND_JTI, KIND_SID, KIND_USER, POLL_BATCH, Revocation};
+use crate::store::revocations::{
+    KIND_API_KEY, KIND_CLIENT, KIND_DELEGATE, KIND_JTI, KIND_SID, KIND_USER, POLL_BATCH, Revocation,
+};
 use crate::store::{Store, StoreError};
 
 /// Ids below the highest one seen that each poll reads again: a revocation whose transaction
@@ -113,7 +115,10 @@ impl RevocationList {
     /// How many revocations are held.
     pub fn len(&self) -> usize {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-        entries.jtis.len() + entries.sids.len() + entries.users.len() + entries.api_keys.len()
+        entries.jtis.len()
+            + entries.sids.len()
+            + entries.users.len()
+            + entries.api_keys.len()
             + entries.delegates.len()
             + entries.clients.len()
     }

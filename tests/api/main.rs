@@ -32,6 +32,7 @@ mod matrix;
 mod me_password;
 mod monitoring;
 mod oauth_clients;
+mod oidc_browser;
 mod oidc_flow;
 mod oidc_refusals;
 mod openapi;

@@ -29,18 +29,46 @@ async fn client_credentials(client: &reqwest::Client, server: &Server, id: &str,
 }
 
 async fn introspect(client: &reqwest::Client, server: &Server, id: &str, secret: &str, token: &str) -> Value {
-    let response =
-        client.post(server.url("/oauth2/introspect")).basic_auth(id, Some(secret)).form(&[("token", token)]).send().await;
+    let response = client
+        .post(server.url("/oauth2/introspect"))
+        .basic_auth(id, Some(secret))
+        .form(&[("token", token)])
+        .send()
+        .await;
     response.expect("introspect").json().await.expect("json")
 }
 
 async fn a_machine_client_added_on_the_command_line_gets_tokens_until_rotated_or_removed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let dir = dir.path();
-    let reports = added(dir, &["client", "add", "Reports job", "--redirect-uri", "https://reports.example.com/cb", "--scope", "reports:read", "--json"]);
+    let reports = added(
+        dir,
+        &[
+            "client",
+            "add",
+            "Reports job",
+            "--redirect-uri",
+            "https://reports.example.com/cb",
+            "--scope",
+            "reports:read",
+            "--json",
+        ],
+    );
     let (id, secret) = (reports["client_id"].as_str().expect("id"), reports["client_secret"].as_str().expect("secret"));
     assert!(secret.starts_with("authify_cs_"));
-    let api = added(dir, &["client", "add", "Reports API", "--redirect-uri", "https://api.example.com/cb", "--scope", "introspection", "--json"]);
+    let api = added(
+        dir,
+        &[
+            "client",
+            "add",
+            "Reports API",
+            "--redirect-uri",
+            "https://api.example.com/cb",
+            "--scope",
+            "introspection",
+            "--json",
+        ],
+    );
     let (api_id, api_secret) = (api["client_id"].as_str().expect("id"), api["client_secret"].as_str().expect("secret"));
     let taken = run(dir, &[], &["client", "add", "Reports job", "--redirect-uri", "https://x.example.com/cb"], "");
     assert_eq!(failure_line(&taken), "error: a client named Reports job already exists");
@@ -58,7 +86,11 @@ async fn a_machine_client_added_on_the_command_line_gets_tokens_until_rotated_or
     assert!(body.get("refresh_token").is_none() && body.get("id_token").is_none());
     let token = body["access_token"].as_str().expect("token").to_owned();
     let seen = introspect(&client, &server, api_id, api_secret, &token).await;
-    assert_eq!((seen["active"].as_bool(), seen["client_id"].as_str(), seen["sub"].as_str()), (Some(true), Some(id), Some(id)), "{seen}");
+    assert_eq!(
+        (seen["active"].as_bool(), seen["client_id"].as_str(), seen["sub"].as_str()),
+        (Some(true), Some(id), Some(id)),
+        "{seen}"
+    );
     let response = client
         .post(server.url("/oauth2/token"))
         .form(&[("grant_type", "client_credentials"), ("client_id", id), ("client_secret", secret), ("scope", "admin")])
@@ -71,7 +103,12 @@ async fn a_machine_client_added_on_the_command_line_gets_tokens_until_rotated_or
     // The job's own token, revoked by the job: refused from then on.
     let (_, second) = client_credentials(&client, &server, id, secret).await;
     let second = second["access_token"].as_str().expect("token").to_owned();
-    let revoked = client.post(server.url("/oauth2/revoke")).basic_auth(id, Some(secret)).form(&[("token", second.as_str())]).send().await;
+    let revoked = client
+        .post(server.url("/oauth2/revoke"))
+        .basic_auth(id, Some(secret))
+        .form(&[("token", second.as_str())])
+        .send()
+        .await;
     assert_eq!(revoked.expect("revoke").status(), 200);
     assert_eq!(introspect(&client, &server, api_id, api_secret, &second).await, json!({"active": false}));
 
@@ -119,9 +156,19 @@ async fn admins_manage_clients_as_a_jsonapi_resource(backend: Backend) {
     assert!(attributes["client-secret"].as_str().expect("secret once").starts_with("authify_cs_"));
     assert_eq!(attributes["first-party"], true);
     let id = created["data"]["id"].as_str().expect("id").to_owned();
-    let shown: Value = app.client.get(app.url(&format!("/clients/{id}"))).bearer_auth(&admin).send().await.expect("get").json().await.expect("json");
+    let shown: Value = app
+        .client
+        .get(app.url(&format!("/clients/{id}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
     assert!(shown["data"]["attributes"].get("client-secret").is_none(), "{shown}");
     assert_eq!(shown["data"]["attributes"]["client-id"], attributes["client-id"]);
-    let deleted = app.client.delete(app.url(&format!("/clients/{id}"))).bearer_auth(&admin).send().await.expect("delete");
+    let deleted =
+        app.client.delete(app.url(&format!("/clients/{id}"))).bearer_auth(&admin).send().await.expect("delete");
     assert_eq!(deleted.status(), 204);
 }

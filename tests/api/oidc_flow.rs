@@ -51,7 +51,8 @@ async fn a_confidential_client_signs_a_user_in_and_uses_every_endpoint(backend: 
         .set_pkce_challenge(challenge)
         .url();
     let browser = browser();
-    let Landing::Redirect(back) = oidc::authorize(&app, &browser, url.as_str(), "ada@example.com", PASSWORD).await else {
+    let Landing::Redirect(back) = oidc::authorize(&app, &browser, url.as_str(), "ada@example.com", PASSWORD).await
+    else {
         panic!("a first-party client gets a code without consent");
     };
     assert!(back.starts_with(oidc::REDIRECT_URI), "{back}");
@@ -75,7 +76,12 @@ async fn a_confidential_client_signs_a_user_in_and_uses_every_endpoint(backend: 
     assert_eq!(claims.email().map(|e| e.as_str()), Some("ada@example.com"));
     assert_eq!(claims.email_verified(), Some(true));
     assert!(claims.auth_time().is_some());
-    let at_hash = AccessTokenHash::from_token(tokens.access_token(), id_token.signing_alg().expect("alg"), id_token.signing_key(&verifier).expect("key")).expect("hash");
+    let at_hash = AccessTokenHash::from_token(
+        tokens.access_token(),
+        id_token.signing_alg().expect("alg"),
+        id_token.signing_key(&verifier).expect("key"),
+    )
+    .expect("hash");
     assert_eq!(claims.access_token_hash(), Some(&at_hash));
     let refresh = tokens.refresh_token().expect("offline_access gives a refresh token").clone();
 
@@ -124,7 +130,11 @@ async fn a_confidential_client_signs_a_user_in_and_uses_every_endpoint(backend: 
     assert_eq!(revoked.status(), 200);
     assert_eq!(introspect(&app, &client_id, &secret, second_refresh.secret()).await["active"], false);
     assert_eq!(introspect(&app, &client_id, &secret, refreshed.access_token().secret()).await["active"], false);
-    let again = rp.exchange_refresh_token(&RefreshToken::new(second_refresh.secret().clone())).expect("endpoint").request_async(&http).await;
+    let again = rp
+        .exchange_refresh_token(&RefreshToken::new(second_refresh.secret().clone()))
+        .expect("endpoint")
+        .request_async(&http)
+        .await;
     assert!(again.is_err(), "a revoked refresh token does not exchange");
 
     // RP-initiated logout ends the browser session and goes back to the allowed URI with state.
@@ -163,7 +173,9 @@ async fn a_public_client_with_pkce_signs_in_with_every_algorithm(backend: Backen
             .url();
         let browser = browser();
         // A third-party client: the user is asked once.
-        let Landing::Page(200, page) = oidc::authorize(&app, &browser, url.as_str(), "grace@example.com", PASSWORD).await else {
+        let Landing::Page(200, page) =
+            oidc::authorize(&app, &browser, url.as_str(), "grace@example.com", PASSWORD).await
+        else {
             panic!("a third-party client shows the consent page");
         };
         assert!(page.contains("Allow Single page app?"), "{page}");

@@ -20,7 +20,10 @@ backend_tests!(
 );
 
 /// A code for `ada@example.com` from a first-party confidential client, and its PKCE verifier.
-async fn code_for(app: &TestApp, registered: &authify::service::directory::clients::RegisteredClient) -> (String, PkceCodeVerifier, Nonce) {
+async fn code_for(
+    app: &TestApp,
+    registered: &authify::service::directory::clients::RegisteredClient,
+) -> (String, PkceCodeVerifier, Nonce) {
     let rp = oidc::relying_party(app, registered).await;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, _, nonce) = rp
@@ -28,16 +31,28 @@ async fn code_for(app: &TestApp, registered: &authify::service::directory::clien
         .add_scope(Scope::new("offline_access".into()))
         .set_pkce_challenge(challenge)
         .url();
-    let Landing::Redirect(back) = oidc::authorize(app, &browser(), url.as_str(), "ada@example.com", PASSWORD).await else {
+    let Landing::Redirect(back) = oidc::authorize(app, &browser(), url.as_str(), "ada@example.com", PASSWORD).await
+    else {
         panic!("a code");
     };
     (query_param(&back, "code").expect("code"), verifier, nonce)
 }
 
 /// `POST /oauth2/token` with Basic client credentials and a form; status and body.
-async fn token(app: &TestApp, client_id: &str, secret: &str, form: &[(&str, &str)]) -> (u16, Value, reqwest::header::HeaderMap) {
-    let response =
-        app.client.post(app.url("/oauth2/token")).basic_auth(client_id, Some(secret)).form(form).send().await.expect("token");
+async fn token(
+    app: &TestApp,
+    client_id: &str,
+    secret: &str,
+    form: &[(&str, &str)],
+) -> (u16, Value, reqwest::header::HeaderMap) {
+    let response = app
+        .client
+        .post(app.url("/oauth2/token"))
+        .basic_auth(client_id, Some(secret))
+        .form(form)
+        .send()
+        .await
+        .expect("token");
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     assert_eq!(headers["cache-control"], "no-store");
@@ -57,7 +72,12 @@ async fn a_wrong_or_missing_pkce_verifier_is_invalid_grant(backend: Backend) {
     let id = registered.client.client_id.clone();
     let (code, _, _) = code_for(&app, &registered).await;
     let wrong = PkceCodeVerifier::new("a".repeat(43));
-    let form = [("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", oidc::REDIRECT_URI), ("code_verifier", wrong.secret())];
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", oidc::REDIRECT_URI),
+        ("code_verifier", wrong.secret()),
+    ];
     let (status, body, _) = token(&app, &id, &secret, &form).await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
     let (code, _, _) = code_for(&app, &registered).await;
@@ -70,7 +90,12 @@ async fn a_reused_code_is_refused_and_revokes_what_it_issued(backend: Backend) {
     let (app, registered, secret) = setup(backend).await;
     let id = registered.client.client_id.clone();
     let (code, verifier, _) = code_for(&app, &registered).await;
-    let form = [("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", oidc::REDIRECT_URI), ("code_verifier", verifier.secret())];
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", oidc::REDIRECT_URI),
+        ("code_verifier", verifier.secret()),
+    ];
     let (status, first, _) = token(&app, &id, &secret, &form).await;
     assert_eq!(status, 200, "{first}");
     let access = first["access_token"].as_str().expect("access token");
@@ -83,13 +108,25 @@ async fn a_reused_code_is_refused_and_revokes_what_it_issued(backend: Backend) {
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
     let refused = userinfo(access.to_owned()).await;
     assert_eq!(refused.status(), 401);
-    assert!(refused.headers()["www-authenticate"].to_str().expect("header").starts_with("Bearer error=\"invalid_token\""));
+    assert!(
+        refused.headers()["www-authenticate"].to_str().expect("header").starts_with("Bearer error=\"invalid_token\"")
+    );
     // Everything the first exchange issued is refused now.
-    let introspected: Value = app.client.post(app.url("/oauth2/introspect")).basic_auth(&id, Some(&secret))
-        .form(&[("token", access)]).send().await.expect("introspect").json().await.expect("json");
+    let introspected: Value = app
+        .client
+        .post(app.url("/oauth2/introspect"))
+        .basic_auth(&id, Some(&secret))
+        .form(&[("token", access)])
+        .send()
+        .await
+        .expect("introspect")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(introspected, serde_json::json!({"active": false}));
     let refresh = first["refresh_token"].as_str().expect("refresh token");
-    let (status, body, _) = token(&app, &id, &secret, &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await;
+    let (status, body, _) =
+        token(&app, &id, &secret, &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
 }
 
@@ -98,13 +135,23 @@ async fn an_expired_code_and_another_clients_code_are_invalid_grant(backend: Bac
     let id = registered.client.client_id.clone();
     let (code, verifier, _) = code_for(&app, &registered).await;
     app.clock.advance(61);
-    let form = [("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", oidc::REDIRECT_URI), ("code_verifier", verifier.secret())];
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", oidc::REDIRECT_URI),
+        ("code_verifier", verifier.secret()),
+    ];
     let (status, body, _) = token(&app, &id, &secret, &form).await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "expired: {body}");
 
     let other = oidc::register(&app, "Other", false, true).await;
     let (code, verifier, _) = code_for(&app, &registered).await;
-    let form = [("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", oidc::REDIRECT_URI), ("code_verifier", verifier.secret())];
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", oidc::REDIRECT_URI),
+        ("code_verifier", verifier.secret()),
+    ];
     let (status, body, _) = token(&app, &other.client.client_id, other.secret.as_deref().expect("secret"), &form).await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "another client's: {body}");
     // The rightful client can still use it: the other client's attempt did not spend it.
@@ -148,15 +195,25 @@ async fn bad_authorization_requests_go_back_with_an_error_or_stop_on_a_page(back
         let response = authorize(query.clone()).await;
         assert_eq!(response.status(), 400, "{query}");
         assert!(response.headers().get("location").is_none(), "{query}");
-        assert!(response.headers()["content-security-policy"].to_str().expect("csp").contains("frame-ancestors 'none'"));
+        assert!(
+            response.headers()["content-security-policy"].to_str().expect("csp").contains("frame-ancestors 'none'")
+        );
         assert!(response.text().await.expect("page").contains("<h1>"), "an HTML page");
     }
     // With the redirect URI validated, errors go back to it with state and iss.
     let cases = [
         ("scope=openid&state=s1", "invalid_request", "a public client without PKCE"),
         ("scope=openid&state=s1&code_challenge=abc&code_challenge_method=plain", "invalid_request", "plain PKCE"),
-        ("scope=openid%20admin&state=s1&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256", "invalid_scope", "unknown scope"),
-        ("scope=openid&state=s1&prompt=none&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256", "login_required", "prompt=none without a session"),
+        (
+            "scope=openid%20admin&state=s1&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+            "invalid_scope",
+            "unknown scope",
+        ),
+        (
+            "scope=openid&state=s1&prompt=none&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+            "login_required",
+            "prompt=none without a session",
+        ),
     ];
     for (extra, error, what) in cases {
         let response = authorize(format!("response_type=code&client_id={id}&redirect_uri={redirect}&{extra}")).await;

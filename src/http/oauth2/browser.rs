@@ -84,14 +84,16 @@ pub async fn continue_authorization(
     }
 }
 
-fn consent_page(state: &AppState, req: &Request, request: &AuthorizationRequest, query: &str, who: &SignedInUser) -> Response {
+fn consent_page(
+    state: &AppState,
+    req: &Request,
+    request: &AuthorizationRequest,
+    query: &str,
+    who: &SignedInUser,
+) -> Response {
     let (csrf, cookie) = csrf_token(state, req);
-    let mut page = vars(&[
-        ("client_name", &request.client.name),
-        ("email", &who.user.email),
-        ("csrf", &csrf),
-        ("request", query),
-    ]);
+    let mut page =
+        vars(&[("client_name", &request.client.name), ("email", &who.user.email), ("csrf", &csrf), ("request", query)]);
     let scopes: Vec<liquid::model::Value> = request
         .scope
         .iter()
@@ -160,7 +162,9 @@ pub fn csrf_token(state: &AppState, req: &Request) -> (String, Option<String>) {
 /// Whether the form's `csrf` field matches the browser's CSRF cookie (constant time).
 pub fn csrf_ok(state: &AppState, req: &Request, form: &Form) -> bool {
     match (cookie_value(req, csrf_cookie_name(state)), form.get("csrf")) {
-        (Some(cookie), Some(field)) if cookie.len() == 22 => secret::secret_matches(field, &secret::hash_secret(cookie)),
+        (Some(cookie), Some(field)) if cookie.len() == 22 => {
+            secret::secret_matches(field, &secret::hash_secret(cookie))
+        }
         _ => false,
     }
 }

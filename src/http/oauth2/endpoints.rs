@@ -16,7 +16,11 @@ use crate::service::oauth::{introspect, userinfo};
 use crate::state::AppState;
 
 /// Reads the form and authenticates the client it names.
-async fn client_and_form(state: &AppState, req: &Request, body: Body) -> Result<(AuthenticatedClient, Form), OauthError> {
+async fn client_and_form(
+    state: &AppState,
+    req: &Request,
+    body: Body,
+) -> Result<(AuthenticatedClient, Form), OauthError> {
     let form = read_form(req, body).await?;
     let presented = PresentedClient {
         basic: basic_credentials(req.headers())?,

@@ -11,7 +11,7 @@ use super::browser::{
     checked_request, continue_authorization, csrf_ok, csrf_token, login_vars, redirect, refused_page, signed_in,
     with_cookie,
 };
-use super::form::{MAX_FORM_BYTES, Form};
+use super::form::{Form, MAX_FORM_BYTES};
 use crate::error::Error;
 use crate::http::auth;
 use crate::http::client::request_meta;
@@ -101,16 +101,20 @@ pub async fn login_submit(state: Data<&AppState>, req: &Request, body: Body) -> 
 /// The sign-in page again, with what went wrong next to the field it concerns.
 fn failed_page(state: &AppState, mut page: liquid::Object, err: &Error, password: &str) -> Response {
     let (status, field, text) = match err {
-        Error::InvalidCredentials => (StatusCode::UNAUTHORIZED, "password_error", "Wrong email or password.".to_owned()),
+        Error::InvalidCredentials => {
+            (StatusCode::UNAUTHORIZED, "password_error", "Wrong email or password.".to_owned())
+        }
         Error::TotpRequired => (StatusCode::OK, "", String::new()),
-        Error::InvalidSecondFactor => (StatusCode::UNAUTHORIZED, "code_error", "That code is not valid. Try the current one.".to_owned()),
+        Error::InvalidSecondFactor => {
+            (StatusCode::UNAUTHORIZED, "code_error", "That code is not valid. Try the current one.".to_owned())
+        }
         Error::AccountDisabled => (StatusCode::FORBIDDEN, "error", "This account is disabled.".to_owned()),
-        Error::AccountLocked { retry_after } | Error::RateLimited { retry_after } => (
-            StatusCode::TOO_MANY_REQUESTS,
-            "error",
-            format!("Too many attempts. Try again in {retry_after} seconds."),
-        ),
-        Error::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "error", "The service is busy. Try again in a moment.".to_owned()),
+        Error::AccountLocked { retry_after } | Error::RateLimited { retry_after } => {
+            (StatusCode::TOO_MANY_REQUESTS, "error", format!("Too many attempts. Try again in {retry_after} seconds."))
+        }
+        Error::Busy { .. } => {
+            (StatusCode::SERVICE_UNAVAILABLE, "error", "The service is busy. Try again in a moment.".to_owned())
+        }
         other => {
             tracing::error!(error = ?other, "sign-in on the hosted page failed");
             (StatusCode::INTERNAL_SERVER_ERROR, "error", "Something went wrong. Try again later.".to_owned())
@@ -162,7 +166,9 @@ pub async fn consent_submit(state: Data<&AppState>, req: &Request, body: Body) -
 #[handler]
 pub async fn logout_get(state: Data<&AppState>, req: &Request) -> Response {
     let query = req.uri().query().unwrap_or_default();
-    let Ok(form) = Form::parse(query.as_bytes()) else { return refused_page(&state, "The request repeats a parameter.") };
+    let Ok(form) = Form::parse(query.as_bytes()) else {
+        return refused_page(&state, "The request repeats a parameter.");
+    };
     let get = |name: &str| form.get(name).map(str::to_owned);
     let params = LogoutParams {
         id_token_hint: get("id_token_hint"),
@@ -172,13 +178,19 @@ pub async fn logout_get(state: Data<&AppState>, req: &Request) -> Response {
     };
     let after = match logout::check(&state.auth, &params).await {
         Ok(after) => after,
-        Err(text) => return state.pages.message(StatusCode::BAD_REQUEST, "This sign-out request cannot be completed", &text),
+        Err(text) => {
+            return state.pages.message(StatusCode::BAD_REQUEST, "This sign-out request cannot be completed", &text);
+        }
     };
     if let Ok(Some(secret)) = auth::session_cookie(&state, req.headers())
         && let Err(err) = browser_session::sign_out(&state.auth, secret, &request_meta(req)).await
     {
         tracing::error!(error = ?err, "ending a browser session at logout failed");
-        return state.pages.message(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "You may still be signed in. Try again.");
+        return state.pages.message(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong",
+            "You may still be signed in. Try again.",
+        );
     }
     let response = match after {
         AfterLogout::Redirect(url) => redirect(&url),

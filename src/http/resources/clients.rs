@@ -66,7 +66,9 @@ impl ResourceKind for Clients {
 
     async fn update(&self, cx: &Cx<'_>, id: i64, _attributes: Attributes) -> Result<ResourceObject, Error> {
         clients::show(&cx.state.directory, cx.caller, id).await?;
-        Err(Error::forbidden("Clients cannot be changed; remove and add again, or rotate the secret with authify client rotate-secret"))
+        Err(Error::forbidden(
+            "Clients cannot be changed; remove and add again, or rotate the secret with authify client rotate-secret",
+        ))
     }
 
     async fn delete(&self, cx: &Cx<'_>, id: i64) -> Result<(), Error> {

@@ -8,17 +8,17 @@
 use serde_json::Value;
 
 use super::attributes::rfc3339;
-use crate::service::directory::clients::{post_logout_redirect_uris, redirect_uris};
-use crate::store::oauth_clients::OauthClient;
 use crate::http::jsonapi::document::{Identifier, Linkage, ResourceObject};
 use crate::service::auth::access::Caller;
 use crate::service::directory::api_keys::key_scopes;
+use crate::service::directory::clients::{post_logout_redirect_uris, redirect_uris};
 use crate::service::directory::organizations::OrganizationView;
 use crate::store::api_keys::ApiKey;
 use crate::store::audit_events::StoredAuditEvent;
 use crate::store::delegates::Delegate;
 use crate::store::groups::Group;
 use crate::store::identities::Identity;
+use crate::store::oauth_clients::OauthClient;
 use crate::store::users::User;
 
 pub const USER_RELATIONSHIPS: &[&str] = &["organizations", "groups", "apikeys", "identities"];

@@ -93,7 +93,12 @@ pub async fn rotate_secret(directory: &Directory, client_id: &str, actor: Actor)
 }
 
 /// Removes a client: its consents go, and every session it opened ends (their tokens are refused).
-pub async fn remove(directory: &Directory, sessions: &Sessions, client_id: &str, actor: Actor) -> Result<OauthClient, Error> {
+pub async fn remove(
+    directory: &Directory,
+    sessions: &Sessions,
+    client_id: &str,
+    actor: Actor,
+) -> Result<OauthClient, Error> {
     let client = find(directory, client_id).await?;
     if !directory.store.delete_client(&client).await? {
         return Err(Error::NotFound);

@@ -101,7 +101,8 @@ pub async fn check(auth: &Auth, params: &AuthorizeParams) -> Result<Authorizatio
     if !redirect_uris(&client).any(|registered| registered == redirect_uri) {
         return Err(page("The application asked to send you back to an address it has not registered."));
     }
-    let back = |error: OauthError| Refusal::Redirect(error_redirect(auth, redirect_uri, params.state.as_deref(), &error));
+    let back =
+        |error: OauthError| Refusal::Redirect(error_redirect(auth, redirect_uri, params.state.as_deref(), &error));
     for (name, value) in [("state", &params.state), ("nonce", &params.nonce), ("login_hint", &params.login_hint)] {
         if value.as_deref().is_some_and(|v| v.len() > MAX_PARAMETER_LEN) {
             return Err(back(OauthError::invalid_request(format!("{name} is longer than {MAX_PARAMETER_LEN} bytes"))));
@@ -110,7 +111,10 @@ pub async fn check(auth: &Auth, params: &AuthorizeParams) -> Result<Authorizatio
     match params.response_type.as_deref() {
         Some("code") => {}
         _ => {
-            return Err(back(OauthError::redirect("unsupported_response_type", "only response_type=code is supported")));
+            return Err(back(OauthError::redirect(
+                "unsupported_response_type",
+                "only response_type=code is supported",
+            )));
         }
     }
     let scope = Scopes::parse(params.scope.as_deref().unwrap_or_default())
@@ -144,15 +148,22 @@ pub async fn check(auth: &Auth, params: &AuthorizeParams) -> Result<Authorizatio
 fn check_challenge(client: &OauthClient, params: &AuthorizeParams) -> Result<Option<String>, OauthError> {
     let method = params.code_challenge_method.as_deref();
     match (params.code_challenge.as_deref(), method) {
-        (None, None) if client.public => Err(OauthError::invalid_request("public clients must use PKCE (code_challenge)")),
+        (None, None) if client.public => {
+            Err(OauthError::invalid_request("public clients must use PKCE (code_challenge)"))
+        }
         (None, None) => Ok(None),
         (None, Some(_)) => Err(OauthError::invalid_request("code_challenge_method without code_challenge")),
         (Some(_), Some("plain")) | (Some(_), None) => {
             Err(OauthError::invalid_request("only code_challenge_method=S256 is supported"))
         }
         (Some(challenge), Some("S256")) => {
-            let well_formed = challenge.len() == 43 && challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-            if well_formed { Ok(Some(challenge.to_owned())) } else { Err(OauthError::invalid_request("code_challenge is not an S256 challenge")) }
+            let well_formed =
+                challenge.len() == 43 && challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if well_formed {
+                Ok(Some(challenge.to_owned()))
+            } else {
+                Err(OauthError::invalid_request("code_challenge is not an S256 challenge"))
+            }
         }
         (Some(_), Some(_)) => Err(OauthError::invalid_request("only code_challenge_method=S256 is supported")),
     }
@@ -194,7 +205,9 @@ pub async fn next_step(
     let stale = |who: &SignedInUser| request.max_age.is_some_and(|age| now - who.auth_time > age);
     let who = match signed_in {
         Some(who) if fresh || (!request.prompt.login && !stale(who)) => who,
-        _ if request.prompt.none => return Ok(Next::Redirect(refuse(auth, request, "login_required", "the user is not signed in"))),
+        _ if request.prompt.none => {
+            return Ok(Next::Redirect(refuse(auth, request, "login_required", "the user is not signed in")));
+        }
         _ => return Ok(Next::SignIn),
     };
     if needs_consent(auth, request, who.user.id).await? {
@@ -272,7 +285,10 @@ async fn issue_code(
         .target(format!("users:{}", who.user.id))
         .detail(json!({"client_id": request.client.client_id, "scope": request.scope.to_text()}));
     auth.audit().record(event).await;
-    Ok(with_query(&request.redirect_uri, &[("code", Some(&code)), ("state", request.state.as_deref()), ("iss", Some(issuer(&auth.tokens)))]))
+    Ok(with_query(
+        &request.redirect_uri,
+        &[("code", Some(&code)), ("state", request.state.as_deref()), ("iss", Some(issuer(&auth.tokens)))],
+    ))
 }
 
 fn refuse(auth: &Auth, request: &AuthorizationRequest, code: &'static str, description: &str) -> String {

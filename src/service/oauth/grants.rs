@@ -83,7 +83,9 @@ pub async fn authorization_code(
     exchange: CodeExchange<'_>,
     request: &RequestMeta,
 ) -> Result<TokenResponse, OauthError> {
-    let invalid = || OauthError::invalid_grant("the code is invalid, expired, used, or was issued to another client or redirect URI");
+    let invalid = || {
+        OauthError::invalid_grant("the code is invalid, expired, used, or was issued to another client or redirect URI")
+    };
     if exchange.code.is_empty() || exchange.code.len() > 128 {
         return Err(invalid());
     }
@@ -172,9 +174,10 @@ pub async fn refresh_token(
     };
     if let Rotation::AlreadyUsed(_) = rotated {
         revoke::end_sessions(&auth.sessions, &[session.id]).await?;
-        let event = AuditEvent::during(request, Actor::Client(client.client.client_id.clone()), "session.refresh-reuse")
-            .target(format!("users:{}", session.user_id))
-            .detail(json!({"session": session.id}));
+        let event =
+            AuditEvent::during(request, Actor::Client(client.client.client_id.clone()), "session.refresh-reuse")
+                .target(format!("users:{}", session.user_id))
+                .detail(json!({"session": session.id}));
         auth.audit().record(event).await;
         return Err(invalid());
     }
@@ -203,14 +206,8 @@ async fn tokens_for_session(
     };
     let access = sign_access_token(&auth.tokens, &grant)?;
     let id_token = if scope.contains(OPENID) {
-        let facts = IdTokenFacts {
-            client_id,
-            scope: &scope,
-            nonce,
-            auth_time,
-            access_token: &access.jwt,
-            session: session.id,
-        };
+        let facts =
+            IdTokenFacts { client_id, scope: &scope, nonce, auth_time, access_token: &access.jwt, session: session.id };
         Some(sign_id_token(&auth.tokens, &user, &facts)?)
     } else {
         None

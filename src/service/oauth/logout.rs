@@ -42,8 +42,16 @@ pub async fn check(auth: &Auth, params: &LogoutParams) -> Result<AfterLogout, St
     let Some(uri) = params.post_logout_redirect_uri.as_deref().filter(|uri| !uri.is_empty()) else {
         return Ok(AfterLogout::Page);
     };
-    let client_id = hinted.or_else(|| params.client_id.clone()).ok_or("A post_logout_redirect_uri needs a client_id or an id_token_hint.")?;
-    let client = auth.store().client_by_client_id(&client_id).await.ok().flatten().ok_or("The application is not registered with this service.")?;
+    let client_id = hinted
+        .or_else(|| params.client_id.clone())
+        .ok_or("A post_logout_redirect_uri needs a client_id or an id_token_hint.")?;
+    let client = auth
+        .store()
+        .client_by_client_id(&client_id)
+        .await
+        .ok()
+        .flatten()
+        .ok_or("The application is not registered with this service.")?;
     if !post_logout_redirect_uris(&client).any(|registered| registered == uri) {
         return Err("The application asked to send you to an address it has not registered for logout.".to_owned());
     }

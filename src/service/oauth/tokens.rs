@@ -175,7 +175,8 @@ pub fn check_access_token(tokens: &Tokens, token: &str) -> Result<CheckedAccessT
         None => return Err(invalid()),
     };
     let revocations = &tokens.revocations;
-    if revocations.is_revoked(text("jti"), sid, user_id.map(|id| (id, iat))) || revocations.is_client_revoked(&client_id, iat)
+    if revocations.is_revoked(text("jti"), sid, user_id.map(|id| (id, iat)))
+        || revocations.is_client_revoked(&client_id, iat)
     {
         return Err(invalid());
     }

@@ -16,7 +16,10 @@ pub async fn userinfo(auth: &Auth, access_token: &str) -> Result<Map<String, Val
         return Err(OauthError::invalid_token("the access token was not issued for a user"));
     };
     if !checked.scope.contains(OPENID) {
-        return Err(OauthError { status: 403, ..OauthError::redirect("insufficient_scope", "the openid scope is required") });
+        return Err(OauthError {
+            status: 403,
+            ..OauthError::redirect("insufficient_scope", "the openid scope is required")
+        });
     }
     let user = auth.store().user_by_id(user_id).await?;
     let user = user.filter(|user| !user.disabled).ok_or_else(|| OauthError::invalid_token("the user is gone"))?;

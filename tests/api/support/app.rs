@@ -28,6 +28,16 @@ pub const PASSWORD: &str = "correct horse battery";
 /// current-thread runtime. The PostgreSQL and MariaDB variants are ignored while their URL is unset.
 #[macro_export]
 macro_rules! backend_tests {
+    (requires_env = $var:expr; $($name:ident),* $(,)?) => {$(
+        ::inventory::submit! {
+            $crate::support::harness::Test {
+                module: module_path!(),
+                name: stringify!($name),
+                body: $crate::support::harness::Body::Backends(|backend| ::std::boxed::Box::pin($name(backend))),
+                options: $crate::support::harness::Options::new().requires_env($var),
+            }
+        }
+    )*};
     ($($name:ident),* $(,)?) => {$(
         ::inventory::submit! {
             $crate::support::harness::Test {

@@ -160,10 +160,13 @@ fn trials() -> Vec<Trial> {
             }
             Body::Backends(body) => {
                 let run = move |backend| options.runtime().block_on(body(backend));
-                trials.push(trial(format!("{name}::sqlite"), None, move |_| run(Backend::Sqlite)));
+                // A test that also requires a variable is ignored on every backend while it is unset.
+                let extra = options.requires_env;
+                trials.push(trial(format!("{name}::sqlite"), extra, move |_| run(Backend::Sqlite)));
                 for (variant, var) in Backend::SERVERS {
-                    trials.push(trial(format!("{name}::{variant}"), Some(var), move |url: Option<String>| {
-                        run(Backend::Server(url.expect("the server URL")))
+                    let needs = extra.filter(|extra| env_url(extra).is_none()).unwrap_or(var);
+                    trials.push(trial(format!("{name}::{variant}"), Some(needs), move |_| {
+                        run(Backend::Server(env_url(var).expect("the server URL")))
                     }));
                 }
             }

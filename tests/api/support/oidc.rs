@@ -47,7 +47,8 @@ pub async fn register(app: &TestApp, name: &str, public: bool, first_party: bool
 
 /// The async HTTP client `openidconnect` calls: our reqwest client, redirects not followed.
 pub fn http_client() -> impl Fn(HttpRequest) -> Pin<Box<dyn Future<Output = Result<HttpResponse, reqwest::Error>>>> {
-    let client = Arc::new(reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"));
+    let client =
+        Arc::new(reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"));
     move |request: HttpRequest| {
         let client = client.clone();
         Box::pin(async move {
@@ -90,11 +91,7 @@ pub async fn relying_party(
 
 /// A browser: keeps cookies, does not follow redirects.
 pub fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("browser")
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("browser")
 }
 
 /// The `Location` of a redirect, asserting there is one.
@@ -120,7 +117,13 @@ pub enum Landing {
 }
 
 /// Opens `authorize_url`, and when sent to the sign-in page, signs in with `email`/`password`.
-pub async fn authorize(app: &TestApp, browser: &reqwest::Client, authorize_url: &str, email: &str, password: &str) -> Landing {
+pub async fn authorize(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    authorize_url: &str,
+    email: &str,
+    password: &str,
+) -> Landing {
     let response = browser.get(authorize_url).send().await.expect("authorize");
     if !response.status().is_redirection() {
         let status = response.status().as_u16();
@@ -150,7 +153,8 @@ pub async fn submit_login(app: &TestApp, browser: &reqwest::Client, page: &str, 
 
 /// Answers the consent page `page` with `decision` (`allow` or `deny`).
 pub async fn consent(app: &TestApp, browser: &reqwest::Client, page: &str, decision: &str) -> Landing {
-    let form = [("csrf", hidden(page, "csrf")), ("request", hidden(page, "request")), ("decision", decision.to_owned())];
+    let form =
+        [("csrf", hidden(page, "csrf")), ("request", hidden(page, "request")), ("decision", decision.to_owned())];
     let response = browser.post(app.url("/oauth2/consent")).form(&form).send().await.expect("consent");
     landing(response).await
 }

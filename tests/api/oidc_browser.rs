@@ -1,0 +1,133 @@
+//! A real browser (headless Chromium through chromedriver, driven with fantoccini) signs in on the
+//! hosted page, passes the second-factor step, consents, and lands on the client's redirect URI
+//! with a code that the relying party exchanges. Screenshots of the sign-in and consent pages go
+//! to the test's temp dir (kept under target/screenshots when AUTHIFY_TEST_SCREENSHOTS is set).
+//! Ignored while AUTHIFY_TEST_CHROMEDRIVER (the chromedriver binary) is unset.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use authify::crypto::Algorithm;
+use fantoccini::{ClientBuilder, Locator};
+use openidconnect::core::CoreAuthenticationFlow;
+use openidconnect::{AuthorizationCode, CsrfToken, Nonce, PkceCodeChallenge, Scope};
+
+use crate::backend_tests;
+use crate::support::app::{Backend, PASSWORD, env_url};
+use crate::support::oidc::{self, query_param};
+use crate::support::totp::{code_at, enable_totp};
+
+backend_tests!(requires_env = "AUTHIFY_TEST_CHROMEDRIVER"; a_person_signs_in_with_a_second_factor_and_consents_in_chromium);
+
+/// chromedriver on a free port, killed on drop.
+struct Driver(Child, u16);
+
+impl Driver {
+    fn start() -> Driver {
+        let binary = env_url("AUTHIFY_TEST_CHROMEDRIVER").expect("AUTHIFY_TEST_CHROMEDRIVER");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+        let child = Command::new(binary)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        Driver(child, port)
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn browser(driver: &Driver) -> fantoccini::Client {
+    let mut capabilities = serde_json::Map::new();
+    let binary = std::env::var("AUTHIFY_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({"binary": binary, "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=900,800"]}),
+    );
+    for _ in 0..50 {
+        let connected = ClientBuilder::native()
+            .capabilities(capabilities.clone())
+            .connect(&format!("http://127.0.0.1:{}", driver.1))
+            .await;
+        if let Ok(client) = connected {
+            return client;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("chromedriver did not accept a session");
+}
+
+async fn screenshot(client: &fantoccini::Client, dir: &std::path::Path, name: &str) {
+    let png = client.screenshot().await.expect("screenshot");
+    std::fs::write(dir.join(name), &png).expect("write screenshot");
+    if std::env::var("AUTHIFY_TEST_SCREENSHOTS").is_ok() {
+        let keep = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&keep).expect("dir");
+        std::fs::write(keep.join(name), &png).expect("keep screenshot");
+    }
+}
+
+async fn a_person_signs_in_with_a_second_factor_and_consents_in_chromium(backend: Backend) {
+    let app = oidc::provider(backend, Algorithm::Es256).await;
+    app.insert_user("ada@example.com", true, false).await;
+    let (secret, _) = enable_totp(&app, "ada@example.com").await;
+    let registered = oidc::register(&app, "Grafana", true, false).await;
+    let rp = oidc::relying_party(&app, &registered).await;
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, state, _) = rp
+        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .add_scope(Scope::new("email".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+
+    let driver = Driver::start();
+    let client = browser(&driver).await;
+    client.goto(url.as_str()).await.expect("open the authorization URL");
+    assert!(client.current_url().await.expect("url").path() == "/login", "sent to the sign-in page");
+    let dir = app.dir.path();
+    screenshot(&client, dir, "signin.png").await;
+    client.find(Locator::Css("#email")).await.expect("email field").send_keys("ada@example.com").await.expect("type");
+    client.find(Locator::Css("#password")).await.expect("password field").send_keys(PASSWORD).await.expect("type");
+    client.find(Locator::Css("button[type=submit]")).await.expect("button").click().await.expect("submit");
+
+    let code_field = client.wait().for_element(Locator::Css("#totp_code")).await.expect("the second-factor step");
+    screenshot(&client, dir, "second-factor.png").await;
+    code_field.send_keys(&code_at(&secret, app.clock_now())).await.expect("type the code");
+    client.find(Locator::Css("button[type=submit]")).await.expect("button").click().await.expect("submit");
+
+    let allow = client.wait().for_element(Locator::Css("button[value=allow]")).await.expect("the consent page");
+    let consent_text = client.find(Locator::Css("main")).await.expect("main").text().await.expect("text");
+    assert!(
+        consent_text.contains("Allow Grafana?") && consent_text.contains("See your email address"),
+        "{consent_text}"
+    );
+    screenshot(&client, dir, "consent.png").await;
+    allow.click().await.expect("allow");
+
+    let mut landed = String::new();
+    for _ in 0..50 {
+        landed = client.current_url().await.expect("url").to_string();
+        if landed.starts_with(oidc::REDIRECT_URI) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    client.close().await.expect("close the browser");
+    assert!(landed.starts_with(oidc::REDIRECT_URI), "landed on {landed}");
+    assert_eq!(query_param(&landed, "state").as_deref(), Some(state.secret().as_str()));
+    let code = query_param(&landed, "code").expect("a code");
+    let tokens = rp
+        .exchange_code(AuthorizationCode::new(code))
+        .expect("endpoint")
+        .set_pkce_verifier(verifier)
+        .request_async(&oidc::http_client())
+        .await
+        .expect("the code from the browser exchanges");
+    assert!(openidconnect::TokenResponse::id_token(&tokens).is_some());
+}
