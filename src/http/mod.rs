@@ -2,6 +2,7 @@
 
 mod auth;
 mod client;
+mod consents;
 mod cors;
 pub mod errors;
 mod health;
@@ -36,6 +37,7 @@ type Apis = (
     security_admin::SecurityAdminApi,
     monitoring::MonitoringApi,
     session::SessionApi,
+    consents::ConsentApi,
 );
 
 fn openapi_service() -> OpenApiService<Apis, ()> {

@@ -112,6 +112,15 @@ impl Store {
         Ok(())
     }
 
+    /// What a user allowed, by client, oldest first.
+    pub async fn consents_of(&self, user_id: i64) -> Result<Vec<oauth_consent::Model>, StoreError> {
+        Ok(Consents::find()
+            .filter(oauth_consent::Column::UserId.eq(user_id))
+            .order_by_asc(oauth_consent::Column::Id)
+            .all(self.conn())
+            .await?)
+    }
+
     /// Withdraws a user's consent to a client; whether there was one.
     pub async fn revoke_consent(&self, user_id: i64, client_id: &str) -> Result<bool, StoreError> {
         let deleted = Consents::delete_many()

@@ -132,11 +132,18 @@ impl Store {
         Ok(Exchange::Opened(session))
     }
 
-    /// The live sessions of a client (to end when the client is removed).
-    pub async fn client_sessions(&self, client_id: &str, now: i64) -> Result<Vec<i64>, StoreError> {
-        Ok(Sessions::find()
-            .select_only()
-            .column(session::Column::Id)
+    /// The live sessions of a client (to end when the client is removed), or of one user with it.
+    pub async fn client_sessions(
+        &self,
+        client_id: &str,
+        user_id: Option<i64>,
+        now: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut query = Sessions::find().select_only().column(session::Column::Id);
+        if let Some(user_id) = user_id {
+            query = query.filter(session::Column::UserId.eq(user_id));
+        }
+        Ok(query
             .filter(session::Column::ClientId.eq(client_id))
             .filter(session::Column::RevokedAt.is_null())
             .filter(session::Column::ExpiresAt.gt(now))

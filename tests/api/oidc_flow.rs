@@ -214,5 +214,32 @@ async fn a_public_client_with_pkce_signs_in_with_every_algorithm(backend: Backen
             panic!("remembered consent");
         };
         assert!(query_param(&back, "code").is_some(), "{back}");
+        // Withdrawn, it is asked for again.
+        let token = app.token_for("grace@example.com").await;
+        let listed: Value = app
+            .client
+            .get(app.url("/me/consents"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("list")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(listed[0]["client_name"], "Single page app", "{listed}");
+        let path = format!("/me/consents/{}", registered.client.client_id);
+        assert_eq!(app.client.delete(app.url(&path)).bearer_auth(&token).send().await.expect("withdraw").status(), 204);
+        assert_eq!(app.client.delete(app.url(&path)).bearer_auth(&token).send().await.expect("again").status(), 404);
+        let (challenge, _) = PkceCodeChallenge::new_random_sha256();
+        let (url, _, _) = rp
+            .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+            .set_pkce_challenge(challenge)
+            .url();
+        let Landing::Page(200, page) = oidc::authorize(&app, &browser, url.as_str(), "", "").await else {
+            panic!("asked again after withdrawal");
+        };
+        assert!(page.contains("Allow Single page app?"));
+        let Landing::Redirect(back) = oidc::consent(&app, &browser, &page, "deny").await else { panic!("denied") };
+        assert_eq!(query_param(&back, "error").as_deref(), Some("access_denied"), "{back}");
     }
 }

@@ -170,7 +170,7 @@ pub fn csrf_ok(state: &AppState, req: &Request, form: &Form) -> bool {
 }
 
 /// Page variables shared by the sign-in steps.
-pub fn login_vars(state: &AppState, client_name: &str, csrf: &str, request: &str, email: &str) -> Object {
+pub fn login_vars(client_name: &str, csrf: &str, request: &str, email: &str) -> Object {
     vars(&[
         ("client_name", client_name),
         ("csrf", csrf),

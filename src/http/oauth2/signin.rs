@@ -46,7 +46,7 @@ pub async fn login_page(state: Data<&AppState>, req: &Request) -> Response {
         }
     };
     let (csrf, cookie) = csrf_token(&state, req);
-    let page = login_vars(&state, &client_name, &csrf, query, &hint);
+    let page = login_vars(&client_name, &csrf, query, &hint);
     with_cookie(state.pages.login(StatusCode::OK, page), cookie)
 }
 
@@ -68,7 +68,7 @@ pub async fn login_submit(state: Data<&AppState>, req: &Request, body: Body) -> 
     let client_name = request.as_ref().map(|r| r.client.name.clone()).unwrap_or_default();
     let email = form.get("email").unwrap_or_default();
     let (csrf, cookie) = csrf_token(&state, req);
-    let mut page = login_vars(&state, &client_name, &csrf, &query, email);
+    let mut page = login_vars(&client_name, &csrf, &query, email);
     if !csrf_ok(&state, req, &form) {
         page.extend(vars(&[("error", "This form expired. Please sign in again.")]));
         return with_cookie(state.pages.login(StatusCode::BAD_REQUEST, page), cookie);

@@ -103,7 +103,7 @@ pub async fn remove(
     if !directory.store.delete_client(&client).await? {
         return Err(Error::NotFound);
     }
-    let ended = directory.store.client_sessions(&client.client_id, directory.now()).await?;
+    let ended = directory.store.client_sessions(&client.client_id, None, directory.now()).await?;
     revoke::end_sessions(sessions, &ended).await?;
     revoke::shut_out_client(sessions, &client.client_id).await?;
     directory.changed();

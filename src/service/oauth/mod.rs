@@ -5,6 +5,7 @@
 
 pub mod authorize;
 pub mod client_auth;
+pub mod consents;
 pub mod error;
 pub mod grants;
 pub mod introspect;
