@@ -21,6 +21,7 @@ use crate::email::{Templates, transport};
 use crate::http;
 use crate::http::pages::Pages;
 use crate::runtime::audit::{Actor, AuditEvent, AuditLog};
+use crate::runtime::client_cache::ClientCache;
 use crate::runtime::credential_cache::{self, CredentialCache};
 use crate::runtime::monitoring::Monitor;
 use crate::runtime::rate_limit::RateLimiter;
@@ -112,7 +113,8 @@ impl Handles {
     pub fn new(settings: Arc<Settings>, store: Store, clock: Arc<dyn Clock>) -> Self {
         let audit = AuditLog::start(store.clone(), clock.clone());
         let credentials = CredentialCache::new(settings.credential_cache_seconds, credential_cache::CAPACITY);
-        let directory = Directory::new(store.clone(), clock.clone(), audit.clone(), Arc::new(credentials));
+        let clients = Arc::new(ClientCache::new(settings.credential_cache_seconds));
+        let directory = Directory::new(store.clone(), clock.clone(), audit.clone(), Arc::new(credentials), clients);
         let sessions = Sessions { store, clock, audit, settings: settings.clone(), revocations: Default::default() };
         Self { settings, directory, sessions }
     }

@@ -101,7 +101,7 @@ async fn run_with(handles: &Handles, command: ClientCommand) -> Result<(), Strin
             println!("removed client {client_id}");
         }
         ClientCommand::RotateSecret { client_id, json } => {
-            let secret = clients::rotate_secret(directory, &client_id, Actor::cli())
+            let secret = clients::rotate_secret(directory, &handles.sessions, &client_id, Actor::cli())
                 .await
                 .map_err(|e| describe(e, &client_id))?;
             if json {

@@ -3,6 +3,7 @@
 //! limits, the monitor's counters, and the request being served. Nothing here knows a use case.
 
 pub mod audit;
+pub mod client_cache;
 pub mod credential_cache;
 pub mod monitoring;
 pub mod rate_limit;

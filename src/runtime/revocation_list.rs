@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 use crate::clock::Clock;
 
 use crate::store::revocations::{
-    KIND_API_KEY, KIND_CLIENT, KIND_DELEGATE, KIND_JTI, KIND_SID, KIND_USER, POLL_BATCH, Revocation,
+    KIND_API_KEY, KIND_CLIENT, KIND_CLIENT_SECRET, KIND_DELEGATE, KIND_JTI, KIND_SID, KIND_USER, POLL_BATCH, Revocation,
 };
 use crate::store::{Store, StoreError};
 
@@ -45,6 +45,8 @@ struct Entries {
     delegates: HashMap<String, (i64, i64)>,
     /// removed OAuth client's `client_id` → (its tokens issued at or before this time are refused, until when).
     clients: HashMap<String, (i64, i64)>,
+    /// OAuth client whose secret changed → (copies of it read at or before this time are stale, until when).
+    client_secrets: HashMap<String, (i64, i64)>,
     /// The highest `revocations.id` read.
     last_id: i64,
 }
@@ -105,6 +107,20 @@ impl RevocationList {
         *entry = (entry.0.max(before), entry.1.max(until));
     }
 
+    /// Whether a copy of the OAuth client `client_id` read at `loaded_at` predates a change of its
+    /// secret (made on any instance).
+    pub fn is_client_secret_changed(&self, client_id: &str, loaded_at: i64) -> bool {
+        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        entries.client_secrets.get(client_id).is_some_and(|(at, _)| loaded_at <= *at)
+    }
+
+    /// Records that the secret of `client_id` changed at `at`.
+    pub fn client_secret_changed(&self, client_id: &str, at: i64, until: i64) {
+        let mut entries = self.write();
+        let entry = entries.client_secrets.entry(client_id.to_owned()).or_insert((at, until));
+        *entry = (entry.0.max(at), entry.1.max(until));
+    }
+
     /// Refuses the user's tokens issued at or before `before`.
     pub fn revoke_user(&self, user_id: i64, before: i64, until: i64) {
         let mut entries = self.write();
@@ -121,6 +137,7 @@ impl RevocationList {
             + entries.api_keys.len()
             + entries.delegates.len()
             + entries.clients.len()
+            + entries.client_secrets.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -164,6 +181,11 @@ impl RevocationList {
                     let entry = entries.clients.entry(row.value.clone()).or_insert((row.created_at, row.expires_at));
                     *entry = (entry.0.max(row.created_at), entry.1.max(row.expires_at));
                 }
+                KIND_CLIENT_SECRET => {
+                    let entry =
+                        entries.client_secrets.entry(row.value.clone()).or_insert((row.created_at, row.expires_at));
+                    *entry = (entry.0.max(row.created_at), entry.1.max(row.expires_at));
+                }
                 _ => {}
             }
         }
@@ -177,6 +199,7 @@ impl RevocationList {
         entries.api_keys.retain(|_, until| *until > now);
         entries.delegates.retain(|_, (_, until)| *until > now);
         entries.clients.retain(|_, (_, until)| *until > now);
+        entries.client_secrets.retain(|_, (_, until)| *until > now);
     }
 
     /// Reads the revocations recorded since the last poll (by any instance).

@@ -28,6 +28,9 @@ pub const KIND_DELEGATE: &str = "delegate";
 /// A removed OAuth client: `value` is its `client_id`; tokens issued to it up to `created_at` are refused.
 pub const KIND_CLIENT: &str = "client";
 
+/// An OAuth client's secret changed: copies of the client read up to `created_at` are stale (no token is refused).
+pub const KIND_CLIENT_SECRET: &str = "client-secret";
+
 pub const POLL_BATCH: u64 = 10_000;
 
 impl Store {

@@ -10,7 +10,7 @@ use crate::domain::Claims;
 use crate::error::Error;
 use crate::runtime::audit::{Actor, AuditEvent};
 use crate::runtime::request_context::RequestMeta;
-use crate::store::revocations::{KIND_CLIENT, KIND_DELEGATE, KIND_JTI, KIND_SID, KIND_USER};
+use crate::store::revocations::{KIND_CLIENT, KIND_CLIENT_SECRET, KIND_DELEGATE, KIND_JTI, KIND_SID, KIND_USER};
 
 /// Ends the sessions with these ids: revoked in the database, their `sid` on the revocation list
 /// until the last JWT they issued has expired.
@@ -65,6 +65,16 @@ pub async fn shut_out_client(sessions: &Sessions, client_id: &str) -> Result<(),
     let until = now + sessions.settings.token_lifetime();
     sessions.store.insert_revocations(&[(KIND_CLIENT, client_id.to_owned(), until)], now).await?;
     sessions.revocations.revoke_client(client_id, now, until);
+    Ok(())
+}
+
+/// An OAuth client's secret changed: every instance drops its cached copy of the client within
+/// the poll interval (tokens already issued stay valid).
+pub async fn client_secret_changed(sessions: &Sessions, client_id: &str) -> Result<(), Error> {
+    let now = sessions.now();
+    let until = now + i64::from(sessions.settings.credential_cache_seconds) + 1;
+    sessions.store.insert_revocations(&[(KIND_CLIENT_SECRET, client_id.to_owned(), until)], now).await?;
+    sessions.revocations.client_secret_changed(client_id, now, until);
     Ok(())
 }
 

@@ -77,8 +77,14 @@ pub async fn register(directory: &Directory, spec: ClientSpec, actor: Actor) -> 
     Ok(RegisteredClient { client, secret })
 }
 
-/// A new secret for a confidential client; the old one stops working at once.
-pub async fn rotate_secret(directory: &Directory, client_id: &str, actor: Actor) -> Result<String, Error> {
+/// A new secret for a confidential client; the old one stops working at once on this instance and
+/// within the revocation poll interval on the others.
+pub async fn rotate_secret(
+    directory: &Directory,
+    sessions: &Sessions,
+    client_id: &str,
+    actor: Actor,
+) -> Result<String, Error> {
     let client = find(directory, client_id).await?;
     if client.public {
         return Err(Error::Conflict("a public client has no secret".into()));
@@ -87,6 +93,7 @@ pub async fn rotate_secret(directory: &Directory, client_id: &str, actor: Actor)
     if !directory.store.set_client_secret(client.id, &hash_secret(&secret)).await? {
         return Err(Error::NotFound);
     }
+    revoke::client_secret_changed(sessions, &client.client_id).await?;
     directory.changed();
     record(directory, actor, "client.rotate-secret", &client).await;
     Ok(secret)

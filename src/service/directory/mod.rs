@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::clock::Clock;
 use crate::domain::InvalidValue;
 use crate::runtime::audit::AuditLog;
+use crate::runtime::client_cache::ClientCache;
 use crate::runtime::credential_cache::CredentialCache;
 use crate::store::Store;
 
@@ -29,12 +30,20 @@ pub struct Directory {
     pub audit: AuditLog,
     /// API keys already checked against the database (see `runtime::credential_cache`).
     pub credentials: Arc<CredentialCache>,
+    /// OAuth clients read recently, for the token endpoint.
+    pub clients: Arc<ClientCache>,
     epoch: Arc<AtomicU64>,
 }
 
 impl Directory {
-    pub fn new(store: Store, clock: Arc<dyn Clock>, audit: AuditLog, credentials: Arc<CredentialCache>) -> Self {
-        Self { store, clock, audit, credentials, epoch: Default::default() }
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        audit: AuditLog,
+        credentials: Arc<CredentialCache>,
+        clients: Arc<ClientCache>,
+    ) -> Self {
+        Self { store, clock, audit, credentials, clients, epoch: Default::default() }
     }
 
     /// Unix seconds now.

@@ -3,6 +3,8 @@
 //! itself with PKCE). A client uses exactly one method. Secrets carry 256 random bits and are
 //! compared as SHA-256 in constant time; every wrong one counts toward a per-client limit.
 
+use std::sync::Arc;
+
 use super::error::OauthError;
 use crate::crypto::secret;
 use crate::runtime::audit::{Actor, AuditEvent};
@@ -26,7 +28,7 @@ pub struct PresentedClient<'a> {
 /// An authenticated client, and whether it proved a secret.
 #[derive(Debug, Clone)]
 pub struct AuthenticatedClient {
-    pub client: OauthClient,
+    pub client: Arc<OauthClient>,
     pub confidential: bool,
 }
 
@@ -52,7 +54,7 @@ pub async fn authenticate(
     if client_id.is_empty() || client_id.len() > MAX_CLIENT_ID_LEN {
         return Err(unknown());
     }
-    let client = auth.store().client_by_client_id(client_id).await?;
+    let client = find_client(auth, client_id).await?;
     match (client, secret) {
         (Some(client), None) if client.public => Ok(AuthenticatedClient { client, confidential: false }),
         (Some(client), Some(secret)) if !client.public => {
@@ -65,6 +67,22 @@ pub async fn authenticate(
         (Some(_), Some(_)) | (None, Some(_)) => Err(wrong_secret(auth, client_id, request).await),
         _ => Err(unknown()),
     }
+}
+
+/// The client, from the cache when it is fresh there and not removed since (see
+/// [`crate::runtime::client_cache`]), else from the store.
+async fn find_client(auth: &Auth, client_id: &str) -> Result<Option<Arc<OauthClient>>, OauthError> {
+    let (now, epoch) = (auth.now(), auth.directory.epoch());
+    if let Some((client, loaded_at)) = auth.directory.clients.get(client_id, epoch, now)
+        && !auth.tokens.revocations.is_client_revoked(client_id, loaded_at)
+        && !auth.tokens.revocations.is_client_secret_changed(client_id, loaded_at)
+    {
+        return Ok(Some(client));
+    }
+    let Some(client) = auth.store().client_by_client_id(client_id).await? else { return Ok(None) };
+    let client = Arc::new(client);
+    auth.directory.clients.insert(client.clone(), epoch, now);
+    Ok(Some(client))
 }
 
 /// Counts a wrong secret toward the client's limit and audits it; over the limit, 429.
