@@ -6,6 +6,7 @@
 #   oauth-code-exchange       POST /oauth2/token grant_type=authorization_code, codes pre-minted
 #                             straight into the database (each used once), with an ID token
 #   oauth-introspect          POST /oauth2/introspect of an access token (client_secret_basic)
+#   apikey-token              POST /jwt/token with an API key: authify-api's machine credential, for comparison
 # Compare with oidc-provider in the same sitting: `bash ../shared/peers/oidc-provider/run.sh`.
 set -euo pipefail
 PEERS="${AUTHIFY_PEERS:-$(cd "$(dirname "$0")/../.." && pwd)/shared/peers}"
@@ -16,11 +17,13 @@ SRC="$(cd "$(dirname "$0")/.." && pwd)"
 WORK="${PEERS_WORK:-/var/tmp/peers}/authify-oauth"
 PORT="${PORT:-8105}"
 BASE="http://127.0.0.1:$PORT"
-CODES="${CODES:-250000}"
+CODES="${CODES:-300000}"
+CHUNK="${CHUNK:-70000}"   # codes one wrk run may use: more than it can exchange in WRK_DURATION
 rm -rf "$WORK"; mkdir -p "$WORK"
 need_apt wrk curl openssl jq
-(cd "$SRC" && cargo build --release --quiet)
-BIN="$SRC/target/release/authify"
+# AUTHIFY_BIN: an already built binary (say, the previous build, to compare side by side).
+if [[ -z "${AUTHIFY_BIN:-}" ]]; then (cd "$SRC" && cargo build --release --quiet); fi
+BIN="${AUTHIFY_BIN:-$SRC/target/release/authify}"
 gen_es256_key "$WORK"
 export AUTHIFY_DB_URL="sqlite://$WORK/authify.db?mode=rwc" AUTHIFY_LISTEN="127.0.0.1:$PORT" \
   AUTHIFY_PUBLIC_URL="$BASE" AUTHIFY_PRIVKEY_PATH="$WORK/es256-private.pem" \
@@ -58,6 +61,15 @@ make_script "$WORK/cc.lua" POST "grant_type=client_credentials&scope=api%3Aread"
   "Content-Type: application/x-www-form-urlencoded" "Authorization: Basic $BASIC"
 bench "$PEER" oauth-client-credentials "$SERVER_PID" "$WORK/cc.lua" "$BASE/oauth2/token" "$RESULTS"
 
+# The same machine credential through authify-api's route, for comparison in the same run.
+JWT=$(curl -fsS -H 'Content-Type: application/json' \
+  -d '{"email":"bench@example.com","password":"correct horse battery staple"}' "$BASE/jwt/token" | jq -r .jwt)
+KEY=$(curl -fsS -H 'Content-Type: application/vnd.api+json' -H "Authorization: Bearer $JWT" \
+  -d '{"data":{"type":"apikeys","attributes":{}}}' "$BASE/apikeys")
+make_script "$WORK/apikey.lua" POST "{\"access_key\":\"$(jq -r '.data.attributes["access-key"]' <<<"$KEY")\",\"secret_key\":\"$(jq -r '.data.attributes["secret-key"]' <<<"$KEY")\"}" \
+  "Content-Type: application/json"
+bench "$PEER" apikey-token "$SERVER_PID" "$WORK/apikey.lua" "$BASE/jwt/token" "$RESULTS"
+
 TOKEN=$(curl -fsS -H "Authorization: Basic $BASIC" -d grant_type=client_credentials "$BASE/oauth2/token" | jq -r .access_token)
 make_script "$WORK/introspect.lua" POST "token=$TOKEN" \
   "Content-Type: application/x-www-form-urlencoded" "Authorization: Basic $BASIC"
@@ -66,9 +78,17 @@ bench "$PEER" oauth-introspect "$SERVER_PID" "$WORK/introspect.lua" "$BASE/oauth
 # Each wrk thread takes every n-th code, from its own offset; a code is never sent twice.
 {
   cat <<LUA
-local codes, threads, counter = {}, {}, 0
+-- Every wrk run (warm-up included) starts where the previous one stopped: a cursor file moves on
+-- by CHUNK codes per run.
+local codes, counter, base = {}, 0, nil
 for line in io.lines("$WORK/codes.txt") do codes[#codes + 1] = line end
-function setup(thread) thread:set("offset", counter); counter = counter + 1; table.insert(threads, thread) end
+function setup(thread)
+  if base == nil then
+    local f = io.open("$WORK/cursor", "r"); base = f and tonumber(f:read("*l")) or 0; if f then f:close() end
+    f = io.open("$WORK/cursor", "w"); f:write(tostring(base + $CHUNK)); f:close()
+  end
+  thread:set("offset", base + counter); counter = counter + 1
+end
 function init(args) index = offset + 1 end
 function request()
   local code = codes[index]; index = index + $WRK_THREADS

@@ -84,17 +84,6 @@ impl Store {
         new: NewOauthSession<'_>,
     ) -> Result<Exchange, StoreError> {
         let (tx, _gate) = self.begin_write().await?;
-        let claimed = Entity::update_many()
-            .col_expr(Column::UsedAt, Expr::value(new.now))
-            .filter(Column::Id.eq(code.id))
-            .filter(Column::UsedAt.is_null())
-            .exec(&tx)
-            .await?;
-        if claimed.rows_affected == 0 {
-            let current = Entity::find_by_id(code.id).one(&tx).await?;
-            tx.rollback().await?;
-            return Ok(Exchange::AlreadyUsed(current.and_then(|c| c.session_id)));
-        }
         let row = session::ActiveModel {
             user_id: Set(code.user_id),
             kind: Set(KIND_OAUTH.to_owned()),
@@ -112,11 +101,19 @@ impl Store {
             ..Default::default()
         };
         let session = row.insert(&tx).await?;
-        Entity::update_many()
+        // The claim: only an unused code takes the session; otherwise nothing of this is kept.
+        let claimed = Entity::update_many()
+            .col_expr(Column::UsedAt, Expr::value(new.now))
             .col_expr(Column::SessionId, Expr::value(session.id))
             .filter(Column::Id.eq(code.id))
+            .filter(Column::UsedAt.is_null())
             .exec(&tx)
             .await?;
+        if claimed.rows_affected == 0 {
+            let current = Entity::find_by_id(code.id).one(&tx).await?;
+            tx.rollback().await?;
+            return Ok(Exchange::AlreadyUsed(current.and_then(|c| c.session_id)));
+        }
         if let Some(hash) = new.refresh_hash {
             let token = refresh_token::ActiveModel {
                 session_id: Set(session.id),

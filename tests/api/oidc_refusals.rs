@@ -59,6 +59,13 @@ async fn token(
     (status, response.json().await.expect("json"), headers)
 }
 
+/// The form of a code exchange, with or without a PKCE verifier.
+fn exchange<'a>(code: &'a str, verifier: Option<&'a str>) -> Vec<(&'a str, &'a str)> {
+    let mut form = vec![("grant_type", "authorization_code"), ("code", code), ("redirect_uri", oidc::REDIRECT_URI)];
+    form.extend(verifier.map(|verifier| ("code_verifier", verifier)));
+    form
+}
+
 async fn setup(backend: Backend) -> (TestApp, authify::service::directory::clients::RegisteredClient, String) {
     let app = oidc::provider(backend, Algorithm::Es256).await;
     app.insert_user("ada@example.com", true, false).await;
@@ -72,16 +79,11 @@ async fn a_wrong_or_missing_pkce_verifier_is_invalid_grant(backend: Backend) {
     let id = registered.client.client_id.clone();
     let (code, _, _) = code_for(&app, &registered).await;
     let wrong = PkceCodeVerifier::new("a".repeat(43));
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", &code),
-        ("redirect_uri", oidc::REDIRECT_URI),
-        ("code_verifier", wrong.secret()),
-    ];
+    let form = exchange(&code, Some(wrong.secret()));
     let (status, body, _) = token(&app, &id, &secret, &form).await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
     let (code, _, _) = code_for(&app, &registered).await;
-    let form = [("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", oidc::REDIRECT_URI)];
+    let form = exchange(&code, None);
     let (status, body, _) = token(&app, &id, &secret, &form).await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "no verifier: {body}");
 }
@@ -90,12 +92,7 @@ async fn a_reused_code_is_refused_and_revokes_what_it_issued(backend: Backend) {
     let (app, registered, secret) = setup(backend).await;
     let id = registered.client.client_id.clone();
     let (code, verifier, _) = code_for(&app, &registered).await;
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", &code),
-        ("redirect_uri", oidc::REDIRECT_URI),
-        ("code_verifier", verifier.secret()),
-    ];
+    let form = exchange(&code, Some(verifier.secret()));
     let (status, first, _) = token(&app, &id, &secret, &form).await;
     assert_eq!(status, 200, "{first}");
     let access = first["access_token"].as_str().expect("access token");
@@ -135,23 +132,13 @@ async fn an_expired_code_and_another_clients_code_are_invalid_grant(backend: Bac
     let id = registered.client.client_id.clone();
     let (code, verifier, _) = code_for(&app, &registered).await;
     app.clock.advance(61);
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", &code),
-        ("redirect_uri", oidc::REDIRECT_URI),
-        ("code_verifier", verifier.secret()),
-    ];
+    let form = exchange(&code, Some(verifier.secret()));
     let (status, body, _) = token(&app, &id, &secret, &form).await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "expired: {body}");
 
     let other = oidc::register(&app, "Other", false, true).await;
     let (code, verifier, _) = code_for(&app, &registered).await;
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", &code),
-        ("redirect_uri", oidc::REDIRECT_URI),
-        ("code_verifier", verifier.secret()),
-    ];
+    let form = exchange(&code, Some(verifier.secret()));
     let (status, body, _) = token(&app, &other.client.client_id, other.secret.as_deref().expect("secret"), &form).await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "another client's: {body}");
     // The rightful client can still use it: the other client's attempt did not spend it.

@@ -50,6 +50,8 @@ pub async fn authenticate(
         (None, Some(id), secret) => (id, secret),
         (None, None, _) => return Err(OauthError::invalid_client("client authentication is required")),
     };
+    // Some libraries send a public client's id with an empty password.
+    let secret = secret.filter(|secret| !secret.is_empty());
     let unknown = || OauthError::invalid_client("unknown client or wrong credentials");
     if client_id.is_empty() || client_id.len() > MAX_CLIENT_ID_LEN {
         return Err(unknown());
