@@ -47,7 +47,7 @@ pub struct NewOauthSession<'a> {
 /// How an exchange ended in the database.
 #[derive(Debug, Clone)]
 pub enum Exchange {
-    Opened(Session),
+    Opened(Box<Session>),
     /// The code was used before; the session its first exchange opened, if any.
     AlreadyUsed(Option<i64>),
 }
@@ -126,7 +126,7 @@ impl Store {
             refresh_token::Entity::insert(token).exec_without_returning(&tx).await?;
         }
         tx.commit().await?;
-        Ok(Exchange::Opened(session))
+        Ok(Exchange::Opened(Box::new(session)))
     }
 
     /// The live sessions of a client (to end when the client is removed), or of one user with it.

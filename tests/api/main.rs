@@ -35,6 +35,7 @@ mod oauth_clients;
 mod oidc_browser;
 mod oidc_flow;
 mod oidc_refusals;
+mod oidc_signin;
 mod openapi;
 mod rate_limit;
 mod registration;

@@ -140,8 +140,7 @@ async fn a_confidential_client_signs_a_user_in_and_uses_every_endpoint(backend: 
     // RP-initiated logout ends the browser session and goes back to the allowed URI with state.
     let logout = format!(
         "/oauth2/logout?id_token_hint={}&post_logout_redirect_uri={}&state=bye",
-        id_token.to_string(),
-        "http%3A%2F%2F127.0.0.1%3A9%2Fsigned-out"
+        id_token, "http%3A%2F%2F127.0.0.1%3A9%2Fsigned-out"
     );
     let response = browser.get(app.url(&logout)).send().await.expect("logout");
     let target = oidc::location(&response);

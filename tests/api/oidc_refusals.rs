@@ -147,8 +147,12 @@ async fn an_expired_code_and_another_clients_code_are_invalid_grant(backend: Bac
 }
 
 async fn a_wrong_client_secret_is_a_401_with_www_authenticate(backend: Backend) {
-    let (app, registered, _) = setup(backend).await;
+    let (app, registered, secret) = setup(backend).await;
     let id = registered.client.client_id.clone();
+    let (status, body, _) = token(&app, &id, &secret, &[("grant_type", "client_credentials")]).await;
+    assert_eq!(status, 200, "{body}");
+    let metrics = app.get("/metrics").await.text().await.expect("metrics");
+    assert!(metrics.contains(r#"authify_oauth_tokens_total{grant_type="client_credentials"} 1"#), "{metrics}");
     let (status, body, headers) = token(&app, &id, "authify_cs_wrong", &[("grant_type", "client_credentials")]).await;
     assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")), "{body}");
     assert!(headers["www-authenticate"].to_str().expect("header").starts_with("Basic"), "{headers:?}");
@@ -210,6 +214,12 @@ async fn bad_authorization_requests_go_back_with_an_error_or_stop_on_a_page(back
         assert_eq!(query_param(&back, "state").as_deref(), Some("s1"), "{what}");
         assert_eq!(query_param(&back, "iss").as_deref(), Some(app.settings.public_url.as_str()), "{what}");
     }
+    // The sign-in page itself: no framing, no caching, a CSRF cookie for its form.
+    let page = browser.get(app.url("/login")).send().await.expect("login page");
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-security-policy"].to_str().expect("csp").contains("frame-ancestors 'none'"));
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    assert!(page.headers()["set-cookie"].to_str().expect("cookie").contains("SameSite=Strict"));
     let response = authorize(format!("response_type=token&client_id={id}&redirect_uri={redirect}")).await;
     assert_eq!(query_param(&oidc::location(&response), "error").as_deref(), Some("unsupported_response_type"));
 }
