@@ -10,9 +10,10 @@ use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
+use crate::crypto::keyring_cell::KeyringCell;
 use crate::crypto::password::PasswordHasher;
 use crate::crypto::rotation::{KeySet, RotationPaths};
-use crate::crypto::sealed::SealingKey;
+use crate::crypto::sealed::{SealingKey, SealingKeyError};
 use crate::crypto::{Keyring, keyfile};
 use crate::email::sender::OutboxSender;
 use crate::email::templates::TemplateError;
@@ -26,9 +27,11 @@ use crate::runtime::credential_cache::{self, CredentialCache};
 use crate::runtime::monitoring::Monitor;
 use crate::runtime::rate_limit::RateLimiter;
 use crate::runtime::revocation_list;
+use crate::runtime::shared_keys::{self, SharedKeys};
 use crate::service::account::Account;
 use crate::service::auth::{Auth, Sessions, Tokens};
 use crate::service::directory::Directory;
+use crate::service::keys::{KeyStore, KeyStoreError};
 use crate::state::AppState;
 use crate::store::Store;
 
@@ -54,6 +57,10 @@ pub enum StartupError {
     Mail(#[from] transport::TransportError),
     #[error(transparent)]
     SealingKey(#[from] crate::crypto::sealed::SealingKeyError),
+    /// The shared key store (AUTHIFY_KEY_STORE=database) cannot be used: a wrong key-encryption
+    /// key, or a key that cannot be read.
+    #[error(transparent)]
+    KeyStore(#[from] KeyStoreError),
     #[error("AUTHIFY_DB_URL: cannot read the revocation list: {0}")]
     Revocations(crate::store::StoreError),
     #[error("AUTHIFY_REDIS_URL: {0}")]
@@ -73,6 +80,13 @@ pub async fn open_store(settings: &Settings) -> Result<Store, StartupError> {
 
 /// Loads the key pair, generating it first when neither file exists; says whether it generated.
 pub fn load_keyring(settings: &Settings) -> Result<(Keyring, bool), StartupError> {
+    let (keys, generated) = load_key_files(settings)?;
+    Ok((keys.keyring(settings.token_lifetime()).map_err(StartupError::Rotation)?, generated))
+}
+
+/// Loads the pairs at the configured paths (with a file rotation's next and previous pairs),
+/// generating the pair first when neither file exists; says whether it generated.
+pub fn load_key_files(settings: &Settings) -> Result<(KeySet, bool), StartupError> {
     let (private, public) = (&settings.privkey_path, &settings.pubkey_path);
     let generate = keyfile::needs_generation(private, public)?;
     if generate {
@@ -87,7 +101,44 @@ pub fn load_keyring(settings: &Settings) -> Result<(Keyring, bool), StartupError
     let now = SystemClock.now();
     let keys = KeySet::load(settings.jwt_algorithm, &RotationPaths::new(private, public), now)
         .map_err(StartupError::Rotation)?;
-    Ok((keys.keyring(settings.token_lifetime()).map_err(StartupError::Rotation)?, generate))
+    Ok((keys, generate))
+}
+
+/// The shared key store of `handles`' database, its private keys sealed with the key-encryption
+/// key (the TOTP key `sealing` unless AUTHIFY_KEY_ENCRYPTION_KEY_PATH names another). An empty
+/// store first gets the configured key files (generated when missing); says whether it generated.
+pub async fn open_key_store(
+    handles: &Handles,
+    sealing: &Arc<SealingKey>,
+) -> Result<(Arc<SharedKeys>, bool), StartupError> {
+    let settings = &handles.settings;
+    let path = settings.key_encryption_key_file();
+    let kek = if let Some(key) = &settings.key_encryption_key {
+        let setting = "AUTHIFY_KEY_ENCRYPTION_KEY";
+        Arc::new(SealingKey::from_base64(key.expose()).ok_or(SealingKeyError::MalformedValue { setting })?)
+    } else if path == settings.totp_key_file() {
+        sealing.clone()
+    } else {
+        let (kek, generated) = SealingKey::load_or_generate_for(&path, "AUTHIFY_KEY_ENCRYPTION_KEY_PATH")?;
+        if generated {
+            tracing::info!(path = %path.display(), "no key-encryption key found: generated one (mode 0600)");
+        }
+        Arc::new(kek)
+    };
+    let keys = KeyStore { store: handles.directory.store.clone(), kek, settings: settings.clone() };
+    let mut generated = false;
+    if keys.is_empty().await? {
+        let (files, made) = load_key_files(settings)?;
+        generated = made;
+        if keys.import_files(&files, handles.directory.now()).await? {
+            let event = AuditEvent::new(Actor::System, "keys.import")
+                .target(format!("kid:{}", crate::crypto::kid_of(&files.current)))
+                .detail(serde_json::json!({"private_key": settings.privkey_path}));
+            handles.directory.audit.record(event).await;
+        }
+    }
+    let shared = SharedKeys::open(keys, handles.directory.clock.clone(), handles.directory.audit.clone()).await?;
+    Ok((Arc::new(shared), generated))
 }
 
 /// Loads the key that seals TOTP secrets, generating it first when missing.
@@ -135,6 +186,8 @@ impl Handles {
 /// A service that is bound to its port and ready to run.
 pub struct Application {
     state: AppState,
+    /// The shared key store's poller, when the keys live in the database.
+    shared_keys: Option<Arc<SharedKeys>>,
     mailer: Arc<dyn Mailer>,
     acceptor: TcpAcceptor,
     addr: SocketAddr,
@@ -143,11 +196,11 @@ pub struct Application {
 impl Application {
     /// Builds the state and binds the listener (port 0 picks a free port; see [`Application::addr`]).
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
-        let (keyring, generated) = load_keyring(&settings)?;
+        let files = if settings.shared_keys() { None } else { Some(load_keyring(&settings)?) };
         let templates = Templates::load(settings.templates_dir.as_deref())?;
         let pages = Pages::load(settings.templates_dir.as_deref(), &settings.jwt_issuer)?;
         let mailer = transport::from_settings(&settings)?;
-        let sealing = load_sealing_key(&settings)?;
+        let sealing = Arc::new(load_sealing_key(&settings)?);
         let limiter = match &settings.redis_url {
             Some(url) => RateLimiter::redis(url, &settings.redis_key_prefix).map_err(StartupError::Redis)?,
             None => RateLimiter::local(),
@@ -164,10 +217,20 @@ impl Application {
         let handles = Handles::new(Arc::new(settings), store, clock);
         let now = handles.directory.now();
         handles.sessions.revocations.poll(&handles.directory.store, now).await.map_err(StartupError::Revocations)?;
+        let (keyring, shared_keys, generated) = match files {
+            Some((keyring, generated)) => {
+                let next_step = keyring.next_change(now);
+                (Arc::new(KeyringCell::new(keyring, next_step)), None, generated)
+            }
+            None => {
+                let (shared, generated) = open_key_store(&handles, &sealing).await?;
+                (shared.cell.clone(), Some(shared), generated)
+            }
+        };
         let monitor = Monitor::new(http::route_templates());
         let limiter = Arc::new(limiter);
         let tokens = Tokens {
-            keyring: Arc::new(keyring),
+            keyring,
             settings: handles.settings.clone(),
             clock: handles.directory.clock.clone(),
             revocations: handles.sessions.revocations.clone(),
@@ -179,7 +242,7 @@ impl Application {
             sessions: handles.sessions.clone(),
             hasher,
             limiter: limiter.clone(),
-            sealing: Arc::new(sealing),
+            sealing,
             settings: handles.settings.clone(),
         };
         let account = Account { auth: auth.clone(), templates: Arc::new(templates), outbox_wake: Default::default() };
@@ -195,13 +258,13 @@ impl Application {
             pages: Arc::new(pages),
         };
         if generated {
-            let keyring = &state.auth.tokens.keyring;
+            let keyring = state.auth.tokens.keyring.current();
             let event = AuditEvent::new(Actor::System, "keys.generate")
                 .target(format!("kid:{}", keyring.kid(now)))
-                .detail(serde_json::json!({"algorithm": keyring.algorithm().name(), "at": "first start"}));
+                .detail(serde_json::json!({"algorithm": keyring.signing_algorithm(now).name(), "at": "first start"}));
             state.audit.record(event).await;
         }
-        Ok(Self { state, mailer: Arc::from(mailer), acceptor, addr })
+        Ok(Self { state, shared_keys, mailer: Arc::from(mailer), acceptor, addr })
     }
 
     /// The address actually bound.
@@ -215,7 +278,7 @@ impl Application {
 
     /// Serves until `shutdown` completes, then lets in-flight requests finish (bounded) and closes the pool.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let Application { state, mailer, acceptor, addr } = self;
+        let Application { state, shared_keys, mailer, acceptor, addr } = self;
         let hasher = state.auth.hasher.clone();
         tokio::spawn(async move {
             if let Err(err) = hasher.warm_up().await {
@@ -240,8 +303,15 @@ impl Application {
             Duration::from_millis(state.settings.sessions.revocation_poll_ms),
             poller_stopped,
         ));
+        let (keys_stop, keys_stopped) = tokio::sync::oneshot::channel();
+        let keys_poller = shared_keys.map(|shared| {
+            let period = Duration::from_millis(state.settings.key_poll_ms);
+            tokio::spawn(shared_keys::run_poller(shared, period, keys_stopped))
+        });
         let sender_abort = sender.abort_handle();
-        tracing::info!(%addr, algorithm = %state.tokens().keyring.algorithm(), kid = state.tokens().keyring.kid(state.now()), "authify is listening");
+        let keyring = state.tokens().keyring.current();
+        tracing::info!(%addr, algorithm = %keyring.signing_algorithm(state.now()), kid = keyring.kid(state.now()), "authify is listening");
+        drop(keyring);
         let audit = state.audit.clone();
         let result = Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(http::endpoint(state), shutdown, Some(SHUTDOWN_GRACE))
@@ -249,6 +319,10 @@ impl Application {
         let _ = stop_sender.send(());
         let _ = poller_stop.send(());
         let _ = poller.await;
+        let _ = keys_stop.send(());
+        if let Some(keys_poller) = keys_poller {
+            let _ = keys_poller.await;
+        }
         if tokio::time::timeout(SHUTDOWN_GRACE, sender).await.is_err() {
             sender_abort.abort();
             tracing::warn!("the outbox sender did not stop in time; mail it held is retried after its lease");

@@ -12,6 +12,7 @@ mod m20261201_000007_create_sessions;
 mod m20261204_000008_delegate_and_recipient;
 mod m20261205_000009_legacy_secret_digests;
 mod m20261205_000010_create_oauth;
+mod m20261205_000011_create_signing_keys;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000008_delegate_and_recipient::Migration),
             Box::new(m20261205_000009_legacy_secret_digests::Migration),
             Box::new(m20261205_000010_create_oauth::Migration),
+            Box::new(m20261205_000011_create_signing_keys::Migration),
         ]
     }
 }

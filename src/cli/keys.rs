@@ -1,11 +1,14 @@
 //! `authify keys generate`: write a new key pair where the settings point; `authify keys rotate`:
 //! start a rotation (SPEC §6, [`crate::crypto::rotation`]); `authify keys list`: the keys the
-//! service signs and verifies with, by the `kid` it publishes, and what each does when.
+//! service signs and verifies with, by the `kid` it publishes, and what each does when. With the
+//! shared key store (AUTHIFY_KEY_STORE=database) `rotate` and `list` work on the database
+//! ([`super::keys_shared`]).
 
 use std::path::Path;
 
 use clap::Subcommand;
 
+use super::keys_shared;
 use crate::app::Handles;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
@@ -25,7 +28,17 @@ pub enum KeysCommand {
     /// Start a rotation: a new pair is published at the next start of the service and signs after
     /// AUTHIFY_KEY_ROTATION_DELAY; the current one verifies until every token it signed has expired.
     /// Once the new key signs, the next rotation first makes it the pair at the configured paths.
-    Rotate,
+    /// With AUTHIFY_KEY_STORE=database the new key goes to the database and running instances
+    /// publish it within AUTHIFY_KEY_POLL_MS, without a restart.
+    Rotate {
+        /// The new key signs at once (shared key store only): for a compromised key.
+        #[arg(long)]
+        now: bool,
+        /// Retire this kid at once: its tokens are refused by every instance within
+        /// AUTHIFY_KEY_POLL_MS (shared key store only; needs --now).
+        #[arg(long, requires = "now", value_name = "KID")]
+        retire: Option<String>,
+    },
     /// Show the keys: kid (as published in the JWKS), algorithm, what each does when, and files,
     /// after the same checks `serve` makes.
     List {
@@ -56,7 +69,16 @@ pub fn run(settings: &Settings, command: KeysCommand) -> Result<(), String> {
             }
             Ok(())
         }
-        KeysCommand::Rotate => rotate(settings),
+        KeysCommand::Rotate { now, retire } if settings.shared_keys() => {
+            keys_shared::run(settings, keys_shared::Request::Rotate { now, retire })
+        }
+        KeysCommand::List { json } if settings.shared_keys() => {
+            keys_shared::run(settings, keys_shared::Request::List { json })
+        }
+        KeysCommand::Rotate { now: false, .. } => rotate(settings),
+        KeysCommand::Rotate { .. } => {
+            Err("AUTHIFY_KEY_STORE: --now and --retire need the shared key store (AUTHIFY_KEY_STORE=database)".into())
+        }
         KeysCommand::List { json } => list(settings, json),
     }
 }

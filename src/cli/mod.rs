@@ -5,6 +5,7 @@ mod client;
 mod delegate;
 mod import;
 mod keys;
+mod keys_shared;
 mod serve;
 mod user;
 

@@ -70,6 +70,7 @@ impl Settings {
         self.validate_mail()?;
         self.validate_protection()?;
         self.sessions.validate()?;
+        self.validate_keys()?;
         Ok(self)
     }
 
@@ -201,6 +202,27 @@ mod tests {
         assert!(with("redis_url", "http://redis").is_err_and(|e| e.setting == "AUTHIFY_REDIS_URL"));
         let origins = with("session_origins", "a.example");
         assert!(origins.as_ref().is_err_and(|e| e.setting == "AUTHIFY_SESSION_ORIGINS"), "{origins:?}");
+    }
+
+    #[test]
+    fn shared_keys_need_a_publish_delay_of_the_jwks_max_age_plus_a_minute() {
+        let days = Figment::from(Serialized::defaults(Settings::default())).merge(("key_rotation_days", 30));
+        let s = Settings::extract(days).expect("valid");
+        assert!(s.shared_keys() && s.key_rotation_period() == Some(30 * 86_400));
+        assert!(!Settings::default().shared_keys(), "files by default");
+        let figment = |delay: u32| {
+            Figment::from(Serialized::defaults(Settings::default()))
+                .merge(("key_store", "database"))
+                .merge(("key_rotation_delay", delay))
+        };
+        assert!(Settings::extract(figment(360)).is_ok());
+        let refused = Settings::extract(figment(359));
+        assert!(refused.is_err_and(|e| e.setting == "AUTHIFY_KEY_ROTATION_DELAY"));
+        let files = Figment::from(Serialized::defaults(Settings::default())).merge(("key_rotation_delay", 5));
+        assert!(Settings::extract(files).is_ok(), "key files keep the old rule");
+        assert!(with("key_store", "redis").is_err_and(|e| e.setting == "AUTHIFY_KEY_STORE"));
+        let never = Figment::from(Serialized::defaults(Settings::default())).merge(("key_poll_ms", 0));
+        assert!(Settings::extract(never).is_err_and(|e| e.setting == "AUTHIFY_KEY_POLL_MS"));
     }
 
     #[test]

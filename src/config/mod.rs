@@ -12,10 +12,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::Algorithm;
 
+mod keys;
 mod lists;
 mod load;
 mod sessions;
 
+pub use keys::KeyStore;
 pub use lists::{CorsOrigins, LockoutIntervals, OriginList, PathList, TrustedProxies};
 pub use load::ConfigError;
 pub use sessions::SessionSettings;
@@ -55,9 +57,26 @@ pub struct Settings {
     pub cors_origins: CorsOrigins,
     /// AUTHIFY_JWKS_MAX_AGE: seconds relying services may cache the JWKS.
     pub jwks_max_age: u32,
-    /// AUTHIFY_KEY_ROTATION_DELAY: seconds between `authify keys rotate` and the new key's first
-    /// signature (it is published from the start).
+    /// AUTHIFY_KEY_ROTATION_DELAY: seconds between `authify keys rotate` (or a scheduled rotation)
+    /// and the new key's first signature (it is published from the start). With shared keys it
+    /// must be at least AUTHIFY_JWKS_MAX_AGE + 60.
     pub key_rotation_delay: u32,
+    /// AUTHIFY_KEY_STORE: `files` (default) or `database` (shared by every instance; the files are
+    /// imported at first start). AUTHIFY_KEY_ROTATION_DAYS above 0 implies `database`.
+    pub key_store: KeyStore,
+    /// AUTHIFY_KEY_ROTATION_DAYS: a new signing key every this many days, published
+    /// AUTHIFY_KEY_ROTATION_DELAY seconds before it signs (default 0: no scheduled rotation).
+    pub key_rotation_days: u32,
+    /// AUTHIFY_KEY_POLL_MS: how often each instance reads the key store and performs the steps that
+    /// are due (milliseconds; default 10000). An emergency rotation reaches every instance within it.
+    pub key_poll_ms: u64,
+    /// AUTHIFY_KEY_ENCRYPTION_KEY_PATH: the 256-bit key (base64, mode 0600) that seals the private
+    /// keys in the key store; generated at first start when missing; the same file on every
+    /// instance. Default: the TOTP key file (AUTHIFY_TOTP_KEY_PATH).
+    pub key_encryption_key_path: Option<PathBuf>,
+    /// AUTHIFY_KEY_ENCRYPTION_KEY: the same key given as base64 in the environment (for secret
+    /// stores that inject variables); when set, AUTHIFY_KEY_ENCRYPTION_KEY_PATH is not read.
+    pub key_encryption_key: Option<SecretString>,
     /// AUTHIFY_PASSWORD_HASH_CONCURRENCY: argon2 hashes run at once (0 = one per core).
     pub password_hash_concurrency: usize,
     /// AUTHIFY_PASSWORD_HASH_QUEUE: password checks allowed to wait for a free slot (0 = 32 per slot);
@@ -197,6 +216,11 @@ impl Default for Settings {
             cors_origins: CorsOrigins::default(),
             jwks_max_age: 300,
             key_rotation_delay: 900,
+            key_store: KeyStore::Files,
+            key_rotation_days: 0,
+            key_poll_ms: 10_000,
+            key_encryption_key_path: None,
+            key_encryption_key: None,
             password_hash_concurrency: 0,
             password_hash_queue: 0,
             password_hash_wait_ms: 150,
@@ -240,6 +264,11 @@ impl Settings {
             Some(path) => path.clone(),
             None => self.privkey_path.parent().unwrap_or(Path::new(".")).join("totp.key"),
         }
+    }
+
+    /// Where the key that seals the shared signing keys lives.
+    pub fn key_encryption_key_file(&self) -> PathBuf {
+        self.key_encryption_key_path.clone().unwrap_or_else(|| self.totp_key_file())
     }
 
     /// Number of argon2 computations allowed at once.

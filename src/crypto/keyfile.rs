@@ -124,6 +124,45 @@ pub fn load(algorithm: Algorithm, private_path: &Path, public_path: &Path) -> Re
     })
 }
 
+/// The pair of a PKCS#8 DER private key on `algorithm`'s curve (a key read back from the key
+/// store), its public PEM as RustCrypto writes it; none when it is not such a key.
+pub fn pair_from_private_der(algorithm: Algorithm, der: &[u8]) -> Option<KeyPair> {
+    macro_rules! pair_on {
+        ($curve:ident) => {{
+            let public = $curve::SecretKey::from_pkcs8_der(der).ok()?.public_key();
+            KeyPair {
+                algorithm,
+                private_pkcs8_der: Zeroizing::new(der.to_vec()),
+                public_spki_der: public.to_public_key_der().ok()?.as_bytes().to_vec(),
+                public_pem: public.to_public_key_pem(LineEnding::LF).ok()?,
+                public_point: public.to_sec1_point(false).as_bytes().to_vec(),
+            }
+        }};
+    }
+    Some(match algorithm {
+        Algorithm::Es256 => pair_on!(p256),
+        Algorithm::Es384 => pair_on!(p384),
+        Algorithm::Es512 => pair_on!(p521),
+    })
+}
+
+/// A freshly generated pair, in memory only (for the key store).
+pub fn generate_pair(algorithm: Algorithm) -> Result<KeyPair, KeyError> {
+    macro_rules! der_on {
+        ($curve:ident) => {
+            Zeroizing::new(
+                $curve::SecretKey::generate().to_pkcs8_der().map_err(|_| encode_failure())?.as_bytes().to_vec(),
+            )
+        };
+    }
+    let der = match algorithm {
+        Algorithm::Es256 => der_on!(p256),
+        Algorithm::Es384 => der_on!(p384),
+        Algorithm::Es512 => der_on!(p521),
+    };
+    pair_from_private_der(algorithm, &der).ok_or_else(encode_failure)
+}
+
 /// A freshly generated pair as PEM text: (PKCS#8 private, SPKI public).
 pub fn generate(algorithm: Algorithm) -> Result<(Zeroizing<String>, String), KeyError> {
     macro_rules! generate_on {

@@ -24,6 +24,7 @@ struct VerificationKey {
 /// A key that signs from `from` (Unix seconds) until the next one's `from`.
 struct SigningKey {
     from: i64,
+    algorithm: Algorithm,
     kid: String,
     signer: Box<dyn JwsSigner>,
     public_pem: String,
@@ -82,7 +83,8 @@ impl Keyring {
         let kid = thumbprint(&jwk);
         if let Some(from) = signs_from {
             let signer = signer::signer_for(algorithm, &pair.private_pkcs8_der, &kid)?;
-            self.signing.push(SigningKey { from, kid: kid.clone(), signer, public_pem: pair.public_pem.clone() });
+            let public_pem = pair.public_pem.clone();
+            self.signing.push(SigningKey { from, algorithm, kid: kid.clone(), signer, public_pem });
         }
         jwk["kid"] = json!(kid);
         jwk["alg"] = json!(algorithm.name());
@@ -92,9 +94,15 @@ impl Keyring {
         Ok(())
     }
 
-    /// The algorithm of every key.
+    /// The algorithm of the key that signed first (with key files: of every key).
     pub fn algorithm(&self) -> Algorithm {
         self.algorithm
+    }
+
+    /// The algorithm of the key that signs at `at` (a shared key store may change algorithm at a
+    /// rotation, when AUTHIFY_JWT_ALGORITHM changed).
+    pub fn signing_algorithm(&self, at: i64) -> Algorithm {
+        self.signing_key(at).algorithm
     }
 
     /// The RFC 7638 thumbprint of the key that signs at `at` (Unix seconds, the service's clock).
@@ -110,6 +118,13 @@ impl Keyring {
     /// The serialized JWK Set of every key that can verify at `at` (cheap to clone).
     pub fn jwks_json(&self, at: i64) -> Bytes {
         self.jwks.iter().find(|(until, _)| at < *until).map(|(_, jwks)| jwks.clone()).unwrap_or_default()
+    }
+
+    /// The first time after `at` when the signing key changes or a key stops verifying.
+    pub fn next_change(&self, at: i64) -> Option<i64> {
+        let starts = self.signing.iter().map(|k| k.from);
+        let ends = self.verification_keys.iter().map(|k| k.until);
+        starts.chain(ends).filter(|t| *t > at && *t != i64::MAX).min()
     }
 
     fn signing_key(&self, at: i64) -> &SigningKey {

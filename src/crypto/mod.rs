@@ -7,12 +7,15 @@ pub mod hash_workers;
 pub mod jwt;
 pub mod keyfile;
 mod keyring;
+pub mod keyring_cell;
 pub mod legacy_digest;
+pub mod lifecycle;
 pub mod password;
 pub mod rotation;
 pub mod sealed;
 pub mod secret;
 mod signer;
+pub mod stored_key;
 pub mod tokens;
 mod verifier;
 

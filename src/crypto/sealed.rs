@@ -1,6 +1,7 @@
-//! Secrets the service must read back (TOTP secrets) are sealed with AES-256-GCM (the RustCrypto
-//! `aes-gcm` crate) under a key kept in a file beside the signing key, so a copy of the database
-//! alone does not give an attacker anyone's second factor.
+//! Secrets the service must read back (TOTP secrets, and the shared signing keys' private keys) are
+//! sealed with AES-256-GCM (the RustCrypto `aes-gcm` crate) under a key kept in a file beside the
+//! signing key, so a copy of the database alone does not give an attacker anyone's second factor
+//! or a signing key.
 
 use std::fs;
 use std::io::{ErrorKind, Write};
@@ -20,10 +21,13 @@ const NONCE_LEN: usize = 12;
 /// Why the sealing key cannot be used; names the setting.
 #[derive(Debug, thiserror::Error)]
 pub enum SealingKeyError {
-    #[error("AUTHIFY_TOTP_KEY_PATH: cannot read or write {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
-    #[error("AUTHIFY_TOTP_KEY_PATH: {path} does not hold a base64 256-bit key")]
-    Malformed { path: PathBuf },
+    #[error("{setting}: cannot read or write {path}: {source}")]
+    Io { setting: &'static str, path: PathBuf, source: std::io::Error },
+    #[error("{setting}: {path} does not hold a base64 256-bit key")]
+    Malformed { setting: &'static str, path: PathBuf },
+    /// A key given in the environment (AUTHIFY_KEY_ENCRYPTION_KEY) that is not one.
+    #[error("{setting}: not a base64 256-bit key")]
+    MalformedValue { setting: &'static str },
 }
 
 /// A sealed value could not be opened (wrong key, or tampered with).
@@ -39,7 +43,12 @@ pub struct SealingKey {
 impl SealingKey {
     /// Reads the key file, generating it (mode 0600, never overwriting) when missing.
     pub fn load_or_generate(path: &Path) -> Result<(Self, bool), SealingKeyError> {
-        let io = |source| SealingKeyError::Io { path: path.into(), source };
+        Self::load_or_generate_for(path, "AUTHIFY_TOTP_KEY_PATH")
+    }
+
+    /// As [`SealingKey::load_or_generate`], for the key of `setting` (named by its errors).
+    pub fn load_or_generate_for(path: &Path, setting: &'static str) -> Result<(Self, bool), SealingKeyError> {
+        let io = |source| SealingKeyError::Io { setting, path: path.into(), source };
         let mut generated = false;
         if !path.exists() {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -57,9 +66,14 @@ impl SealingKey {
             }
         }
         let text = fs::read_to_string(path).map_err(io)?;
-        let bytes = STANDARD.decode(text.trim()).map_err(|_| SealingKeyError::Malformed { path: path.into() })?;
-        let cipher = Aes256Gcm::new_from_slice(&bytes).map_err(|_| SealingKeyError::Malformed { path: path.into() })?;
-        Ok((Self { cipher }, generated))
+        let key = Self::from_base64(&text).ok_or_else(|| SealingKeyError::Malformed { setting, path: path.into() })?;
+        Ok((key, generated))
+    }
+
+    /// The key written as base64 (as in the key file); none when it is not 256 bits.
+    pub fn from_base64(text: &str) -> Option<Self> {
+        let bytes = STANDARD.decode(text.trim()).ok()?;
+        Some(Self { cipher: Aes256Gcm::new_from_slice(&bytes).ok()? })
     }
 
     /// Encrypts `plain`, bound to `context` (for example the user id, so a sealed value cannot be

@@ -205,14 +205,14 @@ impl JwtApi {
     /// The public key (PEM) that verifies tokens.
     #[oai(path = "/key", method = "get")]
     async fn key(&self, state: Data<&AppState>) -> Json<KeyDocument> {
-        Json(KeyDocument { data: state.tokens().keyring.public_pem(state.now()).to_owned() })
+        Json(KeyDocument { data: state.tokens().keyring.current().public_pem(state.now()).to_owned() })
     }
 
     /// The algorithm, issuer and lifetime of tokens.
     #[oai(path = "/meta", method = "get")]
     async fn meta(&self, state: Data<&AppState>) -> Json<MetaDocument> {
         Json(MetaDocument {
-            algorithm: state.tokens().keyring.algorithm().name().to_owned(),
+            algorithm: state.tokens().keyring.current().signing_algorithm(state.now()).name().to_owned(),
             issuer: state.settings.jwt_issuer.clone(),
             expiration: state.settings.jwt_expiration,
         })

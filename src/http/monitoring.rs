@@ -19,6 +19,7 @@ use super::client::LocalClient;
 use super::errors::PlainError;
 use crate::crypto::secret;
 use crate::error::Error;
+use crate::runtime::monitoring;
 use crate::service::auth::access::Caller;
 use crate::state::AppState;
 
@@ -40,11 +41,14 @@ async fn admin(state: &AppState, req: &Request) -> Result<Caller, Error> {
 impl MonitoringApi {
     /// Authify's counters: `rack.request.count`, `jwt.tokens.provided`,
     /// `registration.password.resets`, `audit.events.dropped`, and per route (`GET /users/:id`)
-    /// the count, total and mean time in milliseconds. Admins only; counters are per instance.
+    /// the count, total and mean time in milliseconds; `keys.signing.kid` and
+    /// `keys.next_step.seconds` (null: none scheduled). Admins only; counters are per instance.
     #[oai(path = "/monitoring/info", method = "get")]
     async fn info(&self, state: Data<&AppState>, req: &Request) -> Result<Json<Value>, PlainError> {
         admin(&state, req).await?;
-        Ok(Json(state.monitor.info(state.audit.dropped())))
+        let mut info = state.monitor.info(state.audit.dropped());
+        monitoring::add_key_status(&mut info, state.tokens().keyring.status(state.now()));
+        Ok(Json(info))
     }
 
     /// The same counters and per-route latency histograms (`authify_http_request_duration_seconds`
@@ -68,6 +72,8 @@ impl MonitoringApi {
         if !allowed {
             admin(&state, req).await?;
         }
-        Ok(PlainText(state.monitor.prometheus(state.audit.dropped())))
+        let mut text = state.monitor.prometheus(state.audit.dropped());
+        text.push_str(&monitoring::key_status_prometheus(state.tokens().keyring.status(state.now())));
+        Ok(PlainText(text))
     }
 }

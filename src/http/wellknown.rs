@@ -113,7 +113,8 @@ impl WellKnownApi {
     /// The JWK Set of every key that can verify this service's tokens.
     #[oai(path = "/jwks.json", method = "get")]
     async fn jwks(&self, state: Data<&AppState>) -> JwksResponse {
-        let body = PreSerialized { bytes: state.tokens().keyring.jwks_json(state.now()), schema: PhantomData };
+        let body =
+            PreSerialized { bytes: state.tokens().keyring.current().jwks_json(state.now()), schema: PhantomData };
         JwksResponse::Ok(body, format!("public, max-age={}", state.settings.jwks_max_age))
     }
 
@@ -140,7 +141,9 @@ impl WellKnownApi {
             token_endpoint_auth_methods_supported: strings(&["client_secret_basic", "client_secret_post", "none"]),
             introspection_endpoint_auth_methods_supported: secret_methods.clone(),
             revocation_endpoint_auth_methods_supported: secret_methods,
-            id_token_signing_alg_values_supported: vec![state.tokens().keyring.algorithm().name().to_owned()],
+            id_token_signing_alg_values_supported: vec![
+                state.tokens().keyring.current().signing_algorithm(state.now()).name().to_owned(),
+            ],
             subject_types_supported: strings(&["public"]),
             prompt_values_supported: strings(&["none", "login", "consent"]),
             claims_supported: strings(&[

@@ -1,5 +1,5 @@
 //! The long-lived machinery a running service keeps beside its use cases: the audit trail's
-//! writer, the revocation list and its poller, the credential cache, request counters for rate
+//! writer, the revocation list and its poller, the shared keys' poller, the credential cache, request counters for rate
 //! limits, the monitor's counters, and the request being served. Nothing here knows a use case.
 
 pub mod audit;
@@ -9,3 +9,4 @@ pub mod monitoring;
 pub mod rate_limit;
 pub mod request_context;
 pub mod revocation_list;
+pub mod shared_keys;

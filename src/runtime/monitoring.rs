@@ -179,6 +179,27 @@ impl Monitor {
     }
 }
 
+/// Adds the signing key's kid and the seconds to the next key-lifecycle step to the
+/// `/monitoring/info` document.
+pub fn add_key_status(info: &mut Value, (kid, next_step_in): (String, Option<i64>)) {
+    info["keys.signing.kid"] = json!(kid);
+    info["keys.next_step.seconds"] = json!(next_step_in);
+}
+
+/// The same as Prometheus gauges: `authify_signing_key_info{kid}` (always 1) and
+/// `authify_key_next_step_seconds` (-1 when no step is scheduled).
+pub fn key_status_prometheus((kid, next_step_in): (String, Option<i64>)) -> String {
+    format!(
+        "# HELP authify_signing_key_info The key that signs now, by kid.\n\
+         # TYPE authify_signing_key_info gauge\n\
+         authify_signing_key_info{{kid=\"{kid}\"}} 1\n\
+         # HELP authify_key_next_step_seconds Seconds until the next key lifecycle step (-1: none scheduled).\n\
+         # TYPE authify_key_next_step_seconds gauge\n\
+         authify_key_next_step_seconds {}\n",
+        next_step_in.unwrap_or(-1)
+    )
+}
+
 fn method_stats() -> Vec<MethodStats> {
     (0..=METHODS.len())
         .map(|_| MethodStats {

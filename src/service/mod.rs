@@ -7,8 +7,10 @@
 //!   reset and change, email change, TOTP, and the lockout that guards every secret.
 //! - [`directory`]: the people and machines Authify knows and the rules over them: users,
 //!   organizations, groups, API keys, identities, trusted delegates.
+//! - [`keys`]: the signing keys shared by every instance through the database, and their rotation.
 
 pub mod account;
 pub mod auth;
 pub mod directory;
+pub mod keys;
 pub mod oauth;

@@ -20,6 +20,7 @@ pub mod registration;
 pub mod revocations;
 pub mod second_factor;
 pub mod sessions;
+pub mod signing_keys;
 pub mod users;
 
 use std::sync::Arc;

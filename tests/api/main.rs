@@ -54,6 +54,7 @@ mod sessions_grace;
 mod sessions_instances;
 mod sessions_refresh;
 mod sessions_revoke;
+mod shared_keys;
 mod shutdown;
 mod sqlite_file;
 mod support;

@@ -97,7 +97,7 @@ pub fn sign_token(
         sid: subject.session,
         akid: subject.api_key,
     };
-    let jwt = jwt::sign(&tokens.keyring, &claims, now)?;
+    let jwt = jwt::sign(&tokens.keyring.current(), &claims, now)?;
     tokens.monitor.token_provided();
     Ok(IssuedToken { jwt, jti, expires_in: lifetime, expires_at: now + lifetime })
 }

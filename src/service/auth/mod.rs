@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::crypto::Keyring;
+use crate::crypto::keyring_cell::KeyringCell;
 use crate::crypto::password::PasswordHasher;
 use crate::crypto::sealed::SealingKey;
 use crate::runtime::audit::AuditLog;
@@ -30,7 +30,8 @@ use crate::store::Store;
 /// revocation list a verified token is checked against.
 #[derive(Clone)]
 pub struct Tokens {
-    pub keyring: Arc<Keyring>,
+    /// Swapped whole when the shared key store changes (see `runtime::shared_keys`).
+    pub keyring: Arc<KeyringCell>,
     pub settings: Arc<Settings>,
     pub clock: Arc<dyn Clock>,
     pub revocations: Arc<RevocationList>,

@@ -9,7 +9,7 @@ pub fn verify(tokens: &Tokens, token: &str) -> Result<VerifiedToken, VerifyError
         now: tokens.now(),
         leeway: i64::from(tokens.settings.jwt_leeway),
     };
-    let verified = jwt::verify(&tokens.keyring, token, expect)?;
+    let verified = jwt::verify(&tokens.keyring.current(), token, expect)?;
     let claims = &verified.claims;
     let subject = claims.subject().map(|id| id.0).zip(claims.iat);
     let delegate = claims.delegate_name().zip(claims.iat);

@@ -63,7 +63,7 @@ pub async fn check(auth: &Auth, params: &LogoutParams) -> Result<AfterLogout, St
 fn hinted_client(auth: &Auth, hint: &str) -> Option<String> {
     let leeway = i64::from(auth.settings.sessions.refresh_absolute_seconds);
     let expect = Expectations { issuer: issuer(&auth.tokens), now: auth.now(), leeway };
-    let signed = jwt::verify_signed(&auth.tokens.keyring, hint, expect).ok()?;
+    let signed = jwt::verify_signed(&auth.tokens.keyring.current(), hint, expect).ok()?;
     if signed.token_type.as_deref().is_some_and(|typ| typ.eq_ignore_ascii_case(jwt::ACCESS_TOKEN_TYPE)) {
         return None;
     }

@@ -78,7 +78,7 @@ pub fn sign_access_token(tokens: &Tokens, grant: &AccessGrant<'_>) -> Result<Acc
         sid: grant.session,
         auth_time: grant.auth_time,
     };
-    let jwt = jwt::sign_typed(&tokens.keyring, &claims, now, ACCESS_TOKEN_TYPE)?;
+    let jwt = jwt::sign_typed(&tokens.keyring.current(), &claims, now, ACCESS_TOKEN_TYPE)?;
     tokens.monitor.token_provided();
     Ok(AccessToken { jwt, expires_in: lifetime })
 }
@@ -98,7 +98,9 @@ pub struct IdTokenFacts<'a> {
 /// Signs an ID token for `user`.
 pub fn sign_id_token(tokens: &Tokens, user: &User, facts: &IdTokenFacts<'_>) -> Result<String, Error> {
     let now = tokens.now();
-    let algorithm = tokens.keyring.algorithm();
+    let keyring = tokens.keyring.current();
+    // `at_hash` uses the hash of the algorithm that signs now (it may change across a rotation).
+    let algorithm = keyring.signing_algorithm(now);
     let mut claims = Map::new();
     claims.insert("iss".into(), issuer(tokens).into());
     claims.insert("sub".into(), user.id.to_string().into());
@@ -114,7 +116,7 @@ pub fn sign_id_token(tokens: &Tokens, user: &User, facts: &IdTokenFacts<'_>) -> 
         claims.insert("nonce".into(), nonce.into());
     }
     claims.extend(user_claims(user, facts.scope));
-    Ok(jwt::sign(&tokens.keyring, &claims, now)?)
+    Ok(jwt::sign(&keyring, &claims, now)?)
 }
 
 /// The claims about `user` that `scope` grants (ID token and userinfo).
@@ -160,7 +162,7 @@ pub fn check_access_token(tokens: &Tokens, token: &str) -> Result<CheckedAccessT
     let invalid = || OauthError::invalid_token("the access token is invalid, expired or revoked");
     let expect =
         Expectations { issuer: issuer(tokens), now: tokens.now(), leeway: i64::from(tokens.settings.jwt_leeway) };
-    let signed = jwt::verify_signed(&tokens.keyring, token, expect).map_err(|_| invalid())?;
+    let signed = jwt::verify_signed(&tokens.keyring.current(), token, expect).map_err(|_| invalid())?;
     if !signed.token_type.as_deref().is_some_and(|typ| typ.eq_ignore_ascii_case(ACCESS_TOKEN_TYPE)) {
         return Err(invalid());
     }

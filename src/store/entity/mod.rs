@@ -19,5 +19,6 @@ pub mod recovery_code;
 pub mod refresh_token;
 pub mod revocation;
 pub mod session;
+pub mod signing_key;
 pub mod totp_factor;
 pub mod trusted_delegate;
