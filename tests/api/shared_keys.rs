@@ -88,6 +88,32 @@ impl CachingVerifier {
     }
 }
 
+/// A relying service that caches like Node's `jose` (`createRemoteJWKSet`): it keeps its copy for
+/// 10 minutes whatever max-age says, and refetches on an unknown `kid` at most once per 30 s.
+struct JoseLikeVerifier {
+    fetched_at: i64,
+    kids: Vec<String>,
+}
+
+impl JoseLikeVerifier {
+    const CACHE_MAX_AGE: i64 = 600;
+    const COOLDOWN: i64 = 30;
+
+    async fn fetch(&mut self, app: &TestApp) {
+        self.kids = published(app).await;
+        self.fetched_at = app.clock_now();
+    }
+
+    async fn knows(&mut self, app: &TestApp, token: &str) -> bool {
+        let age = app.clock_now() - self.fetched_at;
+        let unknown = !self.kids.contains(&kid(token));
+        if age >= Self::CACHE_MAX_AGE || (unknown && age >= Self::COOLDOWN) {
+            self.fetch(app).await;
+        }
+        self.kids.contains(&kid(token))
+    }
+}
+
 fn advance(apps: &[&TestApp], seconds: i64) {
     for app in apps {
         app.clock.advance(seconds);
@@ -138,6 +164,8 @@ async fn a_scheduled_rotation_publishes_before_it_signs_on_every_instance_and_th
     // A relying service whose copy of the JWKS is as old as can be when the next key is added.
     advance(&all, 30 * DAY - DELAY - 1);
     let mut relying = CachingVerifier::new(c).await;
+    let mut jose = JoseLikeVerifier { fetched_at: 0, kids: Vec::new() };
+    jose.fetch(c).await;
 
     // The schedule adds the next key a publish delay before the 30 days end: every instance
     // publishes it within the poll interval, and none signs with it yet.
@@ -151,8 +179,13 @@ async fn a_scheduled_rotation_publishes_before_it_signs_on_every_instance_and_th
         let token = token_published_everywhere(b, &all).await;
         assert_eq!(kid(&token), old, "not signing before its time");
         assert!(relying.knows(c, &token).await);
+        assert!(jose.knows(c, &token).await);
     }
-    advance(&all, 59);
+    // The jose-like service fetches 5 s before the new key signs: its cooldown then forbids a
+    // refetch when the first new-key token comes, so it must already have the key.
+    advance(&all, 54);
+    jose.fetch(c).await;
+    advance(&all, 5);
     let late_old = token_published_everywhere(b, &all).await;
     assert_eq!(kid(&late_old), old, "not signing before its time");
     assert_eq!(kid(&token_published_everywhere(a, &all).await), old);
@@ -164,6 +197,7 @@ async fn a_scheduled_rotation_publishes_before_it_signs_on_every_instance_and_th
         let token = token_published_everywhere(app, &all).await;
         assert_eq!(kid(&token), new);
         assert!(relying.knows(c, &token).await, "the relying service knows the new key");
+        assert!(jose.knows(c, &token).await, "the jose-like service knows the new key");
     }
     assert_verifies_everywhere(&all, &late_old).await;
     assert!(metric(b, "authify_signing_key_info").await.contains(&new));
