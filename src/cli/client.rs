@@ -43,9 +43,14 @@ pub enum ClientCommand {
         json: bool,
     },
     /// Remove a client: its secret stops working and every token issued to it is refused.
-    Remove { client_id: String },
+    Remove {
+        /// A client_id may begin with '-' (it is base64url).
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+    },
     /// Give a confidential client a new secret; the old one stops working at once.
     RotateSecret {
+        #[arg(allow_hyphen_values = true)]
         client_id: String,
         #[arg(long)]
         json: bool,
@@ -144,4 +149,27 @@ fn table(all: &[OauthClient]) -> String {
         out.push_str(&format!("{:22}  {:width$}  {kind:12}  {}\n", c.client_id, c.name, rfc3339(c.created_at)));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::ClientCommand;
+
+    #[derive(Parser)]
+    struct Client {
+        #[command(subcommand)]
+        command: ClientCommand,
+    }
+
+    #[test]
+    fn a_client_id_beginning_with_a_hyphen_is_an_argument() {
+        let parsed = Client::try_parse_from(["client", "remove", "-x8Qz"]).expect("parses");
+        assert!(matches!(parsed.command, ClientCommand::Remove { client_id } if client_id == "-x8Qz"));
+        let parsed = Client::try_parse_from(["client", "rotate-secret", "-x8Qz", "--json"]).expect("parses");
+        assert!(
+            matches!(parsed.command, ClientCommand::RotateSecret { client_id, json: true } if client_id == "-x8Qz")
+        );
+    }
 }

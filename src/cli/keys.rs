@@ -35,8 +35,8 @@ pub enum KeysCommand {
         #[arg(long)]
         now: bool,
         /// Retire this kid at once: its tokens are refused by every instance within
-        /// AUTHIFY_KEY_POLL_MS (shared key store only; needs --now).
-        #[arg(long, requires = "now", value_name = "KID")]
+        /// AUTHIFY_KEY_POLL_MS (shared key store only; needs --now). A kid may begin with '-'.
+        #[arg(long, requires = "now", value_name = "KID", allow_hyphen_values = true)]
         retire: Option<String>,
     },
     /// Show the keys: kid (as published in the JWKS), algorithm, what each does when, and files,
@@ -215,4 +215,25 @@ fn audit_key_event(settings: &Settings, action: &'static str, detail: serde_json
             Err(err) => eprintln!("warning: could not write the audit trail: {err}"),
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::KeysCommand;
+
+    #[derive(Parser)]
+    struct Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    }
+
+    #[test]
+    fn a_kid_beginning_with_a_hyphen_is_a_value_of_retire() {
+        // kids are base64url: one in 64 begins with '-' (a flaky test found it).
+        let parsed = Keys::try_parse_from(["keys", "rotate", "--now", "--retire", "-5Jq2"]).expect("parses");
+        assert!(matches!(parsed.command, KeysCommand::Rotate { now: true, retire: Some(kid) } if kid == "-5Jq2"));
+        assert!(Keys::try_parse_from(["keys", "rotate", "--retire", "-5Jq2"]).is_err(), "--retire needs --now");
+    }
 }

@@ -48,7 +48,13 @@ async fn browser(driver: &Driver) -> fantoccini::Client {
     let binary = std::env::var("AUTHIFY_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     capabilities.insert(
         "goog:chromeOptions".into(),
-        serde_json::json!({"binary": binary, "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=900,800"]}),
+        // Without the background-networking flags Chromium keeps dialling Google's hosts, which this
+        // closed network refuses; chromedriver gives each session a fresh profile directory.
+        serde_json::json!({"binary": binary, "args": [
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=900,800",
+            "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--disable-quic",
+        ]}),
     );
     for _ in 0..50 {
         let connected = ClientBuilder::native()

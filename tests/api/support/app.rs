@@ -7,6 +7,7 @@
 //! MariaDB variants, and tests registered with `requires_env`, show as **ignored** (not "ok") while
 //! their URL variable is unset or blank; `--include-ignored` runs them anyway, and they fail.
 
+use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -125,34 +126,65 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let Some((url, name)) = self.server.take() else { return };
-        // Drop runs inside the test's runtime; use a thread with its own runtime to clean up.
-        let _ = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
-            runtime.block_on(async move {
-                if let Ok(admin) = Database::connect(url.as_str()).await {
-                    let postgres = url.starts_with("postgres");
-                    if !postgres {
-                        end_mariadb_sessions(&admin, &name).await;
-                    }
-                    let force = if postgres { " WITH (FORCE)" } else { "" };
-                    let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}{force}")).await;
-                    let _ = admin.close().await;
-                }
-            });
-        })
-        .join();
+        let Some(server) = self.server.take() else { return };
+        // On a trial's thread the drop waits for the trial's end; elsewhere it happens now.
+        let now = DATABASES_TO_DROP.with_borrow_mut(|pending| match pending {
+            Some(pending) => {
+                pending.push(server);
+                None
+            }
+            None => Some(server),
+        });
+        if let Some(server) = now {
+            drop_database(server);
+        }
     }
 }
 
+thread_local! {
+    /// The server databases of the trial running on this thread, dropped once its runtime is gone.
+    static DATABASES_TO_DROP: RefCell<Option<Vec<(String, String)>>> = const { RefCell::new(None) };
+}
+
+/// Runs `trial` (which builds and drops its own runtime) and then drops the server databases it
+/// created. By then every connection of the trial is closed, so no DROP waits for a lock one of them
+/// holds. Dropping a database from the test's runtime thread instead blocked that runtime; a
+/// transaction a background task (the audit writer, the outbox sender) had open could then neither
+/// finish nor roll back, and MariaDB's DROP waited on its metadata lock (the suite hung once,
+/// 2026-12-02).
+pub fn dropping_databases_after<T>(trial: impl FnOnce() -> T) -> T {
+    DATABASES_TO_DROP.set(Some(Vec::new()));
+    let outcome = trial();
+    for server in DATABASES_TO_DROP.take().unwrap_or_default() {
+        drop_database(server);
+    }
+    outcome
+}
+
+/// Drops the database `name` on the server at `url`, on a thread with a runtime of its own. Its
+/// lock waits are bounded: a leftover session can delay the drop, never hang the suite.
+fn drop_database((url, name): (String, String)) {
+    let _ = std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+        runtime.block_on(async move {
+            let Ok(admin) = Database::connect(url.as_str()).await else { return };
+            let statement = if url.starts_with("postgres") {
+                let _ = admin.execute_unprepared("SET lock_timeout = '30s'").await;
+                format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            } else {
+                let _ = admin.execute_unprepared("SET SESSION lock_wait_timeout = 30").await;
+                end_mariadb_sessions(&admin, &name).await;
+                format!("DROP DATABASE IF EXISTS {name}")
+            };
+            let _ = admin.execute_unprepared(&statement).await;
+            let _ = admin.close().await;
+        });
+    })
+    .join();
+}
+
 /// MariaDB's counterpart of PostgreSQL's `DROP DATABASE … WITH (FORCE)`: ends the sessions still
-/// using `name`. The test's pool is still open while its database is dropped; once (2026-12-02) one
-/// of its connections sat idle inside a transaction and held the metadata lock the DROP waits for,
-/// with MariaDB's default one-day lock wait: the suite hung. The likely cause (reasoned, not
-/// reproduced) is this drop itself: it blocks the test's runtime thread until the DROP ends, so a
-/// transaction a background task (the audit writer, the outbox sender) had open at that moment can
-/// neither finish nor be rolled back (sqlx sends the ROLLBACK of a dropped transaction from a task on
-/// that runtime). A running service's runtime is never blocked that way.
+/// using `name`.
 async fn end_mariadb_sessions(admin: &sea_orm::DatabaseConnection, name: &str) {
     let sessions =
         format!("SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '{name}' AND ID <> CONNECTION_ID()");

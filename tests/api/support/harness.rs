@@ -187,29 +187,63 @@ fn trials() -> Vec<Trial> {
 }
 
 /// A trial running `run`; if it requires the environment variable `var`, it is ignored while `var`
-/// is unset or blank and gets its value otherwise.
+/// is unset or blank and gets its value otherwise. The body runs on a thread of its own: a trial
+/// still running after [`time_limit`] fails, naming itself, and the run goes on without it (its
+/// thread is left behind), where a hang would otherwise hold the whole run until CI's deadline.
 fn trial(name: String, var: Option<&'static str>, run: impl FnOnce(Option<String>) + Send + 'static) -> Trial {
     let value = var.and_then(env_url);
     let ignored = var.is_some() && value.is_none();
+    let thread_name = name.clone();
     Trial::test(name, move || {
         if let (Some(var), None) = (var, &value) {
             return Err(format!("{var} is unset or blank: this test needs it").into());
         }
-        PANICS.set(Some(String::new()));
-        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| run(value)));
-        let report = PANICS.take().unwrap_or_default();
-        match outcome {
-            Ok(()) => Ok(()),
-            Err(_) if !report.is_empty() => Err(report.trim_end().into()),
-            Err(payload) => Err(payload
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or(payload.downcast_ref::<&str>().copied())
-                .unwrap_or("the test panicked")
-                .into()),
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name(thread_name)
+            .spawn(move || {
+                let outcome = crate::support::app::dropping_databases_after(|| run_capturing_panics(|| run(value)));
+                let _ = sender.send(outcome);
+            })
+            .map_err(|error| format!("the test's thread: {error}"))?;
+        let limit = time_limit();
+        match receiver.recv_timeout(limit) {
+            Ok(outcome) => outcome.map_err(Into::into),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(format!(
+                "still running after {} s (AUTHIFY_TEST_TIME_LIMIT_SECONDS): it hangs; its thread is left behind",
+                limit.as_secs()
+            )
+            .into()),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                Err("the test's thread ended without an outcome".into())
+            }
         }
     })
     .with_ignored_flag(ignored)
+}
+
+/// How long one trial may run: `AUTHIFY_TEST_TIME_LIMIT_SECONDS`, 300 s by default (the slowest
+/// trial takes well under a minute).
+fn time_limit() -> std::time::Duration {
+    let seconds = env_url("AUTHIFY_TEST_TIME_LIMIT_SECONDS").and_then(|s| s.trim().parse().ok()).unwrap_or(300);
+    std::time::Duration::from_secs(seconds)
+}
+
+/// Runs `body`, turning its panics (and those of tasks on its thread) into the failure's report.
+fn run_capturing_panics(body: impl FnOnce()) -> Result<(), String> {
+    PANICS.set(Some(String::new()));
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(body));
+    let report = PANICS.take().unwrap_or_default();
+    match outcome {
+        Ok(()) => Ok(()),
+        Err(_) if !report.is_empty() => Err(report.trim_end().to_owned()),
+        Err(payload) => Err(payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or(payload.downcast_ref::<&str>().copied())
+            .unwrap_or("the test panicked")
+            .to_owned()),
+    }
 }
 
 thread_local! {
