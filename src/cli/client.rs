@@ -156,20 +156,22 @@ mod tests {
     use clap::Parser;
 
     use super::ClientCommand;
+    use crate::cli::{Cli, Command};
 
-    #[derive(Parser)]
-    struct Client {
-        #[command(subcommand)]
-        command: ClientCommand,
+    fn client(args: &[&str]) -> ClientCommand {
+        let parsed = Cli::try_parse_from(["authify", "client"].iter().chain(args)).expect("parses");
+        match parsed.command {
+            Some(Command::Client(command)) => command,
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
     fn a_client_id_beginning_with_a_hyphen_is_an_argument() {
-        let parsed = Client::try_parse_from(["client", "remove", "-x8Qz"]).expect("parses");
-        assert!(matches!(parsed.command, ClientCommand::Remove { client_id } if client_id == "-x8Qz"));
-        let parsed = Client::try_parse_from(["client", "rotate-secret", "-x8Qz", "--json"]).expect("parses");
-        assert!(
-            matches!(parsed.command, ClientCommand::RotateSecret { client_id, json: true } if client_id == "-x8Qz")
-        );
+        assert!(matches!(client(&["remove", "-x8Qz"]), ClientCommand::Remove { client_id } if client_id == "-x8Qz"));
+        assert!(matches!(
+            client(&["rotate-secret", "-x8Qz", "--json"]),
+            ClientCommand::RotateSecret { client_id, json: true } if client_id == "-x8Qz"
+        ));
     }
 }

@@ -222,18 +222,20 @@ mod tests {
     use clap::Parser;
 
     use super::KeysCommand;
-
-    #[derive(Parser)]
-    struct Keys {
-        #[command(subcommand)]
-        command: KeysCommand,
-    }
+    use crate::cli::{Cli, Command};
 
     #[test]
     fn a_kid_beginning_with_a_hyphen_is_a_value_of_retire() {
         // kids are base64url: one in 64 begins with '-' (a flaky test found it).
-        let parsed = Keys::try_parse_from(["keys", "rotate", "--now", "--retire", "-5Jq2"]).expect("parses");
-        assert!(matches!(parsed.command, KeysCommand::Rotate { now: true, retire: Some(kid) } if kid == "-5Jq2"));
-        assert!(Keys::try_parse_from(["keys", "rotate", "--retire", "-5Jq2"]).is_err(), "--retire needs --now");
+        let parsed = Cli::try_parse_from(["authify", "keys", "rotate", "--now", "--retire", "-5Jq2"]).expect("parses");
+        let rotate = match parsed.command {
+            Some(Command::Keys(KeysCommand::Rotate { now, retire })) => (now, retire),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(rotate, (true, Some("-5Jq2".to_owned())));
+        assert!(
+            Cli::try_parse_from(["authify", "keys", "rotate", "--retire", "-5Jq2"]).is_err(),
+            "--retire needs --now"
+        );
     }
 }
