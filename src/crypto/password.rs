@@ -1,5 +1,5 @@
-//! argon2id password hashing (OWASP parameters: m=19456 KiB, t=2, p=1) on a fixed set of hashing
-//! threads ([`HashWorkers`]), so a login flood can neither exhaust memory (19 MiB a running check)
+//! argon2id password hashing (OWASP parameters: m=12288 KiB, t=3, p=1) on a fixed set of hashing
+//! threads ([`HashWorkers`]), so a login flood can neither exhaust memory (12 MiB a running check)
 //! nor the async threads. Checks wait for a hashing thread at most a set time and the queue is
 //! bounded: past either, the caller is told to come back (503). A refusal is given when that wait
 //! would have ended, not at once, so a client that retries immediately cannot turn refusals into a
@@ -57,15 +57,15 @@ impl PasswordHasher {
         Ok(self.workers.admit(self.refuse_at()).await?)
     }
 
-    /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`) for `password` with a fresh random salt.
+    /// A PHC string (`$argon2id$v=19$m=12288,t=3,p=1$…`) for `password` with a fresh random salt.
     pub async fn hash(&self, password: &str) -> Result<String, HashError> {
         let password = password.to_owned();
         self.run(move |memory| {
             let failed = |e: &dyn std::fmt::Display| HashError::Hash(e.to_string());
-            let params = Params::DEFAULT;
+            let params = current_params();
             let salt = Salt::generate();
             let mut output = [0u8; Params::DEFAULT_OUTPUT_LEN];
-            Argon2::default()
+            Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
                 .hash_password_into_with_memory(
                     password.as_bytes(),
                     &salt,
@@ -111,9 +111,19 @@ impl PasswordHasher {
         self.run(move |memory| Ok(phc_matches(password.as_bytes(), &phc, memory))).await
     }
 
-    /// Whether a stored digest should be replaced by a fresh argon2id hash after a successful login.
+    /// Whether a stored digest should be replaced by a fresh hash after a successful login: a legacy
+    /// authify-api digest, or an argon2 hash of another variant, version or parameters.
     pub fn needs_rehash(stored: &str) -> bool {
-        legacy_digest::is_legacy(stored)
+        if legacy_digest::is_legacy(stored) {
+            return true;
+        }
+        let Ok(parsed) = PasswordHash::new(stored) else { return false };
+        let current = current_params();
+        parsed.algorithm != Algorithm::Argon2id.ident()
+            || parsed.version != Some(Version::V0x13.into())
+            || Params::try_from(&parsed).map_or(true, |p| {
+                (p.m_cost(), p.t_cost(), p.p_cost()) != (current.m_cost(), current.t_cost(), current.p_cost())
+            })
     }
 
     /// Computes the dummy hash ahead of the first unknown-account login.
@@ -153,6 +163,16 @@ impl From<Refusal> for HashError {
     }
 }
 
+/// argon2id memory in KiB and passes for new hashes: OWASP's m=12288, t=3, p=1 row, as strong as
+/// its m=19456, t=2 row at two thirds of the memory a running check holds.
+pub const M_COST: u32 = 12288;
+pub const T_COST: u32 = 3;
+
+/// The parameters of new hashes; a stored hash of any others is replaced at the next login.
+pub fn current_params() -> Params {
+    Params::new(M_COST, T_COST, 1, None).expect("valid argon2 parameters")
+}
+
 /// Whether `password` hashes to the PHC string `phc` (any argon2 variant and parameters), compared in
 /// constant time; a string that does not parse matches nothing.
 fn phc_matches(password: &[u8], phc: &str, memory: &mut HashMemory) -> bool {
@@ -178,7 +198,8 @@ mod tests {
     async fn a_hash_verifies_its_password_only() {
         let hasher = PasswordHasher::new(2, 4);
         let phc = hasher.hash("correct horse").await.expect("hash");
-        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
+        assert!(phc.starts_with("$argon2id$v=19$m=12288,t=3,p=1$"), "{phc}");
+        assert!(!PasswordHasher::needs_rehash(&phc));
         assert!(hasher.verify("correct horse", Some(&phc)).await.expect("verify"));
         assert!(!hasher.verify("wrong horse", Some(&phc)).await.expect("verify"));
         assert!(!hasher.verify("correct horse", None).await.expect("verify"));
@@ -237,6 +258,11 @@ mod tests {
         assert!(phc.starts_with("$argon2i$v=16$m=64,t=3,p=1$"), "{phc}");
         assert!(hasher.verify("old password", Some(&phc)).await.expect("verify"));
         assert!(!hasher.verify("old passwore", Some(&phc)).await.expect("verify"));
+        assert!(PasswordHasher::needs_rehash(&phc));
+        let owasp_2023 = argon2::PasswordHasher::hash_password(&Argon2::default(), b"old password").expect("hash").to_string();
+        assert!(owasp_2023.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{owasp_2023}");
+        assert!(PasswordHasher::needs_rehash(&owasp_2023));
+        assert!(!PasswordHasher::needs_rehash("not a phc string"));
         let modern = hasher.hash("old password").await.expect("hash");
         assert!(hasher.verify("old password", Some(&modern)).await.expect("verify"), "memory of another size is fine");
     }

@@ -118,10 +118,18 @@ impl Store {
         self.update_user(id, now, |row| row.admin = Set(admin)).await
     }
 
-    /// Stores a new password digest (the password's change time is left alone: same password).
-    pub async fn set_password_digest(&self, id: i64, digest: &str, now: i64) -> Result<Option<User>, StoreError> {
-        let digest = digest.to_owned();
-        self.update_user(id, now, |row| row.password_digest = Set(Some(digest))).await
+    /// Replaces the digest `old` with `new` (a rehash after a login: same password, so the change time
+    /// stays); writes only while the stored digest is still `old`, so a password changed meanwhile is
+    /// never overwritten. Whether it wrote.
+    pub async fn upgrade_password_digest(&self, id: i64, old: &str, new: &str, now: i64) -> Result<bool, StoreError> {
+        let result = Entity::update_many()
+            .col_expr(Column::PasswordDigest, Expr::value(new))
+            .col_expr(Column::UpdatedAt, Expr::value(now))
+            .filter(Column::Id.eq(id))
+            .filter(Column::PasswordDigest.eq(old))
+            .exec(self.conn())
+            .await?;
+        Ok(result.rows_affected > 0)
     }
 
     /// Sets a new password chosen by the user (`password_changed_at = now`, which ends sessions

@@ -114,8 +114,8 @@ async fn verify_password(auth: &Auth, attempt: &PasswordAttempt<'_>) -> Result<U
     };
     lockout::settle(auth, &account, outcome).await?;
     let user = result?;
-    if user.password_digest.as_deref().is_some_and(PasswordHasher::needs_rehash) {
-        upgrade_digest(auth, &user, attempt.password).await;
+    if let Some(old) = user.password_digest.as_deref().filter(|d| PasswordHasher::needs_rehash(d)) {
+        upgrade_digest(auth, &user, old, attempt.password).await;
     }
     Ok(user)
 }
@@ -150,15 +150,17 @@ pub fn check_standing(auth: &Auth, user: &User) -> Result<(), Error> {
     Ok(())
 }
 
-/// Replaces an imported authify-api digest by argon2id now that the password is known; a failure
-/// is logged and the legacy digest keeps working until the next login.
-async fn upgrade_digest(auth: &Auth, user: &User, password: &str) {
+/// Replaces a legacy authify-api digest, or an argon2 hash of other parameters, by a current argon2id
+/// hash now that the password is known; only while the stored digest is still the one just checked. A
+/// failure is logged and the old digest keeps working until the next login.
+async fn upgrade_digest(auth: &Auth, user: &User, old: &str, password: &str) {
     let result = match auth.hasher.hash(password).await {
-        Ok(digest) => auth.store().set_password_digest(user.id, &digest, auth.now()).await.map_err(Error::from),
+        Ok(digest) => auth.store().upgrade_password_digest(user.id, old, &digest, auth.now()).await.map_err(Error::from),
         Err(err) => Err(Error::from(err)),
     };
     match result {
-        Ok(_) => tracing::info!(user_id = user.id, "replaced a legacy password digest with argon2id"),
-        Err(err) => tracing::warn!(user_id = user.id, error = %err, "could not replace a legacy password digest"),
+        Ok(true) => tracing::info!(user_id = user.id, "replaced a password digest with current argon2id"),
+        Ok(false) => tracing::info!(user_id = user.id, "the password changed before its digest could be replaced"),
+        Err(err) => tracing::warn!(user_id = user.id, error = %err, "could not replace a password digest"),
     }
 }
