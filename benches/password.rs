@@ -7,8 +7,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use argon2::{Algorithm, Argon2, Version};
-use authify::crypto::password::current_params;
 use authify::crypto::hash_workers::HashMemory;
+use authify::crypto::password::current_params;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 const PASSWORD: &[u8] = b"a long enough password";

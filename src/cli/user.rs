@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::app::Handles;
 use crate::config::Settings;
 use crate::crypto::password::PasswordHasher;
+use crate::domain::{Email, Password, Submitted};
 use crate::error::Error;
 use crate::runtime::audit::{Actor, AuditEvent};
 use crate::service::account::lockout;
@@ -20,7 +21,8 @@ pub enum UserCommand {
     /// Create a verified user; the password is asked for (or read from the first line of stdin).
     Create {
         /// The user's email address (also their login).
-        email: String,
+        #[arg(value_parser = parse_email)]
+        email: Email,
         /// Make the user a global admin.
         #[arg(long)]
         admin: bool,
@@ -28,17 +30,20 @@ pub enum UserCommand {
     /// Make an existing user a global admin.
     GrantAdmin {
         /// The user's email address.
-        email: String,
+        #[arg(value_parser = parse_email)]
+        email: Email,
     },
     /// Disable a user's account: password logins answer 403 until it is enabled again.
     Disable {
         /// The user's email address.
-        email: String,
+        #[arg(value_parser = parse_email)]
+        email: Email,
     },
     /// Enable a disabled user's account again.
     Enable {
         /// The user's email address.
-        email: String,
+        #[arg(value_parser = parse_email)]
+        email: Email,
     },
     /// Lift a lockout after repeated failed logins and forget the failures.
     Unlock {
@@ -48,7 +53,8 @@ pub enum UserCommand {
     /// Remove a user's TOTP second factor and recovery codes (a lost device); they can enrol again.
     ResetTotp {
         /// The user's email address.
-        email: String,
+        #[arg(value_parser = parse_email)]
+        email: Email,
     },
 }
 
@@ -63,10 +69,16 @@ async fn run_with(handles: &Handles, command: UserCommand) -> Result<(), String>
     let (directory, audit) = (&handles.directory, &handles.directory.audit);
     match command {
         UserCommand::Create { email, admin } => {
-            let password = read_password()?;
+            let password = Submitted::parse(read_password()?, Password::parse);
             let hasher = PasswordHasher::new(1, 0);
-            let request =
-                NewUserRequest { email, password: Some(password), admin, verified: true, ..Default::default() };
+            let request = NewUserRequest {
+                email: Submitted::parse(email.as_str(), Email::parse),
+                password: Some(password),
+                handle: None,
+                full_name: None,
+                admin,
+                verified: true,
+            };
             let user = users::create_user(directory, &hasher, request).await.map_err(|e| e.to_string())?;
             let detail = json!({"attributes": {"email": user.email, "admin": user.admin}});
             audit.record(cli_event("users.create", &user).detail(detail)).await;
@@ -113,7 +125,11 @@ fn cli_event(action: &str, user: &User) -> AuditEvent {
     AuditEvent::new(Actor::cli(), action).target(format!("users:{}", user.id)).detail(json!({"email": user.email}))
 }
 
-fn unknown_user(err: Error, email: &str) -> String {
+fn parse_email(text: &str) -> Result<Email, String> {
+    Email::parse(text).map_err(|e| e.problem)
+}
+
+fn unknown_user(err: Error, email: &Email) -> String {
     match err {
         Error::NotFound => format!("no user with email {email}"),
         other => other.to_string(),

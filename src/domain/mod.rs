@@ -6,6 +6,7 @@ mod full_name;
 mod handle;
 mod ids;
 mod password;
+mod submitted;
 mod user;
 
 pub use claims::{Claims, Scope};
@@ -14,6 +15,7 @@ pub use full_name::FullName;
 pub use handle::Handle;
 pub use ids::{ApiKeyId, SessionId, UserId};
 pub use password::Password;
+pub use submitted::Submitted;
 pub use user::User;
 
 /// A value that failed to parse, with the field it came from.

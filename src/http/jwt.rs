@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::errors::PlainError;
 use super::json_body::{JsonBody, OptionalJsonBody};
+use crate::domain::{Email, Submitted};
 use crate::error::Error;
 use crate::runtime::request_context::RequestMeta;
 use crate::service::auth::api_key_login;
@@ -253,6 +254,7 @@ impl JwtApi {
                 TokenResponse::only_jwt(issued.jwt)
             }
             Credentials::Password { email, password, totp_code, recovery_code } => {
+                let email = Submitted::parse(email, Email::parse);
                 let attempt = login::PasswordAttempt {
                     email: &email,
                     password: &password,

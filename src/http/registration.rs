@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::errors::PlainError;
 use super::json_body::JsonBody;
+use crate::domain::{Email, Handle, Password, Submitted};
 use crate::email::RequestTemplates;
 use crate::error::Error;
 use crate::runtime::request_context::RequestMeta;
@@ -189,10 +190,10 @@ impl RegistrationApi {
     ) -> Result<Json<RegisteredUser>, PlainError> {
         let body = body.0;
         let request = signup::SignupRequest {
-            email: body.email.unwrap_or_default(),
-            password: body.password,
+            email: Submitted::parse(body.email.unwrap_or_default(), Email::parse),
+            password: body.password.map(|password| Submitted::parse(password, Password::parse)),
             name: body.name,
-            handle: body.handle,
+            handle: body.handle.map(|handle| Submitted::parse(handle, Handle::parse)),
             via: body.via.map(|v| (v.provider, v.uid)),
             templates: body.templates.map(RequestTemplatesBody::into_request),
             delegate: delegate_access.0.zip(delegate_secret.0),
@@ -216,7 +217,7 @@ impl RegistrationApi {
         let EmailVerificationRequest { email, password, token, totp_code, recovery_code } = body.0;
         let (Some(email), Some(token)) = (email, token) else { return Err(Error::VerificationFailed.into()) };
         let request = verify_email::VerifyRequest {
-            email,
+            email: Submitted::parse(email, Email::parse),
             password: password.unwrap_or_default(),
             token,
             totp_code,
@@ -244,12 +245,12 @@ impl RegistrationApi {
     ) -> Result<Json<ForgotPasswordResponse>, PlainError> {
         let ForgotPasswordRequest { email, token, password, totp_code, recovery_code, revoke_api_keys, templates } =
             body.0;
-        let email = email.unwrap_or_default();
+        let email = Submitted::parse(email.unwrap_or_default(), Email::parse);
         if token.is_some() || password.is_some() {
             let request = reset_password::ResetRequest {
                 email,
                 token: token.unwrap_or_default(),
-                password: password.unwrap_or_default(),
+                password: Submitted::parse(password.unwrap_or_default(), Password::parse),
                 totp_code,
                 recovery_code,
                 revoke_api_keys: revoke_api_keys.unwrap_or(false),

@@ -10,6 +10,7 @@ use super::auth;
 use super::client::request_meta;
 use super::errors::PlainError;
 use super::json_body::JsonBody;
+use crate::domain::{Email, InvalidValue, Password, Submitted};
 use crate::error::Error;
 use crate::runtime::request_context::RequestMeta;
 use crate::service::account::change_password;
@@ -88,6 +89,7 @@ impl SessionApi {
         let (Some(email), Some(password)) = (request.email, request.password) else {
             return Err(Error::InvalidCredentials.into());
         };
+        let email = Submitted::parse(email, Email::parse);
         let attempt = PasswordAttempt {
             email: &email,
             password: &password,
@@ -127,8 +129,9 @@ impl SessionApi {
         let current =
             request.current_password.ok_or_else(|| Error::BadRequest("current_password is required".into()))?;
         let new = request.new_password.ok_or_else(|| Error::BadRequest("new_password is required".into()))?;
+        let new = Password::parse(&new).map_err(|e| Error::from(InvalidValue::new("new_password", e.problem)))?;
         let meta = request_meta(req);
-        change_password::change_password(&state.auth, user, caller.session_id, &current, &new, &meta).await?;
+        change_password::change_password(&state.auth, user, caller.session_id, &current, new, &meta).await?;
         Ok(PasswordChanged::Done)
     }
 }

@@ -1,5 +1,6 @@
 //! Password reset over HTTP (`POST /registration/forgot_password`), with mail from a real SMTP server.
 
+use authify::domain::Email;
 use authify::service::account::reset_password::request_reset;
 use serde_json::json;
 
@@ -109,7 +110,9 @@ async fn reset_mails_are_limited_per_recipient(backend: Backend) {
     let ip = Some("192.0.2.7".parse().expect("ip"));
     let mut queued = Vec::new();
     for _ in 0..3 {
-        queued.push(request_reset(&app.state.account, "limited@example.com", None, ip).await.expect("request_reset"));
+        queued.push(
+            request_reset(&app.state.account, &email("limited@example.com"), None, ip).await.expect("request_reset"),
+        );
     }
     assert_eq!(queued, [true, true, false]);
     assert_eq!(app.state.store.outbox_for("limited@example.com").await.expect("outbox").len(), 2);
@@ -118,12 +121,12 @@ async fn reset_mails_are_limited_per_recipient(backend: Backend) {
         .await
         .expect("disable");
     assert!(
-        !request_reset(&app.state.account, "disabled@example.com", None, ip).await.expect("reset"),
+        !request_reset(&app.state.account, &email("disabled@example.com"), None, ip).await.expect("reset"),
         "disabled: no mail"
     );
     app.clock.advance(3600);
     assert!(
-        request_reset(&app.state.account, "limited@example.com", None, ip).await.expect("request_reset"),
+        request_reset(&app.state.account, &email("limited@example.com"), None, ip).await.expect("request_reset"),
         "window over"
     );
     let response = forgot(&app, "limited@example.com").await;
@@ -141,9 +144,12 @@ async fn mails_are_limited_per_client_address_and_signup_answers_429(backend: Ba
     app.insert_user("a@example.com", true, false).await;
     app.insert_user("b@example.com", true, false).await;
     let (x, y) = (Some("192.0.2.1".parse().expect("ip")), Some("192.0.2.2".parse().expect("ip")));
-    assert!(request_reset(&app.state.account, "a@example.com", None, x).await.expect("reset"));
-    assert!(!request_reset(&app.state.account, "b@example.com", None, x).await.expect("reset"), "same address");
-    assert!(request_reset(&app.state.account, "b@example.com", None, y).await.expect("reset"), "another address");
+    assert!(request_reset(&app.state.account, &email("a@example.com"), None, x).await.expect("reset"));
+    assert!(!request_reset(&app.state.account, &email("b@example.com"), None, x).await.expect("reset"), "same address");
+    assert!(
+        request_reset(&app.state.account, &email("b@example.com"), None, y).await.expect("reset"),
+        "another address"
+    );
 
     let first =
         post(&app, "/registration/signup", &[], &json!({"email": "c@example.com", "password": "long enough"})).await;
@@ -158,4 +164,8 @@ async fn mails_are_limited_per_client_address_and_signup_answers_429(backend: Ba
     assert_eq!(response.status().as_u16(), 429);
     assert!(response.headers().get("retry-after").is_some());
     assert!(app.state.store.user_by_email("d@example.com").await.expect("lookup").is_none(), "nothing created");
+}
+
+fn email(text: &str) -> Email {
+    Email::parse(text).expect("an email address")
 }

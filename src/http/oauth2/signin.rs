@@ -12,6 +12,7 @@ use super::browser::{
     with_cookie,
 };
 use super::form::{Form, MAX_FORM_BYTES};
+use crate::domain::{Email, Submitted};
 use crate::error::Error;
 use crate::http::auth;
 use crate::http::client::request_meta;
@@ -77,8 +78,9 @@ pub async fn login_submit(state: Data<&AppState>, req: &Request, body: Body) -> 
     let code = form.get("totp_code").map(str::trim);
     let is_recovery = code.is_some_and(|code| !code.bytes().all(|b| b.is_ascii_digit()));
     let meta = request_meta(req);
+    let login_name = Submitted::parse(email, Email::parse);
     let attempt = PasswordAttempt {
-        email,
+        email: &login_name,
         password,
         totp_code: code.filter(|_| !is_recovery),
         recovery_code: code.filter(|_| is_recovery),

@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
+use crate::domain::{InvalidValue, Submitted};
 use crate::error::Error;
 use crate::http::jsonapi::document::ResourceObject;
 use crate::runtime::request_context::RequestMeta;
@@ -159,6 +160,15 @@ impl Attributes {
     /// `None` when absent; `Some(None)` when sent as null.
     pub fn text(&self, name: &str) -> SentText {
         self.0.get(name).map(|v| v.as_str().map(str::to_owned))
+    }
+
+    /// [`text`](Self::text) parsed into a domain value; the service decides when a failure is answered.
+    pub fn parsed<T>(
+        &self,
+        name: &str,
+        parse: impl Fn(&str) -> Result<T, InvalidValue>,
+    ) -> Option<Option<Submitted<T>>> {
+        self.text(name).map(|text| text.map(|text| Submitted::parse(text, &parse)))
     }
 
     pub fn flag(&self, name: &str) -> Option<bool> {

@@ -9,6 +9,7 @@ use super::kind::{
     SortDef,
 };
 use super::render;
+use crate::domain::{Email, Handle, Password, Submitted};
 use crate::error::Error;
 use crate::http::jsonapi::document::ResourceObject;
 use crate::service::directory::{api_keys, groups, identities, organizations, users};
@@ -72,9 +73,9 @@ impl ResourceKind for Users {
 
     async fn create(&self, cx: &Cx<'_>, attributes: Attributes, _links: LinkedIds) -> Result<ResourceObject, Error> {
         let new = users::NewUserRequest {
-            email: attributes.text("email").flatten().unwrap_or_default(),
-            password: attributes.text("password").flatten(),
-            handle: attributes.text("handle").flatten(),
+            email: Submitted::parse(attributes.text("email").flatten().unwrap_or_default(), Email::parse),
+            password: attributes.parsed("password", Password::parse).flatten(),
+            handle: attributes.parsed("handle", Handle::parse).flatten(),
             full_name: attributes.text("full-name").flatten(),
             admin: attributes.flag("admin").unwrap_or(false),
             verified: attributes.flag("verified").unwrap_or(false),
@@ -85,8 +86,8 @@ impl ResourceKind for Users {
 
     async fn update(&self, cx: &Cx<'_>, id: i64, attributes: Attributes) -> Result<ResourceObject, Error> {
         let update = users::UserUpdate {
-            email: attributes.text("email"),
-            handle: attributes.text("handle"),
+            email: attributes.parsed("email", Email::parse),
+            handle: attributes.parsed("handle", Handle::parse),
             full_name: attributes.text("full-name"),
             admin: attributes.flag("admin"),
             verified: attributes.flag("verified"),

@@ -2,7 +2,7 @@
 //! check counts towards the account's lockout like a login (a stolen token must not become a way
 //! to guess the password), and every other session of the user ends.
 
-use crate::domain::{InvalidValue, Password};
+use crate::domain::Password;
 use crate::error::Error;
 use crate::runtime::audit::{Actor, AuditEvent};
 use crate::runtime::request_context;
@@ -19,10 +19,9 @@ pub async fn change_password(
     user: &User,
     current_session: Option<i64>,
     current_password: &str,
-    new_password: &str,
+    new_password: Password,
     request: &RequestMeta,
 ) -> Result<(), Error> {
-    let new_password = Password::parse(new_password).map_err(|e| InvalidValue::new("new_password", e.problem))?;
     let (auth, user, current_password, request) =
         (auth.clone(), user.clone(), current_password.to_owned(), request.clone());
     request_context::run_to_completion(async move {

@@ -12,7 +12,7 @@
 use std::future::Future;
 
 use crate::crypto::secret::hash_secret;
-use crate::domain::{Email, InvalidValue};
+use crate::domain::{Email, InvalidValue, Submitted};
 use crate::error::Error;
 use crate::service::auth::Auth;
 use crate::service::directory::Directory;
@@ -22,9 +22,14 @@ use crate::store::users::User;
 /// The lockout row's key for a login name: SHA-256 of the normalised email, whether or not such a
 /// user exists, so locking behaves the same for unknown emails (and no plain email is stored).
 pub fn account_key(email: &str) -> String {
-    match Email::parse(email) {
+    login_key(&Submitted::parse(email, Email::parse))
+}
+
+/// [`account_key`] of a login name parsed where it arrived.
+pub fn login_key(name: &Submitted<Email>) -> String {
+    match name.value() {
         Ok(email) => hash_secret(email.as_str()),
-        Err(_) => hash_secret(&email.trim().to_lowercase()),
+        Err(_) => hash_secret(&name.text().trim().to_lowercase()),
     }
 }
 

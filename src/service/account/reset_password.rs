@@ -11,7 +11,7 @@
 use std::net::IpAddr;
 
 use crate::crypto::secret;
-use crate::domain::{Email, Password};
+use crate::domain::{Email, Password, Submitted};
 use crate::email::MailKind;
 use crate::email::RequestTemplates;
 use crate::email::templates::ParsedOverrides;
@@ -34,7 +34,7 @@ use crate::service::directory::api_keys;
 /// the answer (`{}` either way) and its timing say nothing about whether the account exists.
 pub async fn ask_for_reset(
     account: &Account,
-    email: String,
+    email: Submitted<Email>,
     delegate: Option<(String, String)>,
     templates: Option<RequestTemplates>,
     request: &RequestMeta,
@@ -45,6 +45,7 @@ pub async fn ask_for_reset(
     };
     let overrides = signup::request_overrides(account, delegate.as_ref(), templates.as_ref())?;
     let (account, client_ip) = (account.clone(), request.client_ip);
+    let Ok(email) = email.into_value() else { return Ok(()) };
     tokio::spawn(async move {
         if let Err(err) = request_reset(&account, &email, overrides.as_ref(), client_ip).await {
             tracing::error!(code = err.code(), error = ?err, "could not queue a reset mail");
@@ -58,11 +59,10 @@ pub async fn ask_for_reset(
 #[tracing::instrument(skip_all)]
 pub async fn request_reset(
     account: &Account,
-    email: &str,
+    email: &Email,
     overrides: Option<&ParsedOverrides>,
     client_ip: Option<IpAddr>,
 ) -> Result<bool, Error> {
-    let Ok(email) = Email::parse(email) else { return Ok(false) };
     let Some(user) = account.store().user_by_email(email.as_str()).await? else { return Ok(false) };
     if user.disabled {
         tracing::info!(user_id = user.id, "reset mail not queued: the account is disabled");
@@ -90,11 +90,11 @@ pub async fn request_reset(
 
 /// A reset as it arrived: the mailed token, the new password, the codes of a second factor and
 /// whether to revoke the account's API keys too (off by default: machine clients keep working).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ResetRequest {
-    pub email: String,
+    pub email: Submitted<Email>,
     pub token: String,
-    pub password: String,
+    pub password: Submitted<Password>,
     pub totp_code: Option<String>,
     pub recovery_code: Option<String>,
     pub revoke_api_keys: bool,
@@ -113,11 +113,11 @@ pub async fn reset_password(account: &Account, request: ResetRequest) -> Result<
 
 #[tracing::instrument(skip_all)]
 async fn reset(account: &Account, request: ResetRequest) -> Result<Completed, Error> {
-    let password = Password::parse(&request.password).map_err(|_| Error::InvalidPassword)?;
-    throttle_token_attempt(account, &request.email, request.meta.client_ip).await?;
+    let password = request.password.value().map_err(|_| Error::InvalidPassword)?;
+    throttle_token_attempt(account, request.email.text(), request.meta.client_ip).await?;
     // Hashed first: the same cost whether or not the account exists.
     let digest = account.auth.hasher.hash(password.expose()).await?;
-    let user = match Email::parse(&request.email) {
+    let user = match request.email.value() {
         Ok(email) => account.store().user_by_email(email.as_str()).await?,
         Err(_) => None,
     };

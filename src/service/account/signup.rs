@@ -3,7 +3,7 @@
 //! Everything is checked (including request templates) before the one transaction that writes
 //! the user, its identity, its token and its mail.
 
-use crate::domain::{Email, FullName, Handle, InvalidValue, Password};
+use crate::domain::{Email, FullName, Handle, InvalidValue, Password, Submitted};
 use crate::email::templates::ParsedOverrides;
 use crate::email::{MailKind, RequestTemplates};
 use crate::error::Error;
@@ -21,12 +21,12 @@ use crate::store::registration::{LinkedIdentity, Registration};
 use crate::store::users::{NewUser, User};
 
 /// A signup as it arrived.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SignupRequest {
-    pub email: String,
-    pub password: Option<String>,
+    pub email: Submitted<Email>,
+    pub password: Option<Submitted<Password>>,
     pub name: Option<String>,
-    pub handle: Option<String>,
+    pub handle: Option<Submitted<Handle>>,
     /// `(provider, uid)`: honoured from trusted delegates only, ignored otherwise (as in Authify).
     pub via: Option<(String, String)>,
     pub templates: Option<RequestTemplates>,
@@ -50,9 +50,9 @@ pub async fn signup(account: &Account, request: SignupRequest) -> Result<SignedU
         None => None,
     };
     let overrides = request_overrides(account, delegate.as_ref(), request.templates.as_ref())?;
-    let email = Email::parse(&request.email).map_err(|_| Error::FailedToSaveUser)?;
+    let email = request.email.value().map_err(|_| Error::FailedToSaveUser)?;
     let password = match (&request.password, &delegate) {
-        (Some(password), _) => Some(Password::parse(password).map_err(|_| Error::InvalidPassword)?),
+        (Some(password), _) => Some(password.value().map_err(|_| Error::InvalidPassword)?),
         (None, Some(_)) => None,
         (None, None) => return Err(Error::InvalidPassword),
     };
@@ -60,7 +60,7 @@ pub async fn signup(account: &Account, request: SignupRequest) -> Result<SignedU
     if account.store().user_by_email(email.as_str()).await?.is_some() {
         return Err(Error::DuplicateUser);
     }
-    let handle = choose_handle(account, request.handle.as_deref(), &email, name.as_deref()).await?;
+    let handle = choose_handle(account, request.handle.as_ref(), email, name.as_deref()).await?;
     let via = match &delegate {
         Some(delegate) => {
             request.via.clone().map(|(provider, uid)| LinkedIdentity { provider, uid, delegate_id: delegate.id })
@@ -140,12 +140,12 @@ fn clean_name(name: Option<&str>) -> Result<Option<String>, Error> {
 /// email's local part, else from the name, else the email's with the first free numeric suffix.
 async fn choose_handle(
     account: &Account,
-    requested: Option<&str>,
+    requested: Option<&Submitted<Handle>>,
     email: &Email,
     name: Option<&str>,
 ) -> Result<Handle, Error> {
     if let Some(requested) = requested {
-        let handle = Handle::parse(requested)?;
+        let handle = requested.value()?.clone();
         if account.store().handle_taken(handle.as_str()).await? {
             return Err(InvalidValue::new("handle", "is already taken").into());
         }

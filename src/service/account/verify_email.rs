@@ -5,7 +5,7 @@
 //! `Verification Failed`.
 
 use crate::crypto::secret;
-use crate::domain::Email;
+use crate::domain::{Email, Submitted};
 use crate::error::Error;
 use crate::runtime::request_context;
 use crate::runtime::request_context::RequestMeta;
@@ -16,9 +16,9 @@ use crate::store::StoreError;
 use crate::store::users::User;
 
 /// A verification as it arrived.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct VerifyRequest {
-    pub email: String,
+    pub email: Submitted<Email>,
     pub password: String,
     pub token: String,
     pub totp_code: Option<String>,
@@ -36,10 +36,10 @@ pub async fn verify_email(account: &Account, request: VerifyRequest) -> Result<C
 
 #[tracing::instrument(skip_all)]
 async fn verify(account: &Account, request: VerifyRequest) -> Result<Completed, Error> {
-    throttle_token_attempt(account, &request.email, request.meta.client_ip).await?;
+    throttle_token_attempt(account, request.email.text(), request.meta.client_ip).await?;
     let hash = secret::hash_secret(request.token.trim());
     let now = account.now();
-    let (user, new_email) = match Email::parse(&request.email) {
+    let (user, new_email) = match request.email.value() {
         Ok(email) => match account.store().user_by_email(email.as_str()).await? {
             Some(user) => (Some(user), None),
             None => match account.store().pending_email_change(email.as_str(), &hash, now).await? {

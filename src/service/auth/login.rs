@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::crypto::password::PasswordHasher;
-use crate::domain::Email;
+use crate::domain::{Email, Submitted};
 use crate::error::Error;
 use crate::runtime::audit::{self, Actor, AuditEvent};
 use crate::runtime::rate_limit::Limit;
@@ -18,7 +18,8 @@ use crate::store::users::User;
 /// One interactive login attempt as it arrived (`POST /jwt/token`, `POST /session`).
 #[derive(Debug, Clone, Copy)]
 pub struct PasswordAttempt<'a> {
-    pub email: &'a str,
+    /// The login name as typed: an unknown account when it is not an email address.
+    pub email: &'a Submitted<Email>,
     pub password: &'a str,
     /// A current TOTP code, for accounts with a second factor.
     pub totp_code: Option<&'a str>,
@@ -50,7 +51,7 @@ pub async fn check_password(auth: &Auth, attempt: &PasswordAttempt<'_>) -> Resul
 
 /// [`PasswordAttempt`] owned, to move into the task that checks it.
 struct OwnedAttempt {
-    email: String,
+    email: Submitted<Email>,
     password: String,
     totp_code: Option<String>,
     recovery_code: Option<String>,
@@ -60,7 +61,7 @@ struct OwnedAttempt {
 impl OwnedAttempt {
     fn from(attempt: &PasswordAttempt<'_>) -> Self {
         Self {
-            email: attempt.email.to_owned(),
+            email: attempt.email.clone(),
             password: attempt.password.to_owned(),
             totp_code: attempt.totp_code.map(str::to_owned),
             recovery_code: attempt.recovery_code.map(str::to_owned),
@@ -90,7 +91,7 @@ async fn audited_check(auth: &Auth, attempt: &PasswordAttempt<'_>) -> Result<Use
         Err(_) => AuditEvent::during(attempt.request, Actor::Anonymous, "login.password"),
     };
     let mut detail = audit::outcome(&result);
-    detail["email"] = attempt.email.chars().take(254).collect::<String>().into();
+    detail["email"] = attempt.email.text().chars().take(254).collect::<String>().into();
     auth.audit().record(event.detail(detail)).await;
     result
 }
@@ -101,7 +102,7 @@ async fn audited_check(auth: &Auth, attempt: &PasswordAttempt<'_>) -> Result<Use
 /// [`Error::TotpRequired`] and [`Error::InvalidSecondFactor`] only after a correct password;
 /// [`Error::RateLimited`] / [`Error::AccountLocked`] (429) before anything is checked.
 async fn verify_password(auth: &Auth, attempt: &PasswordAttempt<'_>) -> Result<User, Error> {
-    let account = lockout::account_key(attempt.email);
+    let account = lockout::login_key(attempt.email);
     let client = attempt.request.client_ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
     let limit = Limit { limit: auth.settings.rate_limit_per_account, window: auth.settings.rate_limit_window };
     auth.limiter.hit(&format!("login:{client}:{account}"), limit, auth.now()).await?;
@@ -123,7 +124,7 @@ async fn verify_password(auth: &Auth, attempt: &PasswordAttempt<'_>) -> Result<U
 /// The checks behind a reserved attempt: password, standing, second factor.
 async fn check_reserved(auth: &Auth, attempt: &PasswordAttempt<'_>) -> Result<User, Error> {
     auth.hasher.admit().await?;
-    let user = match Email::parse(attempt.email) {
+    let user = match attempt.email.value() {
         Ok(email) => auth.store().user_by_email(email.as_str()).await?,
         Err(_) => None,
     };
@@ -155,7 +156,9 @@ pub fn check_standing(auth: &Auth, user: &User) -> Result<(), Error> {
 /// failure is logged and the old digest keeps working until the next login.
 async fn upgrade_digest(auth: &Auth, user: &User, old: &str, password: &str) {
     let result = match auth.hasher.hash(password).await {
-        Ok(digest) => auth.store().upgrade_password_digest(user.id, old, &digest, auth.now()).await.map_err(Error::from),
+        Ok(digest) => {
+            auth.store().upgrade_password_digest(user.id, old, &digest, auth.now()).await.map_err(Error::from)
+        }
         Err(err) => Err(Error::from(err)),
     };
     match result {

@@ -7,7 +7,7 @@ use crate::crypto::password::PasswordHasher;
 use crate::runtime::request_context::RequestMeta;
 
 use super::Directory;
-use crate::domain::{Email, FullName, Handle, InvalidValue, Password};
+use crate::domain::{Email, FullName, Handle, InvalidValue, Password, Submitted};
 use crate::error::Error;
 use crate::runtime::request_context;
 use crate::service::account::Account;
@@ -20,11 +20,11 @@ use crate::store::listing::{ListParams, Page};
 use crate::store::users::{NewUser, User, UserChanges};
 
 /// What an admin asks for, through the API or the command line (`authify user create`).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NewUserRequest {
-    pub email: String,
-    pub password: Option<String>,
-    pub handle: Option<String>,
+    pub email: Submitted<Email>,
+    pub password: Option<Submitted<Password>>,
+    pub handle: Option<Submitted<Handle>>,
     pub full_name: Option<String>,
     pub admin: bool,
     pub verified: bool,
@@ -37,13 +37,13 @@ pub async fn create_user(
     hasher: &PasswordHasher,
     request: NewUserRequest,
 ) -> Result<User, Error> {
-    let email = Email::parse(&request.email)?;
+    let email = request.email.into_value()?;
     let handle = match request.handle {
-        Some(handle) => Handle::parse(&handle)?,
+        Some(handle) => handle.into_value()?,
         None => free_handle(&directory.store, &Handle::derive_from(&email)).await?,
     };
     let password_digest = match request.password {
-        Some(password) => Some(hasher.hash(Password::parse(&password)?.expose()).await?),
+        Some(password) => Some(hasher.hash(password.into_value()?.expose()).await?),
         None => None,
     };
     let full_name = request.full_name.map(|n| FullName::parse(&n, "full-name")).transpose()?.flatten();
@@ -84,8 +84,7 @@ pub async fn create(
 }
 
 /// The user with this email (the command line names users by email).
-pub async fn user_by_email(directory: &Directory, email: &str) -> Result<User, Error> {
-    let email = Email::parse(email)?;
+pub async fn user_by_email(directory: &Directory, email: &Email) -> Result<User, Error> {
     directory.store.user_by_email(email.as_str()).await?.ok_or(Error::NotFound)
 }
 
@@ -144,8 +143,8 @@ pub async fn delete_user(directory: &Directory, sessions: &Sessions, caller: &Ca
 /// A change to a user as a {json:api} PATCH asks for it; `None` leaves a field alone.
 #[derive(Debug, Clone, Default)]
 pub struct UserUpdate {
-    pub email: Option<Option<String>>,
-    pub handle: Option<Option<String>>,
+    pub email: Option<Option<Submitted<Email>>>,
+    pub handle: Option<Option<Submitted<Handle>>>,
     pub full_name: Option<Option<String>>,
     pub admin: Option<bool>,
     pub verified: Option<bool>,
@@ -180,7 +179,7 @@ pub async fn update_user(
         UserChanges { admin: update.admin, verified: update.verified, disabled: update.disabled, ..Default::default() };
     let mut pending_email = None;
     if let Some(email) = update.email.flatten() {
-        let email = Email::parse(&email)?;
+        let email = email.into_value()?;
         if email.as_str() != user.email {
             match admin {
                 true => changes.email = Some(email.as_str().to_owned()),
@@ -191,7 +190,7 @@ pub async fn update_user(
     }
     if let Some(handle) = update.handle {
         let handle = handle.ok_or_else(|| InvalidValue::new("handle", "must not be null"))?;
-        changes.handle = Some(Handle::parse(&handle)?.as_str().to_owned());
+        changes.handle = Some(handle.into_value()?.as_str().to_owned());
     }
     if let Some(full_name) = update.full_name {
         let parsed = full_name.map(|n| FullName::parse(&n, "full-name")).transpose()?.flatten();
