@@ -29,6 +29,7 @@ use crate::runtime::rate_limit::RateLimiter;
 use crate::runtime::revocation_list;
 use crate::runtime::shared_keys::{self, SharedKeys};
 use crate::service::account::Account;
+use crate::service::auth::external::{ExternalLogin, Upstreams};
 use crate::service::auth::{Auth, Sessions, Tokens};
 use crate::service::directory::Directory;
 use crate::service::keys::{KeyStore, KeyStoreError};
@@ -65,6 +66,8 @@ pub enum StartupError {
     Revocations(crate::store::StoreError),
     #[error("AUTHIFY_REDIS_URL: {0}")]
     Redis(redis::RedisError),
+    #[error("AUTHIFY_OIDC_PROVIDERS: cannot build the HTTP client: {0}")]
+    HttpClient(String),
     #[error("AUTHIFY_LISTEN: cannot listen on {addr}: {source}")]
     Listen { addr: SocketAddr, source: std::io::Error },
 }
@@ -246,7 +249,12 @@ impl Application {
             settings: handles.settings.clone(),
         };
         let account = Account { auth: auth.clone(), templates: Arc::new(templates), outbox_wake: Default::default() };
+        let upstreams =
+            Upstreams::new(&handles.settings.external_login.oidc_providers, handles.directory.clock.clone())
+                .map_err(|e| StartupError::HttpClient(e.to_string()))?;
+        let external = ExternalLogin { auth: auth.clone(), upstreams: Arc::new(upstreams) };
         let state = AppState {
+            external,
             settings: handles.settings.clone(),
             store: handles.directory.store.clone(),
             audit: handles.directory.audit.clone(),

@@ -107,6 +107,17 @@ pub enum Error {
     /// cookie stays.
     #[error("The request carries more than one session cookie; clear this site's cookies and sign in again")]
     AmbiguousSessionCookie,
+    /// A sign-in through an external provider that did not prove who it is for: a bad or replayed
+    /// `state`, an error from the provider, an ID token that fails a check.
+    #[error("External sign-in failed: {0}")]
+    ExternalLoginFailed(String),
+    /// An external sign-in that proved who it is for, but that the provider's settings do not let
+    /// in (email domain, tenant, no linking, no new accounts).
+    #[error("External sign-in refused: {0}")]
+    ExternalLoginRefused(String),
+    /// The external provider could not be reached or answered nonsense; try again later.
+    #[error("The sign-in provider is not available: {0}")]
+    ProviderUnavailable(String),
     /// Anything that is our fault; logged with its cause chain and never shown to the client.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -148,6 +159,9 @@ impl Error {
             Error::InvalidRefreshToken => "AUTH-0030",
             Error::CrossSiteRequest => "AUTH-0031",
             Error::AmbiguousSessionCookie => "AUTH-0032",
+            Error::ExternalLoginFailed(_) => "AUTH-0060",
+            Error::ExternalLoginRefused(_) => "AUTH-0061",
+            Error::ProviderUnavailable(_) => "AUTH-0062",
             Error::Internal(_) => "AUTH-0500",
         }
     }
@@ -183,6 +197,9 @@ impl Error {
             Error::InvalidRefreshToken => 401,
             Error::CrossSiteRequest => 403,
             Error::AmbiguousSessionCookie => 400,
+            Error::ExternalLoginFailed(_) => 401,
+            Error::ExternalLoginRefused(_) => 403,
+            Error::ProviderUnavailable(_) => 503,
             Error::Internal(_) => 500,
         }
     }
@@ -194,6 +211,7 @@ impl Error {
             | Error::AccountLocked { retry_after }
             | Error::RateLimited { retry_after }
             | Error::MailLimit { retry_after } => Some(*retry_after),
+            Error::ProviderUnavailable(_) => Some(30),
             _ => None,
         }
     }

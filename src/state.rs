@@ -9,6 +9,7 @@ use crate::runtime::audit::AuditLog;
 use crate::runtime::monitoring::Monitor;
 use crate::runtime::rate_limit::RateLimiter;
 use crate::service::account::Account;
+use crate::service::auth::external::ExternalLogin;
 use crate::service::auth::{Auth, Sessions, Tokens};
 use crate::service::directory::Directory;
 use crate::store::Store;
@@ -20,6 +21,8 @@ pub struct AppState {
     pub store: Store,
     /// Sign-in, tokens, sessions.
     pub auth: Auth,
+    /// Sign-in through external OpenID Providers.
+    pub external: ExternalLogin,
     /// Signup, verification, reset, password and email change, TOTP.
     pub account: Account,
     /// Users, organizations, groups, API keys, identities, delegates.

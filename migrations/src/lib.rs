@@ -13,6 +13,7 @@ mod m20261204_000008_delegate_and_recipient;
 mod m20261205_000009_legacy_secret_digests;
 mod m20261205_000010_create_oauth;
 mod m20261205_000011_create_signing_keys;
+mod m20261206_000012_create_external_logins;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000009_legacy_secret_digests::Migration),
             Box::new(m20261205_000010_create_oauth::Migration),
             Box::new(m20261205_000011_create_signing_keys::Migration),
+            Box::new(m20261206_000012_create_external_logins::Migration),
         ]
     }
 }

@@ -74,6 +74,20 @@ impl FromStr for LockoutIntervals {
     }
 }
 
+/// A list given as an array (TOML) or as one comma-separated string (the environment).
+pub(super) fn comma_separated<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Given {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Given::deserialize(deserializer)? {
+        Given::One(list) => items(&list).map(str::to_owned).collect(),
+        Given::Many(list) => list.into_iter().map(|item| item.trim().to_owned()).filter(|i| !i.is_empty()).collect(),
+    })
+}
+
 /// AUTHIFY_RATE_LIMIT_PATHS: paths limited per client address; a trailing `*` matches a prefix.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -82,11 +96,20 @@ pub struct PathList(Vec<String>);
 impl PathList {
     /// The paths limited by default: the ones that check a secret or send mail.
     pub fn default_paths() -> Self {
-        ["/jwt/token", "/jwt/refresh", "/session", "/registration/*", "/me/password", "/oauth2/token", "/login"]
-            .map(str::to_owned)
-            .into_iter()
-            .collect::<Vec<_>>()
-            .into()
+        [
+            "/jwt/token",
+            "/jwt/refresh",
+            "/session",
+            "/registration/*",
+            "/me/password",
+            "/oauth2/token",
+            "/login",
+            "/identities/oidc/*",
+        ]
+        .map(str::to_owned)
+        .into_iter()
+        .collect::<Vec<_>>()
+        .into()
     }
 
     pub fn paths(&self) -> &[String] {

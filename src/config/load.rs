@@ -37,6 +37,7 @@ impl Settings {
         figment = figment.merge(
             Env::prefixed("AUTHIFY_")
                 .ignore(&["CONFIG"])
+                .split("__")
                 .filter(|k| !k.as_str().to_ascii_lowercase().starts_with("test_")),
         );
         Self::extract(figment)
@@ -70,6 +71,7 @@ impl Settings {
         self.validate_mail()?;
         self.validate_protection()?;
         self.sessions.validate()?;
+        self.external_login.validate()?;
         self.validate_keys()?;
         Ok(self)
     }
@@ -223,6 +225,39 @@ mod tests {
         assert!(with("key_store", "redis").is_err_and(|e| e.setting == "AUTHIFY_KEY_STORE"));
         let never = Figment::from(Serialized::defaults(Settings::default())).merge(("key_poll_ms", 0));
         assert!(Settings::extract(never).is_err_and(|e| e.setting == "AUTHIFY_KEY_POLL_MS"));
+    }
+
+    #[test]
+    fn external_providers_come_from_toml_tables_or_nested_variables() {
+        let toml = r#"
+            login_redirect_uris = ["https://app.example.com/signed-in"]
+            [oidc_providers.entra]
+            issuer = "https://login.microsoftonline.com/organizations/v2.0/"
+            client_id = "abc"
+            client_secret = "s3cret"
+            allowed_tenants = ["t1"]
+        "#;
+        let figment = Figment::from(Serialized::defaults(Settings::default())).merge(Toml::string(toml));
+        let s = Settings::extract(figment).expect("valid");
+        let entra = &s.external_login.oidc_providers["entra"];
+        assert_eq!(entra.issuer, "https://login.microsoftonline.com/organizations/v2.0");
+        assert_eq!(entra.scopes, ["openid", "email", "profile"]);
+        assert!(entra.create_users && !entra.link_by_email);
+        assert_eq!(format!("{:?}", entra.client_secret), "Some(\"***\")");
+        assert_eq!(s.external_login.login_redirect_uris, ["https://app.example.com/signed-in"]);
+        // AUTHIFY_OIDC_PROVIDERS__GOOGLE__ISSUER and friends split on `__` into the same table.
+        let env = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(("oidc_providers.google.issuer", "https://accounts.google.com"))
+            .merge(("oidc_providers.google.client_id", "id"))
+            .merge(("login_redirect_uris", "https://a.example/cb, https://b.example/cb"));
+        let s = Settings::extract(env).expect("valid");
+        assert_eq!(s.external_login.oidc_providers["google"].client_id, "id");
+        assert_eq!(s.external_login.login_redirect_uris.len(), 2);
+        let bad = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(("oidc_providers.x.issuer", "accounts.google.com"))
+            .merge(("oidc_providers.x.client_id", "id"));
+        assert!(Settings::extract(bad).is_err_and(|e| e.setting == "AUTHIFY_OIDC_PROVIDERS__X__ISSUER"));
+        assert!(with("login_redirect_uris", "/relative").is_err_and(|e| e.setting == "AUTHIFY_LOGIN_REDIRECT_URIS"));
     }
 
     #[test]

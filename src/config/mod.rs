@@ -12,11 +12,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::Algorithm;
 
+mod external_login;
 mod keys;
 mod lists;
 mod load;
 mod sessions;
 
+pub use external_login::{ExternalLoginSettings, OidcProvider};
 pub use keys::KeyStore;
 pub use lists::{CorsOrigins, LockoutIntervals, OriginList, PathList, TrustedProxies};
 pub use load::ConfigError;
@@ -165,6 +167,9 @@ pub struct Settings {
     /// Refresh tokens, browser sessions and revocation (see [`SessionSettings`]).
     #[serde(flatten)]
     pub sessions: SessionSettings,
+    /// Sign-in through external OpenID Connect providers (see [`ExternalLoginSettings`]).
+    #[serde(flatten)]
+    pub external_login: ExternalLoginSettings,
 }
 
 /// How the SMTP connection is secured (AUTHIFY_MAIL_TLS).
@@ -253,6 +258,7 @@ impl Default for Settings {
             lockout_minutes: LockoutIntervals::default(),
             metrics_token: None,
             sessions: SessionSettings::default(),
+            external_login: ExternalLoginSettings::default(),
         }
     }
 }

@@ -45,6 +45,18 @@ pub fn socket_ip(req: &Request) -> Option<IpAddr> {
 
 /// The socket peer, unless it is a trusted proxy: then the right-most `X-Forwarded-For` hop that
 /// is not one (a hop that does not parse ends the walk at the last trusted address).
+/// The value of the cookie `name`, when the request carries one.
+pub fn cookie_value<'r>(req: &'r Request, name: &str) -> Option<&'r str> {
+    req.headers()
+        .get_all("cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(candidate, _)| *candidate == name)
+        .map(|(_, value)| value)
+}
+
 #[cfg(test)]
 fn client_ip(socket: Option<IpAddr>, headers: &HeaderMap, proxies: &[IpNet]) -> Option<IpAddr> {
     resolve(socket, headers, proxies).0

@@ -13,6 +13,7 @@ use crate::domain::{Email, Submitted};
 use crate::error::Error;
 use crate::runtime::request_context::RequestMeta;
 use crate::service::auth::api_key_login;
+use crate::service::auth::external;
 use crate::service::auth::identity_login;
 use crate::service::auth::issue_token;
 use crate::service::auth::login;
@@ -78,19 +79,25 @@ struct TokenRequest {
     /// With `email` + `password`: a one-time recovery code instead of `totp_code`.
     #[oai(write_only)]
     recovery_code: Option<String>,
+    /// The one-time code an external sign-in (`/identities/oidc/{provider}/callback`) sent back
+    /// to the redirect URI; valid 60 s, once.
+    #[oai(write_only)]
+    login_code: Option<String>,
     /// A JSON object copied into the token's `custom` claim (at most 4 KiB).
     inject: Option<Value>,
 }
 
 /// The one kind of credentials a token request is judged by (see [`choose_credentials`]).
 enum Credentials {
+    LoginCode { code: String },
     Identity { access: String, secret: String, provider: String, uid: String },
     ApiKey { access: String, secret: String },
     Password { email: String, password: String, totp_code: Option<String>, recovery_code: Option<String> },
 }
 
 /// Picks the kind of credentials by what the body names, in this order, and only that kind is
-/// checked (never a fallback to another after a failure): `provider`/`uid` → delegate identity
+/// checked (never a fallback to another after a failure): `login_code` → external sign-in;
+/// `provider`/`uid` → delegate identity
 /// login; an access key (underscored spelling first) → API key; else `email` + `password`.
 /// `None` when the chosen kind is incomplete.
 fn choose_credentials(
@@ -98,6 +105,9 @@ fn choose_credentials(
     delegate_access: Option<String>,
     delegate_secret: Option<String>,
 ) -> Option<Credentials> {
+    if let Some(code) = request.login_code {
+        return Some(Credentials::LoginCode { code });
+    }
     if request.provider.is_some() || request.uid.is_some() {
         return Some(Credentials::Identity {
             access: delegate_access?,
@@ -244,6 +254,7 @@ impl JwtApi {
         let credentials =
             choose_credentials(request, delegate_access.0, delegate_secret.0).ok_or(Error::InvalidCredentials)?;
         let response = match credentials {
+            Credentials::LoginCode { code } => external::redeem(&state.auth, &code, inject, &meta).await?.into(),
             Credentials::Identity { access, secret, provider, uid } => {
                 identity_login::delegate_identity_login(&state.auth, &access, &secret, &provider, &uid, inject, &meta)
                     .await?

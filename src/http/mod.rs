@@ -5,6 +5,7 @@ mod client;
 mod consents;
 mod cors;
 pub mod errors;
+mod external_login;
 mod health;
 mod json_body;
 pub mod jsonapi;
@@ -38,6 +39,7 @@ type Apis = (
     monitoring::MonitoringApi,
     session::SessionApi,
     consents::ConsentApi,
+    external_login::ExternalLoginApi,
 );
 
 fn openapi_service() -> OpenApiService<Apis, ()> {

@@ -7,6 +7,7 @@ pub mod claims;
 pub mod delegates;
 pub mod email_tokens;
 pub mod entity;
+pub mod external_logins;
 pub mod groups;
 pub mod identities;
 pub mod import;

@@ -16,7 +16,8 @@ use super::{Store, StoreError, classify};
 pub struct LinkedIdentity {
     pub provider: String,
     pub uid: String,
-    pub delegate_id: i64,
+    /// The trusted delegate that vouched for it; `None` for a login through an external provider.
+    pub delegate_id: Option<i64>,
 }
 
 /// A signup to store: the user, and optionally an external identity, a token and its mail.
@@ -57,7 +58,7 @@ impl Store {
                 provider: Set(link.provider),
                 uid: Set(link.uid),
                 created_at: Set(now),
-                delegate_id: Set(Some(link.delegate_id)),
+                delegate_id: Set(link.delegate_id),
                 ..Default::default()
             }
             .insert(&txn)

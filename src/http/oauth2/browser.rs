@@ -2,6 +2,7 @@
 //! token of the forms (a double-submit cookie), the authorization request carried through the
 //! sign-in and consent forms, and the responses (redirects, pages).
 
+use crate::http::client::cookie_value;
 use liquid::Object;
 use poem::http::StatusCode;
 use poem::{Request, Response};
@@ -134,17 +135,6 @@ pub fn with_cookie(mut response: Response, cookie: Option<String>) -> Response {
 
 fn csrf_cookie_name(state: &AppState) -> &'static str {
     if state.settings.sessions.cookie_secure { SECURE_CSRF_COOKIE } else { PLAIN_CSRF_COOKIE }
-}
-
-fn cookie_value<'r>(req: &'r Request, name: &str) -> Option<&'r str> {
-    req.headers()
-        .get_all("cookie")
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(candidate, _)| *candidate == name)
-        .map(|(_, value)| value)
 }
 
 /// The form's CSRF token: the browser's, or a new one with the `Set-Cookie` that stores it.

@@ -13,6 +13,7 @@ use crate::service::account::email_tokens::{
     LIMIT_WINDOW_SECONDS, MailAudience, MailRequest, PreparedMail, mail_allowed, prepare_mail,
 };
 use crate::service::auth::delegate_auth::{actor_of, authenticate_delegate};
+use crate::service::auth::external::PROVIDER_PREFIX;
 use crate::service::auth::refresh::start_token_session;
 use crate::service::directory::users::free_handle;
 use crate::store::StoreError;
@@ -61,9 +62,12 @@ pub async fn signup(account: &Account, request: SignupRequest) -> Result<SignedU
         return Err(Error::DuplicateUser);
     }
     let handle = choose_handle(account, request.handle.as_ref(), email, name.as_deref()).await?;
+    if request.via.as_ref().is_some_and(|(provider, _)| provider.starts_with(PROVIDER_PREFIX)) {
+        return Err(InvalidValue::new("via", "`oidc:` names identities proven by a configured provider").into());
+    }
     let via = match &delegate {
         Some(delegate) => {
-            request.via.clone().map(|(provider, uid)| LinkedIdentity { provider, uid, delegate_id: delegate.id })
+            request.via.clone().map(|(provider, uid)| LinkedIdentity { provider, uid, delegate_id: Some(delegate.id) })
         }
         None => None,
     };

@@ -4,6 +4,7 @@ pub mod access;
 pub mod api_key_login;
 pub mod browser_session;
 pub mod delegate_auth;
+pub mod external;
 pub mod identity_login;
 pub mod issue_token;
 pub mod login;

@@ -6,9 +6,11 @@
 use std::convert::Infallible;
 
 use super::{Directory, SentText, required_text};
+use crate::domain::InvalidValue;
 use crate::error::Error;
 use crate::service::auth::access::Caller;
 use crate::service::auth::delegate_auth::scopes_of_delegate;
+use crate::service::auth::external::PROVIDER_PREFIX;
 use crate::service::auth::issue_token::ADMIN_ACCESS;
 use crate::store::identities::Identity;
 use crate::store::listing::{ListParams, Page};
@@ -73,6 +75,9 @@ pub async fn link(
         return Err(Error::forbidden("A delegate without admin_access cannot link an identity to an admin"));
     }
     let provider = required_text("provider", provider, MAX_PROVIDER_BYTES)?;
+    if provider.starts_with(PROVIDER_PREFIX) {
+        return Err(InvalidValue::new("provider", "`oidc:` names identities proven by a configured provider").into());
+    }
     let uid = required_text("uid", uid, MAX_UID_BYTES)?;
     let now = directory.now();
     Ok(directory.store.insert_identity(user_id, Some(delegate.id), &provider, &uid, now).await?)
@@ -85,11 +90,22 @@ pub async fn update(directory: &Directory, caller: &Caller, id: i64) -> Result<I
     Err(Error::forbidden("Identities cannot be changed; delete and link again"))
 }
 
-/// Unlinks an identity; for its owner and admins.
+/// Unlinks an identity; for its owner and admins. The owner cannot remove the last way they sign
+/// in (an external provider's identity when they have no password and no other such identity).
 pub async fn delete(directory: &Directory, caller: &Caller, id: i64) -> Result<(), Error> {
     let identity = load_visible(directory, caller, id).await?;
     if !caller.is_self_or_admin(identity.user_id) {
         return Err(Error::forbidden("Only the owner and admins remove an identity"));
+    }
+    if !caller.is_admin() && identity.provider.starts_with(PROVIDER_PREFIX) {
+        let owner = super::users::load(directory, identity.user_id).await?;
+        let others = directory.store.identities_of_user(owner.id).await?;
+        let other_ways = others.iter().filter(|i| i.id != id && i.provider.starts_with(PROVIDER_PREFIX)).count();
+        if owner.password_digest.is_none() && other_ways == 0 {
+            return Err(Error::Conflict(
+                "This identity is the account's only way to sign in; set a password first".into(),
+            ));
+        }
     }
     directory.store.delete_identity(id).await?;
     Ok(())

@@ -5,6 +5,7 @@
 pub mod api_key;
 pub mod audit_event;
 pub mod email_token;
+pub mod external_login;
 pub mod group;
 pub mod group_membership;
 pub mod identity;
