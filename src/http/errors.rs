@@ -43,7 +43,8 @@ pub enum PlainError {
     TooManyRequests(Json<ErrorBody>, #[oai(header = "Retry-After")] String),
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
-    /// Overloaded (too many password checks waiting): retry after `Retry-After` seconds.
+    /// Overloaded (too many password checks waiting), or an external sign-in provider that cannot
+    /// be reached: retry after `Retry-After` seconds.
     #[oai(status = 503)]
     Unavailable(Json<ErrorBody>, #[oai(header = "Retry-After")] String),
 }
@@ -55,7 +56,7 @@ fn body(message: impl Into<String>) -> Json<ErrorBody> {
 impl From<Error> for PlainError {
     fn from(err: Error) -> Self {
         let message = err.to_string();
-        if let Error::Busy { retry_after } = err {
+        if let Some(retry_after) = err.retry_after().filter(|_| err.status() == 503) {
             return PlainError::Unavailable(body(message), retry_after.to_string());
         }
         if let Some(retry_after) = err.retry_after().filter(|_| err.status() == 429) {

@@ -24,7 +24,7 @@ mod wellknown;
 
 use std::sync::OnceLock;
 
-use poem::{Endpoint, EndpointExt, Route};
+use poem::{Endpoint, EndpointExt, IntoEndpoint, Route};
 use poem_openapi::{OpenApi, OpenApiService};
 
 use crate::state::AppState;
@@ -87,8 +87,10 @@ pub fn endpoint(state: AppState) -> impl Endpoint {
         });
         poem::web::Html(html.clone())
     });
-    let api = openapi_service();
+    let api = std::sync::Arc::new(openapi_service().into_endpoint());
     let routes = oauth2::routes(resources::routes(Route::new()))
+        // Under /identities, where the {json:api} routes would take it for an identity's id.
+        .at("/identities/oidc/*rest", api.clone())
         .at("/openapi.json", spec_endpoint)
         .at("/docs", docs)
         .nest("/", api);

@@ -16,6 +16,7 @@ mod cli_delegates;
 mod delegate_on_behalf_of;
 mod delegates;
 mod discovery;
+mod external_login;
 mod health;
 mod http_errors;
 mod identities_under_users;

@@ -11,3 +11,4 @@ pub mod relay;
 pub mod smtp_sink;
 pub mod tokens;
 pub mod totp;
+pub mod upstream_op;
