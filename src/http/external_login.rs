@@ -6,6 +6,7 @@ use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::{ApiResponse, OpenApi, Tags};
 
+use super::auth;
 use super::client::cookie_value;
 use super::errors::PlainError;
 use crate::runtime::request_context::RequestMeta;
@@ -44,10 +45,18 @@ impl ExternalLoginApi {
         provider: Path<String>,
         redirect_uri: Query<Option<String>>,
         #[oai(name = "state")] client_state: Query<Option<String>>,
+        /// From the hosted sign-in page, instead of `redirect_uri`: the authorization request
+        /// (`/oauth2/authorize?…`) to continue with a browser session once signed in.
+        return_to: Query<Option<String>>,
     ) -> Result<Redirect, PlainError> {
         let provider = provider.0;
-        let request =
-            LoginStart { provider: provider.clone(), redirect_uri: redirect_uri.0, client_state: client_state.0, meta };
+        let request = LoginStart {
+            provider: provider.clone(),
+            redirect_uri: redirect_uri.0,
+            return_to: return_to.0,
+            client_state: client_state.0,
+            meta,
+        };
         let departure = external::start(&state.external, request).await?;
         // Sent back to this provider's callback only; the name is a configured one (checked above).
         let cookie = format!(
@@ -91,6 +100,9 @@ impl ExternalLoginApi {
             meta,
         };
         let arrival = external::callback(&state.external, request).await?;
+        if let Some(secret) = &arrival.session_secret {
+            return Ok(Redirect::Found(arrival.location, auth::session_cookie_header(&state, secret)));
+        }
         let cookie = format!(
             "{}=; Path=/identities/oidc/{}/; Max-Age=0; HttpOnly; SameSite=Lax{}",
             arrival.cookie_name,

@@ -139,6 +139,7 @@ mod tests {
             ("password", ""),
         ]);
         vars.insert("scopes".into(), liquid::model::Value::Array(vec![]));
+        vars.insert("providers".into(), liquid::model::Value::Array(vec![]));
         let response = pages.login(StatusCode::OK, vars);
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(pages.message(StatusCode::BAD_REQUEST, "t", "m").status(), StatusCode::BAD_REQUEST);

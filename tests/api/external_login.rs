@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::backend_tests;
 use crate::support::app::{Backend, TestApp, spawn};
+use crate::support::oidc;
 use crate::support::upstream_op::{CLIENT_ID, CLIENT_SECRET, UpstreamOp};
 
 const REDIRECT: &str = "http://127.0.0.1:9/signed-in";
@@ -21,6 +22,7 @@ backend_tests!(
     entra_tokens_are_checked_against_their_own_tenant,
     a_provider_down_at_start_up_is_used_once_it_is_back,
     an_identity_that_is_the_only_way_in_cannot_be_unlinked_by_its_owner,
+    the_hosted_sign_in_page_offers_the_provider_and_continues_the_authorization,
 );
 
 /// An instance that knows the provider as `test`, at its own public URL (the provider redirects there).
@@ -319,4 +321,37 @@ async fn an_identity_that_is_the_only_way_in_cannot_be_unlinked_by_its_owner(bac
     let admin = app.token_for("admin@example.com").await;
     let by_admin = app.client.delete(app.url(&format!("/identities/{identity}"))).bearer_auth(&admin).send().await;
     assert_eq!(by_admin.expect("delete").status(), 204, "an admin removes it");
+}
+
+async fn the_hosted_sign_in_page_offers_the_provider_and_continues_the_authorization(backend: Backend) {
+    let upstream = UpstreamOp::start().await;
+    let app = instance(backend, &upstream, |p| p.display_name = Some("Example SSO".into())).await;
+    let portal = oidc::register(&app, "Portal", false, true).await;
+    upstream.sign_in_as(person("person-8", "p8@example.com", true));
+    let browser = oidc::browser();
+    let redirect: String = form_urlencoded::byte_serialize(oidc::REDIRECT_URI.as_bytes()).collect();
+    let query = format!(
+        "response_type=code&client_id={}&redirect_uri={redirect}&scope=openid%20email&state=rp-state&nonce=rp-nonce",
+        portal.client.client_id
+    );
+    let first = browser.get(app.url(&format!("/oauth2/authorize?{query}"))).send().await.expect("authorize");
+    let login = oidc::location(&first);
+    assert!(login.starts_with("/login?"), "{login}");
+    let page = browser.get(app.url(&login)).send().await.expect("page").text().await.expect("html");
+    assert!(page.contains("Sign in with Example SSO"), "{page}");
+    let marker = "class=\"provider\" href=\"";
+    let start = page.find(marker).expect("a provider link") + marker.len();
+    let href = page[start..start + page[start..].find('"').expect("quote")].replace("&amp;", "&");
+    let to_provider = browser.get(app.url(&href)).send().await.expect("login");
+    let at_provider = browser.get(oidc::location(&to_provider)).send().await.expect("provider");
+    let back = browser.get(oidc::location(&at_provider)).send().await.expect("callback");
+    let resume = oidc::location(&back);
+    assert_eq!(resume, format!("/oauth2/authorize?{query}"), "back to the interrupted request");
+    let done = browser.get(app.url(&resume)).send().await.expect("authorize again");
+    let target = oidc::location(&done);
+    assert!(target.starts_with(oidc::REDIRECT_URI), "{target}");
+    assert!(oidc::query_param(&target, "code").is_some(), "{target}");
+    assert_eq!(oidc::query_param(&target, "state").as_deref(), Some("rp-state"));
+    let bad = app.client.get(app.url("/identities/oidc/test/login?return_to=https://evil.example/")).send().await;
+    assert_eq!(bad.expect("login").status(), 400, "return_to is a local authorization request only");
 }

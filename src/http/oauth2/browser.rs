@@ -12,6 +12,7 @@ use crate::crypto::{secret, tokens};
 use crate::http::auth;
 use crate::http::pages::vars;
 use crate::service::auth::browser_session;
+use crate::service::auth::external::AUTHORIZATION_PATH;
 use crate::service::oauth::authorize::{self, AuthorizationRequest, AuthorizeParams, Next, Refusal, SignedInUser};
 use crate::service::oauth::scope::{EMAIL, OFFLINE_ACCESS, OPENID, PROFILE};
 use crate::state::AppState;
@@ -160,6 +161,23 @@ pub fn csrf_ok(state: &AppState, req: &Request, form: &Form) -> bool {
 }
 
 /// Page variables shared by the sign-in steps.
+/// "Sign in with …" links for the configured external providers; each returns to this
+/// authorization request (`request`, its query) with a browser session. None without a request.
+pub fn provider_links(state: &AppState, request: &str) -> Object {
+    let mut links = Vec::new();
+    if !request.is_empty() {
+        for upstream in state.external.upstreams.all() {
+            let return_to = format!("{AUTHORIZATION_PATH}{request}");
+            let return_to: String = form_urlencoded::byte_serialize(return_to.as_bytes()).collect();
+            let href = format!("/identities/oidc/{}/login?return_to={return_to}", upstream.name);
+            links.push(liquid::model::Value::Object(vars(&[("href", &href), ("label", upstream.display_name())])));
+        }
+    }
+    let mut object = Object::new();
+    object.insert("providers".into(), liquid::model::Value::Array(links));
+    object
+}
+
 pub fn login_vars(client_name: &str, csrf: &str, request: &str, email: &str) -> Object {
     vars(&[
         ("client_name", client_name),

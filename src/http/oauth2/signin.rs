@@ -8,8 +8,8 @@ use poem::web::Data;
 use poem::{Body, Request, Response, handler};
 
 use super::browser::{
-    checked_request, continue_authorization, csrf_ok, csrf_token, login_vars, redirect, refused_page, signed_in,
-    with_cookie,
+    checked_request, continue_authorization, csrf_ok, csrf_token, login_vars, provider_links, redirect, refused_page,
+    signed_in, with_cookie,
 };
 use super::form::{Form, MAX_FORM_BYTES};
 use crate::domain::{Email, Submitted};
@@ -47,7 +47,8 @@ pub async fn login_page(state: Data<&AppState>, req: &Request) -> Response {
         }
     };
     let (csrf, cookie) = csrf_token(&state, req);
-    let page = login_vars(&client_name, &csrf, query, &hint);
+    let mut page = login_vars(&client_name, &csrf, query, &hint);
+    page.extend(provider_links(&state, query));
     with_cookie(state.pages.login(StatusCode::OK, page), cookie)
 }
 
@@ -70,6 +71,7 @@ pub async fn login_submit(state: Data<&AppState>, req: &Request, body: Body) -> 
     let email = form.get("email").unwrap_or_default();
     let (csrf, cookie) = csrf_token(&state, req);
     let mut page = login_vars(&client_name, &csrf, &query, email);
+    page.extend(provider_links(&state, &query));
     if !csrf_ok(&state, req, &form) {
         page.extend(vars(&[("error", "This form expired. Please sign in again.")]));
         return with_cookie(state.pages.login(StatusCode::BAD_REQUEST, page), cookie);

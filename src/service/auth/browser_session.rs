@@ -30,6 +30,11 @@ pub struct SignedIn {
 /// and opens a session.
 pub async fn sign_in(auth: &Auth, attempt: &PasswordAttempt<'_>) -> Result<SignedIn, Error> {
     let user = check_password(auth, attempt).await?;
+    open(auth, user, attempt.request).await
+}
+
+/// Opens a browser session for a user whose sign-in was proven elsewhere (an external provider).
+pub async fn open(auth: &Auth, user: User, request: &RequestMeta) -> Result<SignedIn, Error> {
     let now = auth.now();
     let secret = secret::random_hex(32);
     let new = NewSession {
@@ -38,7 +43,7 @@ pub async fn sign_in(auth: &Auth, attempt: &PasswordAttempt<'_>) -> Result<Signe
         secret_hash: Some(&secret::hash_secret(&secret)),
         now,
         expires_at: now + i64::from(auth.settings.sessions.refresh_absolute_seconds),
-        client_ip: attempt.request.client_ip_text(),
+        client_ip: request.client_ip_text(),
         actor: None,
     };
     let session = auth.store().create_session(new, None).await?;

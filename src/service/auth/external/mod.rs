@@ -21,6 +21,7 @@ use crate::runtime::audit::{self, Actor, AuditEvent};
 use crate::runtime::rate_limit::Limit;
 use crate::runtime::request_context::{self, RequestMeta};
 use crate::service::auth::Auth;
+use crate::service::auth::browser_session;
 use crate::service::auth::refresh::{TokenPair, start_session};
 use crate::store::external_logins::NewExternalLogin;
 pub use upstream::Upstreams;
@@ -32,6 +33,8 @@ pub const PROVIDER_PREFIX: &str = "oidc:";
 const LOGIN_SECONDS: i64 = 600;
 /// Seconds a login code stays redeemable.
 const CODE_SECONDS: i64 = 60;
+/// Where a hosted-page login returns: the authorization request it interrupted.
+pub const AUTHORIZATION_PATH: &str = "/oauth2/authorize?";
 /// The longest `state` a caller may pass through.
 const MAX_CLIENT_STATE: usize = 512;
 
@@ -46,7 +49,11 @@ pub struct ExternalLogin {
 #[derive(Debug, Clone)]
 pub struct LoginStart {
     pub provider: String,
+    /// An API login: where the login code goes.
     pub redirect_uri: Option<String>,
+    /// A hosted-page login: the authorization request (`/oauth2/authorize?…`) to continue with a
+    /// browser session; instead of `redirect_uri`.
+    pub return_to: Option<String>,
     pub client_state: Option<String>,
     pub meta: RequestMeta,
 }
@@ -73,11 +80,14 @@ pub struct CallbackRequest {
     pub meta: RequestMeta,
 }
 
-/// Where a finished login sends the browser: the caller's redirect URI with the login code.
+/// Where a finished login sends the browser: the caller's redirect URI with the login code, or
+/// (a hosted-page login) back to the authorization request with a new browser session.
 #[derive(Debug, Clone)]
 pub struct Arrival {
     pub location: String,
     pub cookie_name: String,
+    /// The browser session's cookie secret, for a hosted-page login.
+    pub session_secret: Option<String>,
 }
 
 /// The URL the provider redirects back to.
@@ -93,14 +103,7 @@ pub fn cookie_name(state: &str) -> String {
 /// Stores the login and answers where the browser goes (the provider's authorization endpoint).
 pub async fn start(external: &ExternalLogin, request: LoginStart) -> Result<Departure, Error> {
     let upstream = external.upstreams.get(&request.provider)?;
-    let settings = &external.auth.settings.external_login;
-    let redirect_uri = request.redirect_uri.ok_or_else(|| Error::bad_parameter("redirect_uri", "is required"))?;
-    if !settings.login_redirect_uris.iter().any(|allowed| allowed == &redirect_uri) {
-        return Err(Error::bad_parameter(
-            "redirect_uri",
-            "is not one of the login redirect URIs (login_redirect_uris)",
-        ));
-    }
+    check_destination(&external.auth, request.redirect_uri.as_deref(), request.return_to.as_deref())?;
     if request.client_state.as_ref().is_some_and(|s| s.len() > MAX_CLIENT_STATE) {
         return Err(Error::bad_parameter("state", format!("must be at most {MAX_CLIENT_STATE} bytes")));
     }
@@ -112,9 +115,9 @@ pub async fn start(external: &ExternalLogin, request: LoginStart) -> Result<Depa
         state_hash: secret::hash_secret(&state),
         provider: upstream.name.clone(),
         nonce_hash: secret::hash_secret(&nonce),
-        redirect_uri: Some(redirect_uri),
+        redirect_uri: request.redirect_uri,
         client_state: request.client_state,
-        return_to: None,
+        return_to: request.return_to,
         now,
         expires_at: now + LOGIN_SECONDS,
     };
@@ -137,6 +140,21 @@ pub async fn start(external: &ExternalLogin, request: LoginStart) -> Result<Depa
         cookie_value: format!("{state}.{}", verifier.secret()),
         cookie_seconds: LOGIN_SECONDS,
     })
+}
+
+/// Where a finished login may go: a `redirect_uri` from `login_redirect_uris` (exact match), or
+/// (from the hosted sign-in page) an authorization request of this service.
+fn check_destination(auth: &Auth, redirect_uri: Option<&str>, return_to: Option<&str>) -> Result<(), Error> {
+    let allowed = &auth.settings.external_login.login_redirect_uris;
+    match (redirect_uri, return_to) {
+        (Some(uri), None) if allowed.iter().any(|a| a == uri) => Ok(()),
+        (Some(_), None) => {
+            Err(Error::bad_parameter("redirect_uri", "is not one of the login redirect URIs (login_redirect_uris)"))
+        }
+        (None, Some(path)) if path.starts_with(AUTHORIZATION_PATH) && !path.contains(['\r', '\n']) => Ok(()),
+        (None, Some(_)) => Err(Error::bad_parameter("return_to", "must be an authorization request of this service")),
+        _ => Err(Error::bad_parameter("redirect_uri", "is required (or return_to, from the sign-in page)")),
+    }
 }
 
 /// Finishes a login at its callback (see the module documentation); audited either way
@@ -193,6 +211,12 @@ async fn finish(external: &ExternalLogin, request: &CallbackRequest) -> Result<(
     if user.disabled {
         return Err(Error::AccountDisabled);
     }
+    if let Some(return_to) = login.return_to {
+        let signed_in = browser_session::open(&external.auth, user, &request.meta).await?;
+        let arrival =
+            Arrival { location: return_to, cookie_name: cookie_name(state), session_secret: Some(signed_in.secret) };
+        return Ok((arrival, signed_in.user.id));
+    }
     let login_code = format!("authify_lc_{}", secret::random_hex(32));
     let store = external.auth.store();
     store.finish_external_login(login.id, user.id, &secret::hash_secret(&login_code), now + CODE_SECONDS).await?;
@@ -201,7 +225,7 @@ async fn finish(external: &ExternalLogin, request: &CallbackRequest) -> Result<(
     if let Some(client_state) = &login.client_state {
         location.query_pairs_mut().append_pair("state", client_state);
     }
-    Ok((Arrival { location: location.into(), cookie_name: cookie_name(state) }, user.id))
+    Ok((Arrival { location: location.into(), cookie_name: cookie_name(state), session_secret: None }, user.id))
 }
 
 /// `POST /jwt/token {"login_code"}`: the answer of a password login for the user the code was
