@@ -12,7 +12,7 @@ use crate::error::Error;
 pub const WWW_AUTHENTICATE: &str = r#"Bearer realm="authify""#;
 
 /// Authify's error body.
-#[derive(Debug, Clone, Object, serde::Serialize)]
+#[derive(Debug, Clone, Object, serde::Serialize, serde::Deserialize)]
 pub struct ErrorBody {
     /// What went wrong, for people.
     pub error: String,

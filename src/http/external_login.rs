@@ -1,14 +1,14 @@
 //! `GET /identities/oidc/{provider}/login` and `…/callback`: sign-in through an external OpenID
 //! Provider (`service::auth::external`); the login code it ends with is redeemed at `/jwt/token`.
 
-use poem::Request;
 use poem::web::Data;
+use poem::{Endpoint, Request, Response};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::{ApiResponse, OpenApi, Tags};
 
 use super::auth;
 use super::client::cookie_value;
-use super::errors::PlainError;
+use super::errors::{ErrorBody, PlainError};
 use crate::runtime::request_context::RequestMeta;
 use crate::service::auth::external::{self, CallbackRequest, LoginStart};
 use crate::state::AppState;
@@ -111,6 +111,26 @@ impl ExternalLoginApi {
         );
         Ok(Redirect::Found(arrival.location, cookie))
     }
+}
+
+/// For a browser (`Accept: text/html`), a failed sign-in ends on a page saying what went wrong
+/// instead of the JSON error other clients get; the status (and `Retry-After`) stay.
+pub async fn pages_for_browsers<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    let wants_page = req.header("accept").is_some_and(|accept| accept.contains("text/html"));
+    let state = req.data::<AppState>().cloned();
+    let response = next.get_response(req).await;
+    let status = response.status();
+    let (true, Some(state)) = (wants_page && (status.is_client_error() || status.is_server_error()), state) else {
+        return Ok(response);
+    };
+    let retry_after = response.headers().get("retry-after").cloned();
+    let said = response.into_body().into_json::<ErrorBody>().await.map(|body| body.error);
+    let message = said.unwrap_or_else(|_| "The sign-in could not be completed.".into());
+    let mut page = state.pages.message(status, "Sign-in failed", &message);
+    if let Some(value) = retry_after {
+        page.headers_mut().insert("retry-after", value);
+    }
+    Ok(page)
 }
 
 fn secure(state: &AppState) -> &'static str {

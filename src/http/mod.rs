@@ -5,7 +5,7 @@ mod client;
 mod consents;
 mod cors;
 pub mod errors;
-mod external_login;
+pub mod external_login;
 mod health;
 mod json_body;
 pub mod jsonapi;
@@ -90,7 +90,7 @@ pub fn endpoint(state: AppState) -> impl Endpoint {
     let api = std::sync::Arc::new(openapi_service().into_endpoint());
     let routes = oauth2::routes(resources::routes(Route::new()))
         // Under /identities, where the {json:api} routes would take it for an identity's id.
-        .at("/identities/oidc/*rest", api.clone())
+        .at("/identities/oidc/*rest", api.clone().around(external_login::pages_for_browsers))
         .at("/openapi.json", spec_endpoint)
         .at("/docs", docs)
         .nest("/", api);

@@ -3,16 +3,14 @@
 //! as a browser would: Authify's login route, the provider, the callback with the cookie the
 //! login set, then the login code at `/jwt/token`.
 
-use authify::config::{OidcProvider, SecretString};
+use authify::config::SecretString;
 use reqwest::redirect::Policy;
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::support::app::{Backend, TestApp, spawn};
+use crate::support::app::{Backend, PASSWORD, TestApp};
 use crate::support::oidc;
-use crate::support::upstream_op::{CLIENT_ID, CLIENT_SECRET, UpstreamOp};
-
-const REDIRECT: &str = "http://127.0.0.1:9/signed-in";
+use crate::support::upstream_op::{REDIRECT, UpstreamOp, free_port, instance, instance_on};
 
 backend_tests!(
     a_new_person_gets_an_account_and_comes_back_to_the_same_one,
@@ -23,35 +21,9 @@ backend_tests!(
     a_provider_down_at_start_up_is_used_once_it_is_back,
     an_identity_that_is_the_only_way_in_cannot_be_unlinked_by_its_owner,
     the_hosted_sign_in_page_offers_the_provider_and_continues_the_authorization,
+    disabled_and_locked_accounts_are_refused,
+    another_authify_instance_is_a_provider_too,
 );
-
-/// An instance that knows the provider as `test`, at its own public URL (the provider redirects there).
-async fn instance(backend: Backend, upstream: &UpstreamOp, tweak: impl FnOnce(&mut OidcProvider) + 'static) -> TestApp {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("addr").port();
-    let issuer = upstream.issuer();
-    spawn(backend)
-        .settings(move |s| {
-            s.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-            s.public_url = format!("http://127.0.0.1:{port}");
-            s.sessions.cookie_secure = false;
-            s.external_login.login_redirect_uris = vec![REDIRECT.into()];
-            let mut provider = OidcProvider {
-                issuer,
-                client_id: CLIENT_ID.into(),
-                client_secret: Some(SecretString::new(CLIENT_SECRET)),
-                display_name: None,
-                scopes: vec!["openid".into(), "email".into(), "profile".into()],
-                allowed_email_domains: vec![],
-                allowed_tenants: vec![],
-                link_by_email: false,
-                create_users: true,
-            };
-            tweak(&mut provider);
-            s.external_login.oidc_providers.insert("test".into(), provider);
-        })
-        .start()
-        .await
-}
 
 /// How a browser's trip through the login ended.
 #[derive(Debug)]
@@ -204,6 +176,11 @@ async fn forged_replayed_and_foreign_callbacks_are_refused(backend: Backend) {
     let (callback, cookie) = to_callback(&app).await;
     let forged = callback.replace("state=", "state=x");
     assert_eq!(refusal(finish(&forged, Some(&cookie)).await).0, 401, "an unknown state");
+    let page = browser().get(&forged).header("Accept", "text/html").send().await.expect("callback");
+    assert_eq!(page.status(), 401);
+    assert!(page.headers()["content-type"].to_str().is_ok_and(|t| t.starts_with("text/html")));
+    let html = page.text().await.expect("html");
+    assert!(html.contains("Sign-in failed") && html.contains("start again"), "a browser gets a page: {html}");
     assert_eq!(refusal(finish(&callback, None).await).0, 401, "another browser (no cookie)");
     let (callback, cookie) = to_callback(&app).await;
     assert!(matches!(finish(&callback, Some(&cookie)).await, Trip::Code(_)));
@@ -354,4 +331,71 @@ async fn the_hosted_sign_in_page_offers_the_provider_and_continues_the_authoriza
     assert_eq!(oidc::query_param(&target, "state").as_deref(), Some("rp-state"));
     let bad = app.client.get(app.url("/identities/oidc/test/login?return_to=https://evil.example/")).send().await;
     assert_eq!(bad.expect("login").status(), 400, "return_to is a local authorization request only");
+}
+
+async fn disabled_and_locked_accounts_are_refused(backend: Backend) {
+    let upstream = UpstreamOp::start().await;
+    let app = instance(backend, &upstream, |_| {}).await;
+    upstream.sign_in_as(person("person-9", "p9@example.com", true));
+    let (_, body) = redeem(&app, &code_of(sign_in(&app).await)).await;
+    let id = me(&app, body["jwt"].as_str().expect("jwt")).await["data"]["id"].as_str().expect("id").to_owned();
+    app.insert_user("admin@example.com", true, true).await;
+    let admin = app.token_for("admin@example.com").await;
+    let patch = |disabled: bool| {
+        let document = json!({"data": {"type": "users", "id": id, "attributes": {"disabled": disabled}}});
+        app.client
+            .patch(app.url(&format!("/users/{id}")))
+            .bearer_auth(&admin)
+            .header("Content-Type", "application/vnd.api+json")
+            .body(document.to_string())
+            .send()
+    };
+    assert_eq!(patch(true).await.expect("disable").status(), 200);
+    assert_eq!(refusal(sign_in(&app).await).0, 403, "a disabled account");
+    assert_eq!(patch(false).await.expect("enable").status(), 200);
+    for _ in 0..5 {
+        assert_eq!(app.login("p9@example.com", "a wrong password").await.0, 401);
+    }
+    let (status, error) = refusal(sign_in(&app).await);
+    assert_eq!(status, 429, "a locked account: {error}");
+}
+
+async fn another_authify_instance_is_a_provider_too(backend: Backend) {
+    let provider = oidc::provider(backend.clone(), authify::crypto::Algorithm::Es256).await;
+    provider.insert_user("upstream@example.com", true, false).await;
+    let port = free_port();
+    let spec = authify::service::directory::clients::ClientSpec {
+        name: "Downstream Authify".into(),
+        redirect_uris: vec![format!("http://127.0.0.1:{port}/identities/oidc/test/callback")],
+        post_logout_redirect_uris: vec![],
+        scopes: vec![],
+        public: false,
+        first_party: true,
+    };
+    let actor = authify::runtime::audit::Actor::System;
+    let registered =
+        authify::service::directory::clients::register(&provider.state.directory, spec, actor).await.expect("client");
+    let (client_id, secret) = (registered.client.client_id.clone(), registered.secret.clone().expect("a secret"));
+    let app = instance_on(backend, port, provider.url(""), move |p| {
+        p.client_id = client_id;
+        p.client_secret = Some(SecretString::new(secret));
+    })
+    .await;
+    let browser = oidc::browser();
+    let start = browser
+        .get(app.url("/identities/oidc/test/login"))
+        .query(&[("redirect_uri", REDIRECT), ("state", "client-state-1")])
+        .send()
+        .await
+        .expect("login");
+    let landing = oidc::authorize(&provider, &browser, &oidc::location(&start), "upstream@example.com", PASSWORD).await;
+    let oidc::Landing::Redirect(callback) = landing else { panic!("the provider did not send the browser back") };
+    assert!(callback.starts_with(&app.url("/identities/oidc/test/callback")), "{callback}");
+    let back = browser.get(&callback).send().await.expect("callback");
+    let target = oidc::location(&back);
+    let code = oidc::query_param(&target, "code").expect("a login code");
+    let (status, body) = redeem(&app, &code).await;
+    assert_eq!(status, 200, "{body}");
+    let user = me(&app, body["jwt"].as_str().expect("jwt")).await;
+    assert_eq!(user["data"]["attributes"]["email"], "upstream@example.com", "{user}");
 }

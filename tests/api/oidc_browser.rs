@@ -16,8 +16,13 @@ use crate::backend_tests;
 use crate::support::app::{Backend, PASSWORD, env_url};
 use crate::support::oidc::{self, query_param};
 use crate::support::totp::{code_at, enable_totp};
+use crate::support::upstream_op::{UpstreamOp, instance};
 
-backend_tests!(requires_env = "AUTHIFY_TEST_CHROMEDRIVER"; a_person_signs_in_with_a_second_factor_and_consents_in_chromium);
+backend_tests!(
+    requires_env = "AUTHIFY_TEST_CHROMEDRIVER";
+    a_person_signs_in_with_a_second_factor_and_consents_in_chromium,
+    a_person_signs_in_through_an_external_provider_in_chromium,
+);
 
 /// chromedriver on a free port, killed on drop.
 struct Driver(Child, u16);
@@ -136,4 +141,39 @@ async fn a_person_signs_in_with_a_second_factor_and_consents_in_chromium(backend
         .await
         .expect("the code from the browser exchanges");
     assert!(openidconnect::TokenResponse::id_token(&tokens).is_some());
+}
+
+/// The "Sign in with …" button of the hosted page: the provider (which approves at once), back to
+/// the authorization request with a browser session, on to the client with a code.
+async fn a_person_signs_in_through_an_external_provider_in_chromium(backend: Backend) {
+    let upstream = UpstreamOp::start().await;
+    upstream.sign_in_as(serde_json::json!({"sub": "b-1", "email": "grace@example.com", "email_verified": true}));
+    let app = instance(backend, &upstream, |p| p.display_name = Some("Example SSO".into())).await;
+    let registered = oidc::register(&app, "Wiki", true, true).await;
+    let rp = oidc::relying_party(&app, &registered).await;
+    let (challenge, _verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, state, _) = rp
+        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .set_pkce_challenge(challenge)
+        .url();
+
+    let driver = Driver::start();
+    let client = browser(&driver).await;
+    client.goto(url.as_str()).await.expect("open the authorization URL");
+    let button = client.wait().for_element(Locator::Css("a.provider")).await.expect("a provider button");
+    assert_eq!(button.text().await.expect("text"), "Sign in with Example SSO");
+    screenshot(&client, app.dir.path(), "signin-with-provider.png").await;
+    button.click().await.expect("click");
+    let mut landed = String::new();
+    for _ in 0..50 {
+        landed = client.current_url().await.expect("url").to_string();
+        if landed.starts_with(oidc::REDIRECT_URI) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    client.close().await.expect("close the browser");
+    assert!(landed.starts_with(oidc::REDIRECT_URI), "landed on {landed}");
+    assert_eq!(query_param(&landed, "state").as_deref(), Some(state.secret().as_str()));
+    assert!(query_param(&landed, "code").is_some(), "{landed}");
 }

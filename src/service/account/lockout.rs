@@ -99,6 +99,18 @@ pub async fn reserve(auth: &Auth, key: &str) -> Result<(), Error> {
     Err(Error::AccountLocked { retry_after: (until - now).clamp(1, i64::from(u32::MAX)) as u32 })
 }
 
+/// Refuses with [`Error::AccountLocked`] while the account `key` is locked, counting nothing: for
+/// sign-ins that prove who it is otherwise (an external provider), which a lock holds back too.
+pub async fn ensure_not_locked(auth: &Auth, key: &str) -> Result<(), Error> {
+    let now = auth.now();
+    match auth.store().lockout(key).await? {
+        Some(row) if auth.settings.lockout_threshold > 0 && row.locked_until > now => {
+            Err(Error::AccountLocked { retry_after: (row.locked_until - now).clamp(1, i64::from(u32::MAX)) as u32 })
+        }
+        _ => Ok(()),
+    }
+}
+
 /// When the reservations filling the threshold are older than [`RESERVATION_SECONDS`], settles
 /// them as failures (the lock they would have set) and answers until when it holds.
 async fn expire_reservations(auth: &Auth, key: &str, threshold: u32, now: i64) -> Result<Option<i64>, Error> {

@@ -18,6 +18,12 @@ use poem::{Request, Response, Server};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use authify::config::{OidcProvider, SecretString};
+
+use super::app::{Backend, TestApp, spawn};
+
+/// Where the tests' external logins go back to (`login_redirect_uris`).
+pub const REDIRECT: &str = "http://127.0.0.1:9/signed-in";
 pub const CLIENT_ID: &str = "authify-test-client";
 pub const CLIENT_SECRET: &str = "upstream client secret";
 
@@ -237,6 +243,49 @@ fn token(shared: &mut Shared, base: &str, body: &[u8], basic: Option<&str>) -> R
     header.kid = Some(key.kid.clone());
     let id_token = jsonwebtoken::encode(&header, &claims, &key.key).expect("sign");
     json_response(&json!({"access_token": "unused", "token_type": "Bearer", "expires_in": 300, "id_token": id_token}))
+}
+
+/// An instance that knows the provider as `test`, at its own public URL (the provider redirects there).
+pub async fn instance(
+    backend: Backend,
+    upstream: &UpstreamOp,
+    tweak: impl FnOnce(&mut OidcProvider) + 'static,
+) -> TestApp {
+    instance_on(backend, free_port(), upstream.issuer(), tweak).await
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("addr").port()
+}
+
+pub async fn instance_on(
+    backend: Backend,
+    port: u16,
+    issuer: String,
+    tweak: impl FnOnce(&mut OidcProvider) + 'static,
+) -> TestApp {
+    spawn(backend)
+        .settings(move |s| {
+            s.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+            s.public_url = format!("http://127.0.0.1:{port}");
+            s.sessions.cookie_secure = false;
+            s.external_login.login_redirect_uris = vec![REDIRECT.into()];
+            let mut provider = OidcProvider {
+                issuer,
+                client_id: CLIENT_ID.into(),
+                client_secret: Some(SecretString::new(CLIENT_SECRET)),
+                display_name: None,
+                scopes: vec!["openid".into(), "email".into(), "profile".into()],
+                allowed_email_domains: vec![],
+                allowed_tenants: vec![],
+                link_by_email: false,
+                create_users: true,
+            };
+            tweak(&mut provider);
+            s.external_login.oidc_providers.insert("test".into(), provider);
+        })
+        .start()
+        .await
 }
 
 fn form_encoded(text: &str) -> String {

@@ -20,6 +20,7 @@ use crate::error::Error;
 use crate::runtime::audit::{self, Actor, AuditEvent};
 use crate::runtime::rate_limit::Limit;
 use crate::runtime::request_context::{self, RequestMeta};
+use crate::service::account::lockout;
 use crate::service::auth::Auth;
 use crate::service::auth::browser_session;
 use crate::service::auth::refresh::{TokenPair, start_session};
@@ -211,6 +212,7 @@ async fn finish(external: &ExternalLogin, request: &CallbackRequest) -> Result<(
     if user.disabled {
         return Err(Error::AccountDisabled);
     }
+    lockout::ensure_not_locked(&external.auth, &lockout::account_key(&user.email)).await?;
     if let Some(return_to) = login.return_to {
         let signed_in = browser_session::open(&external.auth, user, &request.meta).await?;
         let arrival =
