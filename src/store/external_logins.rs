@@ -49,17 +49,7 @@ impl Store {
     /// Claims the login whose `state` hashes to `state_hash` for its one callback: `None` when
     /// there is none, it expired, or a callback already claimed it.
     pub async fn claim_external_login(&self, state_hash: &str, now: i64) -> Result<Option<ExternalLogin>, StoreError> {
-        let claimed = Entity::update_many()
-            .col_expr(Column::CallbackAt, Expr::value(now))
-            .filter(Column::StateHash.eq(state_hash))
-            .filter(Column::CallbackAt.is_null())
-            .filter(Column::ExpiresAt.gt(now))
-            .exec(self.conn())
-            .await?;
-        if claimed.rows_affected == 0 {
-            return Ok(None);
-        }
-        Ok(Entity::find().filter(Column::StateHash.eq(state_hash)).one(self.conn()).await?)
+        self.claim_once(Column::CallbackAt, Column::StateHash, state_hash, now).await
     }
 
     /// Binds a claimed login to its user and the hash of its login code, valid until `expires_at`.
@@ -83,16 +73,28 @@ impl Store {
     /// Redeems a login code once: the login it finished, or `None` when the code is unknown,
     /// expired or already used.
     pub async fn redeem_login_code(&self, code_hash: &str, now: i64) -> Result<Option<ExternalLogin>, StoreError> {
-        let redeemed = Entity::update_many()
-            .col_expr(Column::CodeUsedAt, Expr::value(now))
-            .filter(Column::CodeHash.eq(code_hash))
-            .filter(Column::CodeUsedAt.is_null())
+        self.claim_once(Column::CodeUsedAt, Column::CodeHash, code_hash, now).await
+    }
+
+    /// Sets `mark` to `now` on the unexpired row whose `by` is `key`, if `mark` is still unset;
+    /// the row when this call set it.
+    async fn claim_once(
+        &self,
+        mark: Column,
+        by: Column,
+        key: &str,
+        now: i64,
+    ) -> Result<Option<ExternalLogin>, StoreError> {
+        let claimed = Entity::update_many()
+            .col_expr(mark, Expr::value(now))
+            .filter(by.eq(key))
+            .filter(mark.is_null())
             .filter(Column::ExpiresAt.gt(now))
             .exec(self.conn())
             .await?;
-        if redeemed.rows_affected == 0 {
+        if claimed.rows_affected == 0 {
             return Ok(None);
         }
-        Ok(Entity::find().filter(Column::CodeHash.eq(code_hash)).one(self.conn()).await?)
+        Ok(Entity::find().filter(by.eq(key)).one(self.conn()).await?)
     }
 }

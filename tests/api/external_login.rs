@@ -106,6 +106,11 @@ async fn me(app: &TestApp, jwt: &str) -> Value {
     app.client.get(app.url("/me")).bearer_auth(jwt).send().await.expect("me").json().await.expect("json")
 }
 
+async fn identities_of(app: &TestApp, jwt: &str, user_id: &str) -> Value {
+    let response = app.client.get(app.url(&format!("/users/{user_id}/identities"))).bearer_auth(jwt).send().await;
+    response.expect("identities").json().await.expect("json")
+}
+
 fn person(sub: &str, email: &str, verified: bool) -> Value {
     json!({"sub": sub, "email": email, "email_verified": verified, "name": "Pat Example"})
 }
@@ -125,16 +130,7 @@ async fn a_new_person_gets_an_account_and_comes_back_to_the_same_one(backend: Ba
     assert_eq!(user["data"]["attributes"]["full-name"], "Pat Example", "{user}");
     let id = user["data"]["id"].as_str().expect("id").to_owned();
     assert_eq!(redeem(&app, &code).await.0, 401, "a login code works once");
-    let identities: Value = app
-        .client
-        .get(app.url(&format!("/users/{id}/identities")))
-        .bearer_auth(jwt)
-        .send()
-        .await
-        .expect("identities")
-        .json()
-        .await
-        .expect("json");
+    let identities = identities_of(&app, jwt, &id).await;
     let linked = &identities["data"][0]["attributes"];
     assert_eq!((linked["provider"].as_str(), linked["uid"].as_str()), (Some("oidc:test"), Some("person-1")));
 
@@ -244,16 +240,7 @@ async fn entra_tokens_are_checked_against_their_own_tenant(backend: Backend) {
     assert_eq!(status, 200, "{body}");
     let jwt = body["jwt"].as_str().expect("jwt");
     let id = me(&app, jwt).await["data"]["id"].as_str().expect("id").to_owned();
-    let identities: Value = app
-        .client
-        .get(app.url(&format!("/users/{id}/identities")))
-        .bearer_auth(jwt)
-        .send()
-        .await
-        .expect("identities")
-        .json()
-        .await
-        .expect("json");
+    let identities = identities_of(&app, jwt, &id).await;
     assert_eq!(identities["data"][0]["attributes"]["uid"], "tenant-a:object-1", "tid + oid, not sub");
     upstream.sign_in_as(entra("tenant-b"));
     let (status, error) = refusal(sign_in(&app).await);
@@ -281,16 +268,7 @@ async fn an_identity_that_is_the_only_way_in_cannot_be_unlinked_by_its_owner(bac
     let (_, body) = redeem(&app, &code_of(sign_in(&app).await)).await;
     let jwt = body["jwt"].as_str().expect("jwt").to_owned();
     let id = me(&app, &jwt).await["data"]["id"].as_str().expect("id").to_owned();
-    let identities: Value = app
-        .client
-        .get(app.url(&format!("/users/{id}/identities")))
-        .bearer_auth(&jwt)
-        .send()
-        .await
-        .expect("identities")
-        .json()
-        .await
-        .expect("json");
+    let identities = identities_of(&app, &jwt, &id).await;
     let identity = identities["data"][0]["id"].as_str().expect("an identity").to_owned();
     let by_owner = app.client.delete(app.url(&format!("/identities/{identity}"))).bearer_auth(&jwt).send().await;
     assert_eq!(by_owner.expect("delete").status(), 409, "the only way in stays");

@@ -2,10 +2,10 @@
 //! accepts one and replaces it with argon2id. Hashes of earlier argon2 parameters are replaced the
 //! same way.
 
-use authify::store::users::NewUser;
+use authify::store::users::{NewUser, User};
 
 use crate::backend_tests;
-use crate::support::app::{Backend, spawn};
+use crate::support::app::{Backend, TestApp, spawn};
 
 /// `printf '%s' 'b@d!dea1234567890123456' | sha512sum` followed by the salt, as authify-core stores it.
 const LEGACY: &str = "2811ec9689e8fbfd8769066424209b2143ce7d4839b5d76755cb0c09fc79fa05\
@@ -16,22 +16,23 @@ backend_tests!(
     a_hash_of_earlier_argon2_parameters_is_replaced_at_the_next_login
 );
 
+/// A verified user whose stored digest is `digest`, as an import or an earlier release left it.
+async fn insert_with_digest(app: &TestApp, email: &str, handle: &str, digest: &str) -> User {
+    let new = NewUser {
+        email: email.into(),
+        handle: handle.into(),
+        full_name: None,
+        password_digest: Some(digest.into()),
+        admin: false,
+        verified: true,
+        now: app.clock_now(),
+    };
+    app.state.store.insert_user(new).await.expect("insert")
+}
+
 async fn an_imported_digest_logs_in_once_and_is_replaced_by_argon2id(backend: Backend) {
     let app = spawn(backend).start().await;
-    let user = app
-        .state
-        .store
-        .insert_user(NewUser {
-            email: "someuser@mycompany.com".into(),
-            handle: "someuser".into(),
-            full_name: None,
-            password_digest: Some(LEGACY.into()),
-            admin: false,
-            verified: true,
-            now: app.clock_now(),
-        })
-        .await
-        .expect("insert");
+    let user = insert_with_digest(&app, "someuser@mycompany.com", "someuser", LEGACY).await;
     assert_eq!(app.login("someuser@mycompany.com", "b@d!deA").await.0, 401, "a wrong password is still wrong");
     let (status, body) = app.login("someuser@mycompany.com", "b@d!dea").await;
     assert_eq!(status, 200, "{body}");
@@ -48,20 +49,7 @@ async fn a_hash_of_earlier_argon2_parameters_is_replaced_at_the_next_login(backe
         .expect("hash")
         .to_string();
     assert!(earlier.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{earlier}");
-    let user = app
-        .state
-        .store
-        .insert_user(NewUser {
-            email: "earlier@example.com".into(),
-            handle: "earlier".into(),
-            full_name: None,
-            password_digest: Some(earlier.clone()),
-            admin: false,
-            verified: true,
-            now: app.clock_now(),
-        })
-        .await
-        .expect("insert");
+    let user = insert_with_digest(&app, "earlier@example.com", "earlier", &earlier).await;
     assert_eq!(app.login("earlier@example.com", "an earlier passworD").await.0, 401);
     let stored = app.state.store.user_by_id(user.id).await.expect("read").expect("user");
     assert_eq!(stored.password_digest.as_deref(), Some(earlier.as_str()), "a failed login changes nothing");

@@ -84,6 +84,19 @@ async fn screenshot(client: &fantoccini::Client, dir: &std::path::Path, name: &s
     }
 }
 
+/// Where the browser ends up: the client's redirect URI once it gets there (or after 5 s, where it is).
+async fn landing_url(client: &fantoccini::Client) -> String {
+    let mut landed = String::new();
+    for _ in 0..50 {
+        landed = client.current_url().await.expect("url").to_string();
+        if landed.starts_with(oidc::REDIRECT_URI) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    landed
+}
+
 async fn a_person_signs_in_with_a_second_factor_and_consents_in_chromium(backend: Backend) {
     let app = oidc::provider(backend, Algorithm::Es256).await;
     app.insert_user("ada@example.com", true, false).await;
@@ -121,14 +134,7 @@ async fn a_person_signs_in_with_a_second_factor_and_consents_in_chromium(backend
     screenshot(&client, dir, "consent.png").await;
     allow.click().await.expect("allow");
 
-    let mut landed = String::new();
-    for _ in 0..50 {
-        landed = client.current_url().await.expect("url").to_string();
-        if landed.starts_with(oidc::REDIRECT_URI) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let landed = landing_url(&client).await;
     client.close().await.expect("close the browser");
     assert!(landed.starts_with(oidc::REDIRECT_URI), "landed on {landed}");
     assert_eq!(query_param(&landed, "state").as_deref(), Some(state.secret().as_str()));
@@ -164,14 +170,7 @@ async fn a_person_signs_in_through_an_external_provider_in_chromium(backend: Bac
     assert_eq!(button.text().await.expect("text"), "Sign in with Example SSO");
     screenshot(&client, app.dir.path(), "signin-with-provider.png").await;
     button.click().await.expect("click");
-    let mut landed = String::new();
-    for _ in 0..50 {
-        landed = client.current_url().await.expect("url").to_string();
-        if landed.starts_with(oidc::REDIRECT_URI) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let landed = landing_url(&client).await;
     client.close().await.expect("close the browser");
     assert!(landed.starts_with(oidc::REDIRECT_URI), "landed on {landed}");
     assert_eq!(query_param(&landed, "state").as_deref(), Some(state.secret().as_str()));
