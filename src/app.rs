@@ -66,8 +66,6 @@ pub enum StartupError {
     Revocations(crate::store::StoreError),
     #[error("AUTHIFY_REDIS_URL: {0}")]
     Redis(redis::RedisError),
-    #[error("AUTHIFY_OIDC_PROVIDERS: cannot build the HTTP client: {0}")]
-    HttpClient(String),
     #[error("AUTHIFY_LISTEN: cannot listen on {addr}: {source}")]
     Listen { addr: SocketAddr, source: std::io::Error },
 }
@@ -250,8 +248,7 @@ impl Application {
         };
         let account = Account { auth: auth.clone(), templates: Arc::new(templates), outbox_wake: Default::default() };
         let upstreams =
-            Upstreams::new(&handles.settings.external_login.oidc_providers, handles.directory.clock.clone())
-                .map_err(|e| StartupError::HttpClient(e.to_string()))?;
+            Upstreams::new(&handles.settings.external_login.oidc_providers, handles.directory.clock.clone());
         let external = ExternalLogin { auth: auth.clone(), upstreams: Arc::new(upstreams) };
         let state = AppState {
             external,

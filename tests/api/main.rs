@@ -64,5 +64,8 @@ mod verify;
 mod verify_crate;
 
 fn main() {
+    // reqwest is built without a default TLS provider (the service installs ring at start-up);
+    // clients made before any service starts need it too.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     support::harness::main()
 }

@@ -6,7 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 
-use super::upstream::{Discovered, Upstream, Upstreams};
+use super::upstream::{Discovered, Upstream, Upstreams, describe};
 use crate::error::Error;
 
 #[derive(Deserialize)]
@@ -36,7 +36,7 @@ pub async fn exchange(
         ("redirect_uri", callback),
         ("code_verifier", verifier),
     ];
-    let mut request = upstreams.client().post(endpoint.as_str()).header("Accept", "application/json");
+    let mut request = upstreams.client()?.post(endpoint.as_str()).header("Accept", "application/json");
     match &settings.client_secret {
         Some(secret) => {
             let pair = format!("{}:{}", form_encode(&settings.client_id), form_encode(secret.expose()));
@@ -45,7 +45,7 @@ pub async fn exchange(
         None => form.push(("client_id", &settings.client_id)),
     }
     let unavailable = |problem: String| Error::ProviderUnavailable(format!("{}: {problem}", upstream.name));
-    let response = request.form(&form).send().await.map_err(|e| unavailable(e.without_url().to_string()))?;
+    let response = request.form(&form).send().await.map_err(|e| unavailable(describe(&e)))?;
     let status = response.status();
     let answer: TokenAnswer = match response.json().await {
         Ok(answer) => answer,

@@ -62,22 +62,17 @@ impl Upstream {
 
 /// Every configured provider, and the HTTP client that reaches them.
 pub struct Upstreams {
-    client: reqwest::Client,
+    /// Built at first use, so that a machine without providers never sets up TLS for them.
+    client: std::sync::OnceLock<reqwest::Client>,
     clock: Arc<dyn Clock>,
     providers: BTreeMap<String, Upstream>,
 }
 
 impl Upstreams {
-    pub fn new(providers: &BTreeMap<String, OidcProvider>, clock: Arc<dyn Clock>) -> Result<Self, Error> {
-        // reqwest is built without a default TLS provider; ring is the one the rest of the process uses.
+    pub fn new(providers: &BTreeMap<String, OidcProvider>, clock: Arc<dyn Clock>) -> Self {
+        // reqwest is built without a default TLS provider; ring is the one the rest of the process
+        // uses. Installed once for the process (an error means it already is).
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("authify/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(Error::internal)?;
         let providers = providers
             .iter()
             .map(|(name, settings)| {
@@ -85,11 +80,22 @@ impl Upstreams {
                 (name.clone(), upstream)
             })
             .collect();
-        Ok(Self { client, clock, providers })
+        Self { client: std::sync::OnceLock::new(), clock, providers }
     }
 
-    pub fn client(&self) -> &reqwest::Client {
-        &self.client
+    /// The HTTP client for the providers: 5 s to connect, 10 s a request, no redirects.
+    pub fn client(&self) -> Result<&reqwest::Client, Error> {
+        if let Some(client) = self.client.get() {
+            return Ok(client);
+        }
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("authify/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::ProviderUnavailable(format!("cannot set up the HTTP client: {}", describe(&e))))?;
+        Ok(self.client.get_or_init(|| client))
     }
 
     /// The provider named `name`; `NotFound` when none is configured.
@@ -161,13 +167,13 @@ impl Upstreams {
     /// A JSON document and how long it may be kept (seconds).
     async fn fetch_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<(T, i64), Error> {
         let unavailable = |problem: String| Error::ProviderUnavailable(format!("{url}: {problem}"));
-        let mut response = self.client.get(url).send().await.map_err(|e| unavailable(e.without_url().to_string()))?;
+        let mut response = self.client()?.get(url).send().await.map_err(|e| unavailable(describe(&e)))?;
         if !response.status().is_success() {
             return Err(unavailable(format!("answered {}", response.status())));
         }
         let age = max_age(response.headers());
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| unavailable(e.without_url().to_string()))? {
+        while let Some(chunk) = response.chunk().await.map_err(|e| unavailable(describe(&e)))? {
             if body.len() + chunk.len() > MAX_DOCUMENT {
                 return Err(unavailable(format!("the document is larger than {MAX_DOCUMENT} bytes")));
             }
@@ -176,6 +182,19 @@ impl Upstreams {
         let document = serde_json::from_slice(&body).map_err(|e| unavailable(format!("not a valid document: {e}")))?;
         Ok((document, age))
     }
+}
+
+/// An HTTP failure with its causes (`error sending request: … invalid peer certificate: UnknownIssuer`),
+/// for the operator who reads the log or the error.
+pub fn describe(err: &reqwest::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Entra's multi-tenant endpoints (`common`, `organizations`, `consumers`) publish the templated issuer.
