@@ -227,6 +227,37 @@ mod tests {
         assert!(Settings::extract(never).is_err_and(|e| e.setting == "AUTHIFY_KEY_POLL_MS"));
     }
 
+    proptest::proptest! {
+        /// Any settings file, well-formed or not, is loaded or refused with an error naming a
+        /// setting; never a panic.
+        #[test]
+        fn any_settings_file_is_loaded_or_refused_naming_a_setting(
+            lines in proptest::collection::vec(
+                (
+                    proptest::prop_oneof![
+                        proptest::strategy::Just("db_url".to_owned()),
+                        proptest::strategy::Just("jwt_expiration".to_owned()),
+                        proptest::strategy::Just("trusted_proxies".to_owned()),
+                        proptest::strategy::Just("lockout_minutes".to_owned()),
+                        proptest::strategy::Just("cors_origins".to_owned()),
+                        proptest::strategy::Just("login_redirect_uris".to_owned()),
+                        proptest::strategy::Just("oidc_providers.x.issuer".to_owned()),
+                        proptest::strategy::Just("key_rotation_delay".to_owned()),
+                        "[a-z_.]{1,20}",
+                    ],
+                    proptest::prop_oneof!["\"[^\"\\\\]{0,30}\"", "-?[0-9]{1,12}", "true|false", "\\[\\]", "\\PC{0,20}"],
+                ),
+                0..6,
+            )
+        ) {
+            let toml: String = lines.iter().map(|(k, v)| format!("{k} = {v}\n")).collect();
+            let figment = Figment::from(Serialized::defaults(Settings::default())).merge(Toml::string(&toml));
+            if let Err(err) = Settings::extract(figment) {
+                proptest::prop_assert!(!err.setting.is_empty(), "{}", err);
+            }
+        }
+    }
+
     #[test]
     fn external_providers_come_from_toml_tables_or_nested_variables() {
         let toml = r#"

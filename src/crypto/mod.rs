@@ -5,6 +5,8 @@
 mod algorithm;
 pub mod hash_workers;
 pub mod jwt;
+#[cfg(test)]
+mod jwt_proptests;
 pub mod keyfile;
 mod keyring;
 pub mod keyring_cell;

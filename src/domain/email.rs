@@ -45,7 +45,31 @@ impl fmt::Display for Email {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        /// Any text is refused or becomes an address that meets the rules and parses to itself.
+        #[test]
+        fn any_text_is_refused_or_normalised(raw in "\\PC{0,300}") {
+            if let Ok(email) = Email::parse(&raw) {
+                let text = email.as_str();
+                prop_assert!(text.len() <= Email::MAX_LEN);
+                prop_assert_eq!(text.matches('@').count(), 1);
+                prop_assert!(!text.chars().any(|c| c.is_whitespace() || c.is_control()));
+                prop_assert_eq!(text, text.to_lowercase());
+                prop_assert_eq!(Email::parse(text).ok(), Some(email.clone()));
+            }
+        }
+
+        #[test]
+        fn ordinary_addresses_are_accepted(local in "[a-z0-9._%+-]{1,64}", domain in "[a-z0-9-]{1,20}(\\.[a-z0-9-]{1,20}){1,3}") {
+            let raw = format!(" {}@{} ", local.to_uppercase(), domain);
+            prop_assume!(raw.trim().len() <= Email::MAX_LEN);
+            prop_assert_eq!(Email::parse(&raw).map(|e| e.0).ok(), Some(raw.trim().to_lowercase()));
+        }
+    }
 
     #[test]
     fn addresses_are_normalised_and_nonsense_refused() {

@@ -53,7 +53,26 @@ impl fmt::Display for Handle {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// The strict form: after trimming and lower-casing, `[a-z0-9][a-z0-9._-]{0,63}`.
+    fn strict(raw: &str) -> bool {
+        let text = raw.trim().to_lowercase();
+        let mut chars = text.chars();
+        text.len() <= Handle::MAX_LEN
+            && chars.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+    }
+
+    proptest! {
+        /// Exactly what the strict form allows is accepted, whatever the text.
+        #[test]
+        fn a_handle_is_accepted_exactly_when_it_has_the_strict_form(raw in "\\PC{0,80}|[A-Za-z0-9._ -]{0,70}") {
+            prop_assert_eq!(Handle::parse(&raw).is_ok(), strict(&raw), "{:?}", raw);
+        }
+    }
 
     #[test]
     fn derived_handles_drop_separators() {

@@ -161,7 +161,62 @@ fn number(key: &str, value: &str, min: u64, max: u64) -> Result<u64, Error> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("include".to_owned()),
+            Just("sort".to_owned()),
+            Just("page[number]".to_owned()),
+            Just("page[size]".to_owned()),
+            "fields\\[[a-z%]{0,6}\\]",
+            "filter\\[[a-z.%]{0,6}\\]",
+            "\\PC{0,12}",
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof!["[a-z.,0-9 %+-]{0,60}", "[0-9]{0,25}", "\\PC{0,40}", "([a-z]{1,3}[.,]){0,120}"]
+    }
+
+    fn encoded(text: &str) -> String {
+        form_urlencoded::byte_serialize(text.as_bytes()).collect()
+    }
+
+    proptest! {
+        /// Any query string is parsed within the bounds or refused naming a parameter; never a panic.
+        #[test]
+        fn any_query_is_bounded_or_refused(pairs in prop::collection::vec((key(), value()), 0..6), raw in any::<bool>()) {
+            let query = pairs
+                .iter()
+                .map(|(k, v)| if raw { format!("{k}={v}") } else { format!("{}={}", encoded(k), encoded(v)) })
+                .collect::<Vec<_>>()
+                .join("&");
+            match ReadQuery::parse(&query) {
+                Ok(parsed) => {
+                    prop_assert!(parsed.include.len() <= MAX_INCLUDE_PATHS);
+                    prop_assert!(parsed.include.iter().all(|p| !p.is_empty() && p.len() <= MAX_INCLUDE_DEPTH));
+                    prop_assert!((1..=MAX_PAGE_SIZE).contains(&parsed.page.size) && parsed.page.number >= 1);
+                    prop_assert!(parsed.sort.len() <= MAX_LIST_ITEMS);
+                    let within = |items: &Vec<String>| {
+                        items.len() <= MAX_LIST_ITEMS && items.iter().all(|i| i.len() <= MAX_ITEM_BYTES)
+                    };
+                    let lists_within = parsed.fields.values().chain(parsed.filters.iter().map(|(_, v)| v)).all(within);
+                    prop_assert!(lists_within);
+                    let known = |k: &str| {
+                        matches!(k, "include" | "sort" | "page[number]" | "page[size]")
+                            || k.starts_with("fields[") || k.starts_with("filter[")
+                    };
+                    for (k, _) in form_urlencoded::parse(query.as_bytes()) {
+                        prop_assert!(known(&k), "an unknown parameter was accepted: {:?}", k);
+                    }
+                }
+                Err(err) => prop_assert!(matches!(err, Error::BadParameter { .. }), "{err:?}"),
+            }
+        }
+    }
 
     #[test]
     fn every_family_of_parameters_is_parsed() {
