@@ -19,6 +19,7 @@ backend_tests!(
     a_key_rotation_at_the_provider_is_followed,
     entra_tokens_are_checked_against_their_own_tenant,
     a_provider_down_at_start_up_is_used_once_it_is_back,
+    stale_documents_are_used_while_the_provider_cannot_serve_them,
     an_identity_that_is_the_only_way_in_cannot_be_unlinked_by_its_owner,
     the_hosted_sign_in_page_offers_the_provider_and_continues_the_authorization,
     disabled_and_locked_accounts_are_refused,
@@ -376,4 +377,24 @@ async fn another_authify_instance_is_a_provider_too(backend: Backend) {
     assert_eq!(status, 200, "{body}");
     let user = me(&app, body["jwt"].as_str().expect("jwt")).await;
     assert_eq!(user["data"]["attributes"]["email"], "upstream@example.com", "{user}");
+}
+
+async fn stale_documents_are_used_while_the_provider_cannot_serve_them(backend: Backend) {
+    let upstream = UpstreamOp::start().await;
+    let app = instance(backend, &upstream, |_| {}).await;
+    upstream.sign_in_as(person("person-10", "p10@example.com", true));
+    code_of(sign_in(&app).await);
+    assert_eq!(upstream.count("/.well-known/openid-configuration"), 1);
+    upstream.set_documents_down(true);
+    app.clock.advance(3601);
+    upstream.advance(3601);
+    code_of(sign_in(&app).await);
+    assert_eq!(upstream.count("/.well-known/openid-configuration"), 2, "asked once when the copy went stale");
+    code_of(sign_in(&app).await);
+    assert_eq!(upstream.count("/.well-known/openid-configuration"), 2, "not again within a minute");
+    app.clock.advance(61);
+    upstream.advance(61);
+    upstream.set_documents_down(false);
+    code_of(sign_in(&app).await);
+    assert_eq!(upstream.count("/.well-known/openid-configuration"), 3, "and fresh again once it answers");
 }

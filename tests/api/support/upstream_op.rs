@@ -64,6 +64,10 @@ struct Shared {
     other_issuer: Option<String>,
     deny: bool,
     down: bool,
+    /// Only the discovery document and the JWKS answer 503.
+    documents_down: bool,
+    /// Seconds added to the real time in the tokens (to follow a test's manual clock).
+    skew: i64,
     /// Entra mode: discovery publishes `{base}/{tenantid}/v2.0`, tokens `{base}/{tid}/v2.0`.
     tenant_templated: bool,
     requests: HashMap<String, usize>,
@@ -129,6 +133,15 @@ impl UpstreamOp {
         self.lock().down = down;
     }
 
+    /// Moves this provider's clock on, as a test moves the service's.
+    pub fn advance(&self, seconds: i64) {
+        self.lock().skew += seconds;
+    }
+
+    pub fn set_documents_down(&self, down: bool) {
+        self.lock().documents_down = down;
+    }
+
     /// A new key signs from now on (the old one stays published).
     pub fn rotate_key(&self) {
         let mut shared = self.lock();
@@ -161,6 +174,9 @@ async fn handle(shared: &Mutex<Shared>, addr: SocketAddr, mut req: Request) -> R
     let mut shared = shared.lock().expect("provider state");
     *shared.requests.entry(path.clone()).or_default() += 1;
     if shared.down {
+        return Response::builder().status(StatusCode::SERVICE_UNAVAILABLE).body("down");
+    }
+    if shared.documents_down && (path.ends_with("/openid-configuration") || path == "/jwks") {
         return Response::builder().status(StatusCode::SERVICE_UNAVAILABLE).body("down");
     }
     let base = format!("http://{addr}");
@@ -220,7 +236,8 @@ fn token(shared: &mut Shared, base: &str, body: &[u8], basic: Option<&str>) -> R
     if challenge != pending.challenge || form.get("redirect_uri") != Some(&pending.redirect_uri) {
         return error_response(StatusCode::BAD_REQUEST, "invalid_grant");
     }
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("time").as_secs() as i64;
+    let real = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("time").as_secs() as i64;
+    let now = real + shared.skew;
     let mut claims = pending.claims.clone();
     let tid = claims.get("tid").and_then(Value::as_str).unwrap_or_default().to_owned();
     let issuer = match (&shared.other_issuer, shared.tenant_templated) {

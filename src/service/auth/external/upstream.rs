@@ -2,8 +2,9 @@
 //! JWKS, fetched at first use and kept as long as their `Cache-Control: max-age` says (one minute
 //! to one day; an hour when unsaid). A provider that cannot be reached answers
 //! [`Error::ProviderUnavailable`] for itself only, and a copy that went stale is used while its
-//! provider is down. A token signed with a key not in the copy (a rotation at the provider) fetches
-//! the JWKS once more, at most once per [`KEY_REFETCH_COOLDOWN`] seconds.
+//! provider is down (asked again once a minute). A token signed with a key not in the copy (a
+//! rotation at the provider) fetches the JWKS once more, at most once per [`KEY_REFETCH_COOLDOWN`]
+//! seconds.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -19,6 +20,8 @@ use crate::error::Error;
 
 /// Seconds between two JWKS fetches caused by an unknown key.
 pub const KEY_REFETCH_COOLDOWN: i64 = 30;
+/// Seconds a stale copy is used before its provider is asked again.
+const STALE_RETRY_SECONDS: i64 = 60;
 /// The largest discovery document or JWKS read (bytes).
 const MAX_DOCUMENT: usize = 512 * 1024;
 /// The placeholder in Microsoft Entra's multi-tenant issuer.
@@ -117,9 +120,11 @@ impl Upstreams {
         }
         match self.fetch(upstream, now).await {
             Ok(fetched) => Ok(cache.insert(fetched).clone()),
-            Err(err) => match cache.as_ref() {
+            Err(err) => match cache.as_mut() {
                 Some(stale) => {
                     tracing::warn!(provider = %upstream.name, error = %err, "using the provider's documents past their lifetime");
+                    // Asked again in a minute, not by every sign-in while the provider is down.
+                    stale.fresh_until = now + STALE_RETRY_SECONDS;
                     Ok(stale.clone())
                 }
                 None => Err(err),
