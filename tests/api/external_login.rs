@@ -246,6 +246,10 @@ async fn entra_tokens_are_checked_against_their_own_tenant(backend: Backend) {
     upstream.sign_in_as(entra("tenant-b"));
     let (status, error) = refusal(sign_in(&app).await);
     assert!(status == 403 && error.contains("tenant-b"), "{status} {error}");
+    upstream.sign_in_as(entra("tenant-a"));
+    upstream.sign_as_issuer(&format!("http://{}/tenant-b/v2.0", upstream.addr));
+    let (status, error) = refusal(sign_in(&app).await);
+    assert!(status == 401 && error.contains("Invalid issuer"), "a tid of one tenant, the issuer of another: {error}");
 }
 
 async fn a_provider_down_at_start_up_is_used_once_it_is_back(backend: Backend) {

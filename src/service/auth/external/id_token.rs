@@ -5,16 +5,34 @@
 
 use std::str::FromStr;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use openidconnect::core::{CoreIdToken, CoreIdTokenClaims, CoreIdTokenVerifier, CoreJwsSigningAlgorithm};
-use openidconnect::{ClaimsVerificationError, ClientId, ClientSecret, IssuerUrl, Nonce, SignatureVerificationError};
-use serde_json::Value;
+use openidconnect::core::{
+    CoreGenderClaim, CoreIdTokenVerifier, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm,
+};
+use openidconnect::{
+    AdditionalClaims, ClaimsVerificationError, ClientId, ClientSecret, IdToken, IdTokenClaims, IssuerUrl, Nonce,
+    SignatureVerificationError,
+};
+use serde::{Deserialize, Serialize};
 
 use super::upstream::{Discovered, Upstream, Upstreams};
 use crate::crypto::secret;
 use crate::domain::Email;
 use crate::error::Error;
+
+/// Microsoft Entra's tenant and object ids, beside the standard claims.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct EntraClaims {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    oid: Option<String>,
+}
+
+impl AdditionalClaims for EntraClaims {}
+
+type UpstreamIdToken =
+    IdToken<EntraClaims, CoreGenderClaim, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm>;
+type UpstreamClaims = IdTokenClaims<EntraClaims, CoreGenderClaim>;
 
 /// Who a checked ID token says signed in.
 #[derive(Debug, Clone)]
@@ -36,35 +54,30 @@ pub async fn check(
     now: i64,
 ) -> Result<UpstreamIdentity, Error> {
     let failed = |problem: &str| Error::ExternalLoginFailed(format!("the ID token {problem}"));
-    let token = CoreIdToken::from_str(id_token).map_err(|_| failed("is not a signed JWT"))?;
-    let payload = unverified_payload(id_token).ok_or_else(|| failed("is not a signed JWT"))?;
-    let tenant = payload.get("tid").and_then(Value::as_str).map(str::to_owned);
-    let claims = match check_claims(upstream, &discovered, &token, tenant.as_deref(), nonce_hash, now) {
+    let token = UpstreamIdToken::from_str(id_token).map_err(|_| failed("is not a signed JWT"))?;
+    let claims = match check_claims(upstream, &discovered, &token, nonce_hash, now) {
         Err(ClaimsVerificationError::SignatureVerification(SignatureVerificationError::NoMatchingKey)) => {
             let refreshed =
                 upstreams.refetch_keys(upstream).await.ok_or_else(|| failed("is signed by an unknown key"))?;
-            check_claims(upstream, &refreshed, &token, tenant.as_deref(), nonce_hash, now)
+            check_claims(upstream, &refreshed, &token, nonce_hash, now)
         }
         other => other,
     }
     .map_err(|e| failed(&format!("fails a check: {e}")))?;
-    identity(&discovered, &claims, &payload, tenant, upstream)
+    identity(&discovered, &claims, upstream)
 }
 
+/// The checked claims. A tenant-templated issuer is left to [`identity`], which knows the `tid`
+/// once the signature is proven.
 fn check_claims(
     upstream: &Upstream,
     discovered: &Discovered,
-    token: &CoreIdToken,
-    tenant: Option<&str>,
+    token: &UpstreamIdToken,
     nonce_hash: &str,
     now: i64,
-) -> Result<CoreIdTokenClaims, ClaimsVerificationError> {
-    let issuer = match (discovered.issuer_template(), tenant) {
-        (Some(_), Some(tid)) => discovered.issuer_for_tenant(tid).unwrap_or_default(),
-        (Some(_), None) => return Err(ClaimsVerificationError::InvalidIssuer("no tid claim".into())),
-        (None, _) => discovered.metadata.issuer().as_str().to_owned(),
-    };
-    let issuer = IssuerUrl::new(issuer).map_err(|e| ClaimsVerificationError::InvalidIssuer(e.to_string()))?;
+) -> Result<UpstreamClaims, ClaimsVerificationError> {
+    let issuer = IssuerUrl::new(discovered.metadata.issuer().to_string())
+        .map_err(|e| ClaimsVerificationError::InvalidIssuer(e.to_string()))?;
     let client_id = ClientId::new(upstream.settings.client_id.clone());
     let keys = (*discovered.keys).clone();
     let verifier = match &upstream.settings.client_secret {
@@ -78,6 +91,7 @@ fn check_claims(
     };
     let verifier = verifier
         .set_allowed_algs(ASYMMETRIC)
+        .require_issuer_match(discovered.issuer_template().is_none())
         .set_time_fn(move || chrono::DateTime::from_timestamp(now, 0).unwrap_or_default());
     let nonce_matches = |nonce: Option<&Nonce>| match nonce {
         Some(nonce) if secret::secret_matches(nonce.secret(), nonce_hash) => Ok(()),
@@ -101,34 +115,31 @@ const ASYMMETRIC: [CoreJwsSigningAlgorithm; 10] = [
     CoreJwsSigningAlgorithm::EdDsa,
 ];
 
-/// The identity in a token whose checks passed.
-fn identity(
-    discovered: &Discovered,
-    claims: &CoreIdTokenClaims,
-    payload: &Value,
-    tenant: Option<String>,
-    upstream: &Upstream,
-) -> Result<UpstreamIdentity, Error> {
+/// The identity in claims whose checks passed; for a tenant-templated issuer, the issuer of the
+/// token's own `tid` and the allowed tenants are checked here.
+fn identity(discovered: &Discovered, claims: &UpstreamClaims, upstream: &Upstream) -> Result<UpstreamIdentity, Error> {
     let failed = |problem: &str| Error::ExternalLoginFailed(format!("the ID token {problem}"));
-    let subject = match (discovered.issuer_template(), tenant) {
-        (Some(_), Some(tid)) => {
+    let subject = match discovered.issuer_template() {
+        Some(_) => {
+            let entra = claims.additional_claims();
+            let tid = entra.tid.as_deref().ok_or_else(|| failed("has no tid claim"))?;
+            let expected = discovered.issuer_for_tenant(tid).unwrap_or_default();
+            if claims.issuer().as_str() != expected {
+                return Err(failed(&format!(
+                    "fails a check: Invalid issuer: {} is not {expected}",
+                    claims.issuer().as_str()
+                )));
+            }
             let allowed = &upstream.settings.allowed_tenants;
-            if !allowed.is_empty() && !allowed.iter().any(|t| t == &tid) {
+            if !allowed.is_empty() && !allowed.iter().any(|t| t == tid) {
                 return Err(Error::ExternalLoginRefused(format!("tenant {tid} is not allowed")));
             }
-            let oid = payload.get("oid").and_then(Value::as_str).ok_or_else(|| failed("has no oid claim"))?;
+            let oid = entra.oid.as_deref().ok_or_else(|| failed("has no oid claim"))?;
             format!("{tid}:{oid}")
         }
-        _ => claims.subject().as_str().to_owned(),
+        None => claims.subject().as_str().to_owned(),
     };
     let email = claims.email().and_then(|e| Email::parse(e.as_str()).ok());
     let name = claims.name().and_then(|n| n.get(None)).map(|n| n.as_str().to_owned());
     Ok(UpstreamIdentity { subject, email, email_verified: claims.email_verified().unwrap_or(false), name })
-}
-
-/// The JWT's claims as JSON, before any check (for `tid` and `oid`, which the checked claims do
-/// not carry); trusted only once the signature has been checked.
-fn unverified_payload(jwt: &str) -> Option<Value> {
-    let payload = jwt.split('.').nth(1)?;
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
 }
