@@ -49,15 +49,16 @@ async fn sign_in(app: &TestApp) -> Trip {
     finish(&callback, Some(&cookie)).await
 }
 
+/// `GET /identities/oidc/test/login` back to [`REDIRECT`] with the caller's state `client-state-1`.
+async fn start_login(app: &TestApp, browser: &reqwest::Client) -> reqwest::Response {
+    let query = [("redirect_uri", REDIRECT), ("state", "client-state-1")];
+    browser.get(app.url("/identities/oidc/test/login")).query(&query).send().await.expect("login")
+}
+
 /// The first two legs: the callback URL the provider sent the browser to, and the login's cookie.
 async fn to_callback(app: &TestApp) -> (String, String) {
     let browser = browser();
-    let start = browser
-        .get(app.url("/identities/oidc/test/login"))
-        .query(&[("redirect_uri", REDIRECT), ("state", "client-state-1")])
-        .send()
-        .await
-        .expect("login");
+    let start = start_login(app, &browser).await;
     assert_eq!(start.status(), 302, "{:?}", start.text().await);
     let set_cookie = start.headers().get("set-cookie").and_then(|v| v.to_str().ok()).expect("a cookie").to_owned();
     assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"), "{set_cookie}");
@@ -365,12 +366,7 @@ async fn another_authify_instance_is_a_provider_too(backend: Backend) {
     })
     .await;
     let browser = oidc::browser();
-    let start = browser
-        .get(app.url("/identities/oidc/test/login"))
-        .query(&[("redirect_uri", REDIRECT), ("state", "client-state-1")])
-        .send()
-        .await
-        .expect("login");
+    let start = start_login(&app, &browser).await;
     let landing = oidc::authorize(&provider, &browser, &oidc::location(&start), "upstream@example.com", PASSWORD).await;
     let oidc::Landing::Redirect(callback) = landing else { panic!("the provider did not send the browser back") };
     assert!(callback.starts_with(&app.url("/identities/oidc/test/callback")), "{callback}");
