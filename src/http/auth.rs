@@ -97,13 +97,18 @@ pub fn check_same_origin(state: &AppState, headers: &HeaderMap) -> Result<(), Er
 /// The `Set-Cookie` value that stores a browser session's secret.
 pub fn session_cookie_header(state: &AppState, secret: &str) -> String {
     let max_age = state.settings.sessions.session_idle_seconds;
-    let name = cookie_name(state);
-    format!("{name}={secret}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{}", secure(state))
+    cookie_header(state, cookie_name(state), secret, "/", i64::from(max_age))
 }
 
 /// The `Set-Cookie` value that removes the cookie.
 pub fn clear_session_cookie_header(state: &AppState) -> String {
-    format!("{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{}", cookie_name(state), secure(state))
+    cookie_header(state, cookie_name(state), "", "/", 0)
+}
+
+/// An HttpOnly, SameSite=Lax cookie for `path` (`Secure` unless AUTHIFY_COOKIE_SECURE=false);
+/// `max_age` 0 removes it.
+pub fn cookie_header(state: &AppState, name: &str, value: &str, path: &str, max_age: i64) -> String {
+    format!("{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax{}", secure(state))
 }
 
 fn secure(state: &AppState) -> &'static str {

@@ -59,12 +59,13 @@ impl ExternalLoginApi {
         };
         let departure = external::start(&state.external, request).await?;
         // Sent back to this provider's callback only; the name is a configured one (checked above).
-        let cookie = format!(
-            "{}={}; Path=/identities/oidc/{provider}/; Max-Age={}; HttpOnly; SameSite=Lax{}",
-            departure.cookie_name,
-            departure.cookie_value,
+        let path = format!("/identities/oidc/{provider}/");
+        let cookie = auth::cookie_header(
+            &state,
+            &departure.cookie_name,
+            &departure.cookie_value,
+            &path,
             departure.cookie_seconds,
-            secure(&state)
         );
         Ok(Redirect::Found(departure.location, cookie))
     }
@@ -103,12 +104,8 @@ impl ExternalLoginApi {
         if let Some(secret) = &arrival.session_secret {
             return Ok(Redirect::Found(arrival.location, auth::session_cookie_header(&state, secret)));
         }
-        let cookie = format!(
-            "{}=; Path=/identities/oidc/{}/; Max-Age=0; HttpOnly; SameSite=Lax{}",
-            arrival.cookie_name,
-            provider.0,
-            secure(&state)
-        );
+        let path = format!("/identities/oidc/{}/", provider.0);
+        let cookie = auth::cookie_header(&state, &arrival.cookie_name, "", &path, 0);
         Ok(Redirect::Found(arrival.location, cookie))
     }
 }
@@ -131,8 +128,4 @@ pub async fn pages_for_browsers<E: Endpoint>(next: E, req: Request) -> poem::Res
         page.headers_mut().insert("retry-after", value);
     }
     Ok(page)
-}
-
-fn secure(state: &AppState) -> &'static str {
-    if state.settings.sessions.cookie_secure { "; Secure" } else { "" }
 }

@@ -96,7 +96,12 @@ pub async fn reserve(auth: &Auth, key: &str) -> Result<(), Error> {
             None => now + 1,
         },
     };
-    Err(Error::AccountLocked { retry_after: (until - now).clamp(1, i64::from(u32::MAX)) as u32 })
+    Err(locked_until(until, now))
+}
+
+/// [`Error::AccountLocked`] with the seconds left of a lock that ends at `until`.
+fn locked_until(until: i64, now: i64) -> Error {
+    Error::AccountLocked { retry_after: (until - now).clamp(1, i64::from(u32::MAX)) as u32 }
 }
 
 /// Refuses with [`Error::AccountLocked`] while the account `key` is locked, counting nothing: for
@@ -105,7 +110,7 @@ pub async fn ensure_not_locked(auth: &Auth, key: &str) -> Result<(), Error> {
     let now = auth.now();
     match auth.store().lockout(key).await? {
         Some(row) if auth.settings.lockout_threshold > 0 && row.locked_until > now => {
-            Err(Error::AccountLocked { retry_after: (row.locked_until - now).clamp(1, i64::from(u32::MAX)) as u32 })
+            Err(locked_until(row.locked_until, now))
         }
         _ => Ok(()),
     }

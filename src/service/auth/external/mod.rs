@@ -238,6 +238,17 @@ pub async fn redeem(
     inject: Option<Map<String, Value>>,
     meta: &RequestMeta,
 ) -> Result<TokenPair, Error> {
+    let (auth, code, meta) = (auth.clone(), code.to_owned(), meta.clone());
+    // A code is spent when claimed: the session it pays for is opened even if the client goes away.
+    request_context::run_to_completion(async move { redeem_now(&auth, &code, inject, &meta).await }).await
+}
+
+async fn redeem_now(
+    auth: &Auth,
+    code: &str,
+    inject: Option<Map<String, Value>>,
+    meta: &RequestMeta,
+) -> Result<TokenPair, Error> {
     let now = auth.now();
     let redeemed = auth.store().redeem_login_code(&secret::hash_secret(code.trim()), now).await?;
     let user = match redeemed.and_then(|login| login.user_id) {
