@@ -5,8 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use poem::Server;
-use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+use poem::EndpointExt;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
@@ -190,7 +189,7 @@ pub struct Application {
     /// The shared key store's poller, when the keys live in the database.
     shared_keys: Option<Arc<SharedKeys>>,
     mailer: Arc<dyn Mailer>,
-    acceptor: TcpAcceptor,
+    listener: tokio::net::TcpListener,
     addr: SocketAddr,
 }
 
@@ -208,11 +207,10 @@ impl Application {
         };
         let store = open_store(&settings).await?;
         let listen = settings.listen;
-        let acceptor = TcpListener::bind(listen)
-            .into_acceptor()
+        let listener = tokio::net::TcpListener::bind(listen)
             .await
             .map_err(|source| StartupError::Listen { addr: listen, source })?;
-        let addr = acceptor.local_addr().first().and_then(|a| a.as_socket_addr().copied()).unwrap_or(listen);
+        let addr = listener.local_addr().unwrap_or(listen);
         let hasher = PasswordHasher::new(settings.hash_concurrency(), settings.hash_queue())
             .with_wait_limit(settings.hash_wait_limit());
         let handles = Handles::new(Arc::new(settings), store, clock);
@@ -269,7 +267,7 @@ impl Application {
                 .detail(serde_json::json!({"algorithm": keyring.signing_algorithm(now).name(), "at": "first start"}));
             state.audit.record(event).await;
         }
-        Ok(Self { state, shared_keys, mailer: Arc::from(mailer), acceptor, addr })
+        Ok(Self { state, shared_keys, mailer: Arc::from(mailer), listener, addr })
     }
 
     /// The address actually bound.
@@ -283,7 +281,7 @@ impl Application {
 
     /// Serves until `shutdown` completes, then lets in-flight requests finish (bounded) and closes the pool.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let Application { state, shared_keys, mailer, acceptor, addr } = self;
+        let Application { state, shared_keys, mailer, listener, addr } = self;
         let hasher = state.auth.hasher.clone();
         tokio::spawn(async move {
             if let Err(err) = hasher.warm_up().await {
@@ -318,9 +316,21 @@ impl Application {
         tracing::info!(%addr, algorithm = %keyring.signing_algorithm(state.now()), kid = keyring.kid(state.now()), "authify is listening");
         drop(keyring);
         let audit = state.audit.clone();
-        let result = Server::new_with_acceptor(acceptor)
-            .run_with_graceful_shutdown(http::endpoint(state), shutdown, Some(SHUTDOWN_GRACE))
-            .await;
+        let settings = &state.settings;
+        let limits = http::server::ConnectionLimits {
+            header_timeout: Duration::from_secs(settings.http_header_timeout_seconds),
+            body_timeout: Duration::from_secs(settings.http_body_timeout_seconds),
+            max_connections: settings.http_max_connections,
+            max_header_bytes: settings.http_max_header_bytes,
+        };
+        let result = http::server::serve(
+            listener,
+            http::endpoint(state).map_to_response().boxed(),
+            limits,
+            shutdown,
+            SHUTDOWN_GRACE,
+        )
+        .await;
         let _ = stop_sender.send(());
         let _ = poller_stop.send(());
         let _ = poller.await;

@@ -53,6 +53,9 @@ pub enum Error {
     /// A method the route does not serve; `allowed` lists those it does (the `Allow` header).
     #[error("This route allows {allowed}")]
     MethodNotAllowed { allowed: String },
+    /// The database cannot be reached; retry after a few seconds.
+    #[error("The service cannot reach its database; retry shortly")]
+    DatabaseUnavailable,
     /// Too much work queued (for example password checks); retry after `retry_after` seconds.
     #[error("Too many requests at once; retry shortly")]
     Busy { retry_after: u32 },
@@ -162,6 +165,7 @@ impl Error {
             Error::ExternalLoginFailed(_) => "AUTH-0060",
             Error::ExternalLoginRefused(_) => "AUTH-0061",
             Error::ProviderUnavailable(_) => "AUTH-0062",
+            Error::DatabaseUnavailable => "AUTH-0503",
             Error::Internal(_) => "AUTH-0500",
         }
     }
@@ -175,7 +179,7 @@ impl Error {
             Error::BadRequest(_) => 400,
             Error::Taken { .. } => 409,
             Error::NotFound => 404,
-            Error::Busy { .. } => 503,
+            Error::Busy { .. } | Error::DatabaseUnavailable => 503,
             Error::Unauthenticated => 401,
             Error::Forbidden(_) => 403,
             Error::Conflict(_) => 409,
@@ -212,8 +216,15 @@ impl Error {
             | Error::RateLimited { retry_after }
             | Error::MailLimit { retry_after } => Some(*retry_after),
             Error::ProviderUnavailable(_) => Some(30),
+            Error::DatabaseUnavailable => Some(5),
             _ => None,
         }
+    }
+
+    /// Whether a retry shortly may succeed: the service is busy or cannot reach its database
+    /// (503 with a message the client may see).
+    pub fn is_temporary(&self) -> bool {
+        matches!(self, Error::Busy { .. } | Error::DatabaseUnavailable)
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
@@ -237,6 +248,7 @@ impl From<StoreError> for Error {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::Taken { field } => Error::Taken { field },
+            StoreError::Unavailable => Error::DatabaseUnavailable,
             StoreError::Db(err) => Error::internal(err),
         }
     }

@@ -61,6 +61,7 @@ impl Settings {
             return Err(ConfigError::new("AUTHIFY_PUBLIC_URL", "must start with http:// or https://"));
         }
         self.public_url = self.public_url.trim_end_matches('/').to_string();
+        self.validate_http()?;
         if self.db_max_connections == 0 {
             return Err(ConfigError::new("AUTHIFY_DB_MAX_CONNECTIONS", "must be at least 1"));
         }
@@ -74,6 +75,23 @@ impl Settings {
         self.external_login.validate()?;
         self.validate_keys()?;
         Ok(self)
+    }
+
+    /// Checks the connection limits (docs/limits.md).
+    fn validate_http(&self) -> Result<(), ConfigError> {
+        for (setting, value) in [
+            ("AUTHIFY_HTTP_HEADER_TIMEOUT_SECONDS", self.http_header_timeout_seconds as usize),
+            ("AUTHIFY_HTTP_BODY_TIMEOUT_SECONDS", self.http_body_timeout_seconds as usize),
+            ("AUTHIFY_HTTP_MAX_CONNECTIONS", self.http_max_connections),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::new(setting, "must be at least 1"));
+            }
+        }
+        if self.http_max_header_bytes < 8192 {
+            return Err(ConfigError::new("AUTHIFY_HTTP_MAX_HEADER_BYTES", "must be at least 8192"));
+        }
+        Ok(())
     }
 
     /// Checks the rate-limit, proxy, Redis and lockout settings.
@@ -96,6 +114,20 @@ impl Settings {
         }
         if self.mail_password.is_some() && self.mail_username.is_none() {
             return Err(ConfigError::new("AUTHIFY_MAIL_PASSWORD", "needs AUTHIFY_MAIL_USERNAME"));
+        }
+        if let Some(file) = &self.mail_ca_file {
+            if self.mail_tls == super::MailTls::None {
+                return Err(ConfigError::new("AUTHIFY_MAIL_CA_FILE", "needs AUTHIFY_MAIL_TLS=starttls or tls"));
+            }
+            if !file.is_file() {
+                return Err(ConfigError::new(
+                    "AUTHIFY_MAIL_CA_FILE",
+                    format!("{} is not a readable file", file.display()),
+                ));
+            }
+        }
+        if self.mail_lease_seconds < 5 {
+            return Err(ConfigError::new("AUTHIFY_MAIL_LEASE_SECONDS", "must be at least 5"));
         }
         if self.mail_poll_ms == 0 {
             return Err(ConfigError::new("AUTHIFY_MAIL_POLL_MS", "must be at least 1"));
@@ -204,6 +236,20 @@ mod tests {
         assert!(with("redis_url", "http://redis").is_err_and(|e| e.setting == "AUTHIFY_REDIS_URL"));
         let origins = with("session_origins", "a.example");
         assert!(origins.as_ref().is_err_and(|e| e.setting == "AUTHIFY_SESSION_ORIGINS"), "{origins:?}");
+    }
+
+    #[test]
+    fn connection_limits_are_checked_at_start_up() {
+        let number = |key: &str, value: u64| {
+            Settings::extract(Figment::from(Serialized::defaults(Settings::default())).merge((key, value)))
+        };
+        assert_eq!(number("http_header_timeout_seconds", 3).expect("valid").http_header_timeout_seconds, 3);
+        for setting in ["http_header_timeout_seconds", "http_body_timeout_seconds", "http_max_connections"] {
+            let refused = number(setting, 0);
+            assert!(refused.is_err_and(|e| e.setting == format!("AUTHIFY_{}", setting.to_uppercase())), "{setting}");
+        }
+        assert!(number("http_max_header_bytes", 8192).is_ok());
+        assert!(number("http_max_header_bytes", 8191).is_err_and(|e| e.setting == "AUTHIFY_HTTP_MAX_HEADER_BYTES"));
     }
 
     #[test]

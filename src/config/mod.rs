@@ -32,6 +32,17 @@ pub struct Settings {
     pub db_url: String,
     /// AUTHIFY_LISTEN: address and port to serve on.
     pub listen: SocketAddr,
+    /// AUTHIFY_HTTP_HEADER_TIMEOUT_SECONDS: a request head must arrive within this; also how long
+    /// an idle keep-alive connection stays open (default 10).
+    pub http_header_timeout_seconds: u64,
+    /// AUTHIFY_HTTP_BODY_TIMEOUT_SECONDS: a request body must arrive within this, or 408 (default 10).
+    pub http_body_timeout_seconds: u64,
+    /// AUTHIFY_HTTP_MAX_CONNECTIONS: open connections at most; past it new ones are closed at once
+    /// (default 16384).
+    pub http_max_connections: usize,
+    /// AUTHIFY_HTTP_MAX_HEADER_BYTES: the largest request head (request line and headers); larger
+    /// ones are refused with 431 (default 32768, at least 8192).
+    pub http_max_header_bytes: usize,
     /// AUTHIFY_PRIVKEY_PATH: PEM private key (PKCS#8 or SEC1).
     pub privkey_path: PathBuf,
     /// AUTHIFY_PUBKEY_PATH: PEM public key (SPKI).
@@ -132,6 +143,9 @@ pub struct Settings {
     /// AUTHIFY_MAIL_TLS: `none` (plain SMTP, for port-25 relays on the same host or network),
     /// `starttls` (upgrade on the port, usually 587) or `tls` (implicit TLS, usually 465).
     pub mail_tls: MailTls,
+    /// AUTHIFY_MAIL_CA_FILE: PEM certificates trusted for the SMTP server besides the Mozilla
+    /// roots (a private CA, or a relay's self-signed certificate); needs `starttls` or `tls`.
+    pub mail_ca_file: Option<PathBuf>,
     /// AUTHIFY_MAIL_USERNAME: SMTP login; none means no AUTH.
     pub mail_username: Option<String>,
     /// AUTHIFY_MAIL_PASSWORD: SMTP password (never printed).
@@ -144,6 +158,9 @@ pub struct Settings {
     /// AUTHIFY_MAIL_RETRY_SECONDS: back-off after the first failed send; doubled after each further
     /// failure, at most one hour.
     pub mail_retry_seconds: u32,
+    /// AUTHIFY_MAIL_LEASE_SECONDS: how long a sender holds a mail it is sending; mail held by an
+    /// instance that died is sent by another (or the restarted one) after this (at least 5).
+    pub mail_lease_seconds: u32,
     /// AUTHIFY_MAIL_MAX_ATTEMPTS: sends tried before a mail is given up (kept, marked failed, logged).
     pub mail_max_attempts: u32,
     /// AUTHIFY_MAIL_LIMIT_PER_RECIPIENT: mails queued per address per hour (0 = no limit).
@@ -207,6 +224,10 @@ impl Default for Settings {
         Self {
             db_url: "sqlite://authify.db?mode=rwc".into(),
             listen: SocketAddr::from(([127, 0, 0, 1], 9292)),
+            http_header_timeout_seconds: 10,
+            http_body_timeout_seconds: 10,
+            http_max_connections: 16384,
+            http_max_header_bytes: 32768,
             privkey_path: "keys/private.pem".into(),
             pubkey_path: "keys/public.pem".into(),
             jwt_algorithm: Algorithm::Es512,
@@ -233,11 +254,13 @@ impl Default for Settings {
             sqlite_fsync: false,
             credential_cache_seconds: 5,
             mail_tls: MailTls::None,
+            mail_ca_file: None,
             mail_username: None,
             mail_password: None,
             mail_dir: "mail".into(),
             mail_poll_ms: 5000,
             mail_retry_seconds: 30,
+            mail_lease_seconds: 300,
             mail_max_attempts: 10,
             mail_limit_per_recipient: 5,
             mail_limit_per_ip: 20,

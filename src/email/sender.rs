@@ -17,8 +17,6 @@ use crate::crypto::secret;
 use crate::store::Store;
 use crate::store::outbox::{Delivery, OutboxMail};
 
-/// How long a claim holds a row; a sender that dies mid-send frees it after this.
-const LEASE_SECONDS: i64 = 300;
 /// The longest back-off between two attempts.
 const MAX_BACKOFF_SECONDS: i64 = 3600;
 /// Rows fetched per round.
@@ -33,6 +31,8 @@ pub struct OutboxSender {
     owner: String,
     poll: Duration,
     retry_seconds: i64,
+    /// How long a claim holds a row; a sender that dies mid-send frees it after this.
+    lease_seconds: i64,
     max_attempts: i32,
 }
 
@@ -53,6 +53,7 @@ impl OutboxSender {
             owner: format!("sender-{}", secret::random_hex(8)),
             poll: Duration::from_millis(settings.mail_poll_ms),
             retry_seconds: i64::from(settings.mail_retry_seconds),
+            lease_seconds: i64::from(settings.mail_lease_seconds),
             max_attempts: i32::try_from(settings.mail_max_attempts).unwrap_or(i32::MAX),
         }
     }
@@ -83,7 +84,7 @@ impl OutboxSender {
             };
             for id in &ids {
                 let now = self.clock.now();
-                match self.store.claim_mail(*id, &self.owner, now, now + LEASE_SECONDS).await {
+                match self.store.claim_mail(*id, &self.owner, now, now + self.lease_seconds).await {
                     Ok(Some(mail)) => self.deliver(mail).await,
                     Ok(None) => {}
                     Err(err) => tracing::warn!(mail_id = id, error = %err, "outbox: cannot claim mail"),

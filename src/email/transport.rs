@@ -1,12 +1,18 @@
 //! Delivery behind one small trait: SMTP through lettre (TLS mode and optional AUTH from the
-//! settings), or, when no SMTP host is set, lettre's file transport writing one `.eml` per mail
-//! under AUTHIFY_MAIL_DIR (the development default: mail is never silently dropped).
+//! settings), or, when no SMTP host is set, one `.eml` file per mail under AUTHIFY_MAIL_DIR (the
+//! development default: mail is never silently dropped).
+//!
+//! Each message's `Message-ID` is made from its outbox row, so a mail sent again after a crash
+//! between sending and recording it (at-least-once delivery) is recognisably the same message; the
+//! file transport names the file after it too, so there a second send replaces the first.
 
+use std::path::Path;
 use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart, SinglePart, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{MailTls, Settings};
 use crate::store::outbox::OutboxMail;
@@ -29,6 +35,8 @@ pub enum TransportError {
     From(String),
     #[error("AUTHIFY_MAIL_ADDRESS: {0}")]
     Smtp(String),
+    #[error("AUTHIFY_MAIL_CA_FILE: {file}: {problem}")]
+    CaFile { file: String, problem: String },
     #[error("AUTHIFY_MAIL_DIR: cannot create {dir}: {source}")]
     Dir { dir: String, source: std::io::Error },
 }
@@ -40,16 +48,14 @@ pub fn from_settings(settings: &Settings) -> Result<Box<dyn Mailer>, TransportEr
         let dir = &settings.mail_dir;
         std::fs::create_dir_all(dir)
             .map_err(|source| TransportError::Dir { dir: dir.display().to_string(), source })?;
-        let transport = AsyncFileTransport::<Tokio1Executor>::new(dir);
-        return Ok(Box::new(FileMailer { from, transport, dir: dir.display().to_string() }));
+        return Ok(Box::new(FileMailer { from, dir: dir.clone() }));
     };
     let builder = match settings.mail_tls {
         MailTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
-        MailTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
-            .map_err(|e| TransportError::Smtp(e.to_string()))?,
-        MailTls::Tls => {
-            AsyncSmtpTransport::<Tokio1Executor>::relay(host).map_err(|e| TransportError::Smtp(e.to_string()))?
-        }
+        MailTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+            .tls(Tls::Required(tls_parameters(host, settings.mail_ca_file.as_deref())?)),
+        MailTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+            .tls(Tls::Wrapper(tls_parameters(host, settings.mail_ca_file.as_deref())?)),
     };
     let mut builder = builder.port(settings.mail_port).timeout(Some(SMTP_TIMEOUT));
     if let Some(username) = &settings.mail_username {
@@ -60,10 +66,30 @@ pub fn from_settings(settings: &Settings) -> Result<Box<dyn Mailer>, TransportEr
     Ok(Box::new(SmtpMailer { from, transport: builder.build(), description }))
 }
 
+/// Checks the server's certificate for `host` against the Mozilla roots and the certificates of
+/// AUTHIFY_MAIL_CA_FILE.
+fn tls_parameters(host: &str, ca_file: Option<&Path>) -> Result<TlsParameters, TransportError> {
+    let mut builder = TlsParameters::builder(host.to_owned());
+    if let Some(file) = ca_file {
+        let unusable = |problem: String| TransportError::CaFile { file: file.display().to_string(), problem };
+        let pem = std::fs::read(file).map_err(|e| unusable(e.to_string()))?;
+        if !pem.windows(17).any(|w| w == b"BEGIN CERTIFICATE") {
+            return Err(unusable("no PEM certificate in it".into()));
+        }
+        let certificate = Certificate::from_pem(&pem).map_err(|e| unusable(e.to_string()))?;
+        builder = builder.add_root_certificate(certificate);
+    }
+    builder.build_rustls().map_err(|e| TransportError::Smtp(e.to_string()))
+}
+
 /// The lettre message for an outbox row: text only, or text and HTML alternatives.
 fn message(from: &Mailbox, mail: &OutboxMail) -> Result<Message, String> {
     let to: Mailbox = mail.recipient.parse().map_err(|e| format!("bad recipient: {e}"))?;
-    let builder = Message::builder().from(from.clone()).to(to).subject(mail.subject.clone());
+    let builder = Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(mail.subject.clone())
+        .message_id(Some(message_id(from, mail)));
     let text = SinglePart::builder().header(ContentType::TEXT_PLAIN).body(mail.text_body.clone());
     let built = match &mail.html_body {
         Some(html) => builder.multipart(
@@ -74,6 +100,16 @@ fn message(from: &Mailbox, mail: &OutboxMail) -> Result<Message, String> {
         None => builder.singlepart(text),
     };
     built.map_err(|e| format!("cannot build the message: {e}"))
+}
+
+/// `<outbox-<row id>-<queued at>@<the sender's domain>>`: the same for every send of one row,
+/// different across rows and databases that reuse ids.
+fn message_id(from: &Mailbox, mail: &OutboxMail) -> String {
+    format!("<{}@{}>", file_stem(mail), from.email.domain())
+}
+
+fn file_stem(mail: &OutboxMail) -> String {
+    format!("outbox-{}-{}", mail.id, mail.created_at)
 }
 
 struct SmtpMailer {
@@ -96,18 +132,23 @@ impl Mailer for SmtpMailer {
 
 struct FileMailer {
     from: Mailbox,
-    transport: AsyncFileTransport<Tokio1Executor>,
-    dir: String,
+    dir: std::path::PathBuf,
 }
 
 #[async_trait::async_trait]
 impl Mailer for FileMailer {
+    /// Writes `outbox-<id>-<queued at>.eml` whole (a temporary file renamed into place), so a
+    /// reader never sees half a mail and a second send of the row replaces the first.
     async fn send(&self, mail: &OutboxMail) -> Result<(), String> {
-        let message = message(&self.from, mail)?;
-        self.transport.send(message).await.map(|_| ()).map_err(|e| e.to_string())
+        let formatted = message(&self.from, mail)?.formatted();
+        let stem = file_stem(mail);
+        let partial = self.dir.join(format!(".{stem}.partial"));
+        tokio::fs::write(&partial, formatted).await.map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
+        let path = self.dir.join(format!("{stem}.eml"));
+        tokio::fs::rename(&partial, &path).await.map_err(|e| format!("cannot write {}: {e}", path.display()))
     }
 
     fn describe(&self) -> String {
-        format!("files under {}", self.dir)
+        format!("files under {}", self.dir.display())
     }
 }

@@ -35,6 +35,12 @@ pub enum PlainError {
     /// A unique value is already taken.
     #[oai(status = 409)]
     Conflict(Json<ErrorBody>),
+    /// The body is larger than the route takes (64 KiB for JSON).
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
+    /// The body is not JSON (`Content-Type` missing or another media type).
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorBody>),
     /// A field has a value that does not meet the rules; the message names the field.
     #[oai(status = 422)]
     Unprocessable(Json<ErrorBody>),
@@ -47,6 +53,26 @@ pub enum PlainError {
     /// be reached: retry after `Retry-After` seconds.
     #[oai(status = 503)]
     Unavailable(Json<ErrorBody>, #[oai(header = "Retry-After")] String),
+}
+
+/// What a JSON request body itself is refused for, on a route that otherwise always answers 200
+/// (`POST /jwt/verify`). The `JsonBody` extractor sends these; the type declares them in the
+/// OpenAPI document.
+#[derive(Debug, ApiResponse)]
+#[allow(dead_code, reason = "answered by the JsonBody extractor before the handler runs")]
+pub enum BodyError {
+    /// The body is not JSON, or not a JSON object.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// The body is larger than 64 KiB.
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
+    /// `Content-Type` is missing or not JSON.
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorBody>),
+    /// A field has the wrong type; the message names it.
+    #[oai(status = 422)]
+    Unprocessable(Json<ErrorBody>),
 }
 
 fn body(message: impl Into<String>) -> Json<ErrorBody> {
@@ -68,6 +94,8 @@ impl From<Error> for PlainError {
             403 => PlainError::Forbidden(body(message)),
             404 => PlainError::NotFound(body(message)),
             409 => PlainError::Conflict(body(message)),
+            413 => PlainError::PayloadTooLarge(body(message)),
+            415 => PlainError::UnsupportedMediaType(body(message)),
             422 => PlainError::Unprocessable(body(message)),
             _ => {
                 tracing::error!(code = err.code(), error = ?err, "request failed");

@@ -7,7 +7,7 @@ use poem_openapi::{Object, OpenApi, Tags};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::errors::PlainError;
+use super::errors::{BodyError, PlainError};
 use super::json_body::{JsonBody, OptionalJsonBody};
 use crate::domain::{Email, Submitted};
 use crate::error::Error;
@@ -331,8 +331,12 @@ impl JwtApi {
 
     /// Checks a token given as `{"token": "…"}`.
     #[oai(path = "/verify", method = "post")]
-    async fn verify_post(&self, state: Data<&AppState>, body: JsonBody<VerifyRequest>) -> Json<VerifyResponse> {
-        Json(verification(&state, body.0.token.as_deref().unwrap_or_default()))
+    async fn verify_post(
+        &self,
+        state: Data<&AppState>,
+        body: JsonBody<VerifyRequest>,
+    ) -> Result<Json<VerifyResponse>, BodyError> {
+        Ok(Json(verification(&state, body.0.token.as_deref().unwrap_or_default())))
     }
 }
 

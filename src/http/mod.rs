@@ -18,6 +18,7 @@ mod rate_limit;
 mod registration;
 mod resources;
 mod security_admin;
+pub mod server;
 mod session;
 mod totp;
 mod wellknown;

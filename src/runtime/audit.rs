@@ -1,12 +1,17 @@
 //! The audit trail: who did what to whom, appended and never changed. Recording is one call,
-//! `state.audit.record(AuditEvent::new(actor, "action").target(…)).await`, cheap enough for the
-//! hottest route: the event goes into a bounded in-memory queue and a background writer inserts
-//! queued events in batches. The request id and client address come from the current request.
+//! `state.audit.record(AuditEvent::new(actor, "action").target(…)).await`. The request id and
+//! client address come from the current request.
 //!
-//! What can be lost: events still queued when the process dies without a graceful shutdown (at most
-//! the queue, normally well under a second's worth). A graceful shutdown flushes the queue. When
-//! the queue stays full for a second (the database is down or far too slow) an event is dropped,
-//! counted and logged, rather than stalling logins.
+//! Two paths, chosen by the action ([`AuditEvent::is_high_volume`]):
+//! - Changes (admin writes, impersonation, delegate, key and client changes, password changes) are
+//!   written before `record` returns, by a task of their own, so a client that goes away mid-request
+//!   cannot cancel the write: once the change is answered, its event is in the database.
+//! - The high-volume events (logins, delegate authentication, logouts, token grants) go into a
+//!   bounded in-memory queue that a background writer inserts in batches, cheap enough for the
+//!   hottest route. What can be lost: events still queued when the process dies without a graceful
+//!   shutdown (measured in docs/reliability.md). A graceful shutdown flushes the queue. When the
+//!   queue stays full for a second (the database is down or far too slow) an event is dropped,
+//!   counted and logged, rather than stalling logins.
 
 use std::fmt;
 use std::sync::Arc;
@@ -101,6 +106,14 @@ impl AuditEvent {
         self
     }
 
+    /// Whether the event is one of the many a busy service records every second (logins, delegate
+    /// authentication, logouts and token revocations, token endpoint calls): those are batched; every other event
+    /// records a change and is written before `record` returns.
+    pub fn is_high_volume(&self) -> bool {
+        const BATCHED_PREFIXES: [&str; 4] = ["login.", "delegate.authenticate", "session.logout", "oauth."];
+        BATCHED_PREFIXES.iter().any(|prefix| self.action.starts_with(prefix)) && self.action != "oauth.consent"
+    }
+
     /// The row to store, with the request's id and client address and the time `now`.
     fn into_row(self, now: i64) -> NewAuditEvent {
         let request = self.request.as_ref();
@@ -145,6 +158,7 @@ enum Message {
 /// The queue in front of the background writer; cheap to clone.
 #[derive(Clone)]
 pub struct AuditLog {
+    store: Store,
     queue: mpsc::Sender<Message>,
     dropped: Arc<AtomicU64>,
     clock: Arc<dyn Clock>,
@@ -155,14 +169,30 @@ impl AuditLog {
     pub fn start(store: Store, clock: Arc<dyn Clock>) -> Self {
         let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
         let dropped = Arc::<AtomicU64>::default();
-        tokio::spawn(write_batches(store, receiver, dropped.clone()));
-        Self { queue, dropped, clock }
+        tokio::spawn(write_batches(store.clone(), receiver, dropped.clone()));
+        Self { store, queue, dropped, clock }
     }
 
-    /// Records `event` on the audit trail (see the module documentation for what may be lost).
-    /// The command line records the same way and calls [`AuditLog::flush`] before it exits.
+    /// Records `event` on the audit trail: a change is written before this returns, a high-volume
+    /// event is queued (see the module documentation for what may be lost). The command line
+    /// records the same way and calls [`AuditLog::flush`] before it exits.
     pub async fn record(&self, event: AuditEvent) {
-        self.enqueue(event.into_row(self.clock.now())).await;
+        let high_volume = event.is_high_volume();
+        let row = event.into_row(self.clock.now());
+        if high_volume {
+            self.enqueue(row).await;
+        } else {
+            self.write_now(row).await;
+        }
+    }
+
+    /// Writes `row` on a task of its own (a dropped request future cannot cancel it) and waits for it.
+    async fn write_now(&self, row: NewAuditEvent) {
+        let store = self.store.clone();
+        let written = tokio::spawn(async move { write_with_retries(&store, &[row]).await });
+        if !matches!(written.await, Ok(true)) {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     async fn enqueue(&self, row: NewAuditEvent) {
@@ -242,4 +272,31 @@ async fn write_with_retries(store: &Store, rows: &[NewAuditEvent]) -> bool {
         }
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logins_and_token_calls_are_batched_and_changes_are_written_at_once() {
+        let high_volume = |action: &str| AuditEvent::new(Actor::System, action).is_high_volume();
+        for batched in
+            ["login.password", "login.apikey", "delegate.authenticate", "session.logout", "oauth.token", "oauth.revoke"]
+        {
+            assert!(high_volume(batched), "{batched}");
+        }
+        for durable in [
+            "users.create",
+            "users.password-change",
+            "delegate.impersonate",
+            "trusted-delegates.delete",
+            "keys.rotate",
+            "client.create",
+            "oauth.consent",
+            "session.refresh-reuse",
+        ] {
+            assert!(!high_volume(durable), "{durable}");
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! The long-lived machinery a running service keeps beside its use cases: the audit trail's
 //! writer, the revocation list and its poller, the shared keys' poller, the credential cache, request counters for rate
-//! limits, the monitor's counters, and the request being served. Nothing here knows a use case.
+//! limits, the monitor's counters, the request being served, and warnings logged at most once a minute. Nothing here knows a use case.
 
 pub mod audit;
 pub mod client_cache;
@@ -10,3 +10,4 @@ pub mod rate_limit;
 pub mod request_context;
 pub mod revocation_list;
 pub mod shared_keys;
+pub mod throttled_log;

@@ -22,6 +22,7 @@ pub mod revocations;
 pub mod second_factor;
 pub mod sessions;
 pub mod signing_keys;
+mod unavailable;
 pub mod users;
 
 use std::sync::Arc;
@@ -39,8 +40,21 @@ pub enum StoreError {
     /// A unique constraint refused the write; `field` names the column it guards.
     #[error("{field} is already taken")]
     Taken { field: &'static str },
+    /// The database cannot be reached (down, restarting, the pool's wait ran out): worth a retry.
+    #[error("the database cannot be reached")]
+    Unavailable,
     #[error("database error: {0}")]
-    Db(#[from] DbErr),
+    Db(DbErr),
+}
+
+impl From<DbErr> for StoreError {
+    fn from(err: DbErr) -> Self {
+        if unavailable::is_unreachable(&err) {
+            unavailable::note(&err);
+            return StoreError::Unavailable;
+        }
+        StoreError::Db(err)
+    }
 }
 
 /// Maps a unique violation to the field named in the constraint (`users_email_key`) or, on SQLite,
@@ -51,7 +65,7 @@ pub(crate) fn classify(err: DbErr, fields: &[&'static str]) -> StoreError {
     {
         return StoreError::Taken { field };
     }
-    StoreError::Db(err)
+    StoreError::from(err)
 }
 
 /// Creates the SQLite file of a `mode=rwc` URL, empty and 0600, when it does not exist yet. Left to

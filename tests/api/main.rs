@@ -29,6 +29,7 @@ mod jsonapi_conformance;
 mod jwt;
 mod legacy_digest;
 mod lockout;
+mod mail_transport_security;
 mod matrix;
 mod me_password;
 mod monitoring;

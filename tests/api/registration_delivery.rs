@@ -90,4 +90,8 @@ async fn without_an_smtp_host_mail_is_written_as_eml_files(backend: Backend) {
     assert_eq!(mail.subject, "Verify your email address");
     assert!(mail.raw.contains("To: files@example.com"), "{}", mail.raw);
     assert!(mail.token().len() >= 43);
+    // Named after its outbox row, as its Message-ID is: a second send after a crash replaces it.
+    let stem = files[0].file_stem().and_then(|s| s.to_str()).expect("a file name").to_owned();
+    assert!(stem.starts_with("outbox-"), "{stem}");
+    assert!(mail.raw.contains(&format!("Message-ID: <{stem}@")), "{}", mail.raw);
 }

@@ -73,7 +73,7 @@ fn attribute_pointer(field: &str) -> String {
 impl From<&Error> for ErrorObject {
     fn from(err: &Error) -> Self {
         let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let detail = if status.is_server_error() && !matches!(err, Error::Busy { .. }) {
+        let detail = if status.is_server_error() && !err.is_temporary() {
             tracing::error!(code = err.code(), error = ?err, "request failed");
             "Internal server error".to_owned()
         } else {

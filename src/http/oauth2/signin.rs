@@ -116,7 +116,7 @@ fn failed_page(state: &AppState, mut page: liquid::Object, err: &Error, password
         Error::AccountLocked { retry_after } | Error::RateLimited { retry_after } => {
             (StatusCode::TOO_MANY_REQUESTS, "error", format!("Too many attempts. Try again in {retry_after} seconds."))
         }
-        Error::Busy { .. } => {
+        Error::Busy { .. } | Error::DatabaseUnavailable => {
             (StatusCode::SERVICE_UNAVAILABLE, "error", "The service is busy. Try again in a moment.".to_owned())
         }
         other => {

@@ -27,7 +27,7 @@ const ATTRIBUTES: &[AttrDef] = &[
     ),
     AttrDef::on_create("scopes", AttrType::StringList, "Scopes of tokens from this key; a subset of the owner's."),
     AttrDef::on_create("expires-at", AttrType::DateTime, "After this the key no longer logs in."),
-    AttrDef::read_only("last-used-at", AttrType::DateTime, "Last login with the key (to the minute)."),
+    AttrDef::read_only("last-used-at", AttrType::DateTime, "Last login with the key (to the minute).").optional(),
     AttrDef::read_only("created-at", AttrType::DateTime, "When the key was created."),
 ];
 

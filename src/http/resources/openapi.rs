@@ -59,6 +59,51 @@ fn resource_schema(kind: &dyn ResourceKind) -> Value {
     })
 }
 
+/// The body of a create (`creating`: the type's creatable relationships only) or an update (no
+/// relationships: they change through their `/relationships/` routes). Nothing the engine would
+/// refuse for its name is in it, so a generated body is refused only for its values.
+fn request_document(kind: &dyn ResourceKind, creating: bool) -> Value {
+    let mut data = resource_schema(kind);
+    let settable = if creating { kind.creatable_relationships() } else { &[] };
+    let properties = &mut data["properties"];
+    if let Some(relationships) = properties["relationships"]["properties"].as_object_mut() {
+        relationships.retain(|name, _| settable.contains(&name.as_str()));
+        relationships.values_mut().for_each(|relationship| relationship["required"] = json!(["data"]));
+    }
+    if !creating {
+        properties["id"] = json!({"type": "string", "description": "The id of the resource in the URL"});
+    }
+    properties["attributes"]["additionalProperties"] = json!(false);
+    properties["relationships"]["additionalProperties"] = json!(false);
+    if !creating {
+        data["required"] = json!(["type", "id"]);
+    }
+    json!({"type": "object", "required": ["data"], "properties": {"data": data, "meta": {"type": "object"}}})
+}
+
+/// OpenAPI links from `POST /{name}`'s 201 to every operation on `/{name}/{id}…`, the id taken from
+/// the created document, so a stateful client (schemathesis) goes on with what it made.
+fn link_created_to_its_routes(paths: &mut Value, name: &str) {
+    let prefix = format!("/{name}/{{id}}");
+    let mut links = Map::new();
+    for (path, operations) in paths.as_object().into_iter().flatten() {
+        if path != &prefix && !path.starts_with(&format!("{prefix}/")) {
+            continue;
+        }
+        for method in operations.as_object().into_iter().flatten().map(|(method, _)| method) {
+            let pointer = path.replace('~', "~0").replace('/', "~1");
+            let link_name = format!("{method}{}", path[prefix.len()..].replace(['/', '-'], "_"));
+            links.insert(
+                link_name,
+                json!({"operationRef": format!("#/paths/{pointer}/{method}"), "parameters": {"id": "$response.body#/data/id"}}),
+            );
+        }
+    }
+    if let Some(created) = paths[format!("/{name}")].get_mut("post").and_then(|post| post["responses"].get_mut("201")) {
+        created["links"] = Value::Object(links);
+    }
+}
+
 fn content(schema: Value) -> Value {
     json!({ MEDIA_TYPE: { "schema": schema } })
 }
@@ -177,12 +222,12 @@ pub fn add_to_spec(spec: &mut Value) {
         let paths = &mut spec["paths"];
         paths[format!("/{name}")] = json!({
             "get": operation(kind, format!("List {name}"), list_params.clone(), None, responses("200", Some(document(many.clone())))),
-            "post": operation(kind, format!("Create one of {name}"), vec![], Some(document(one.clone())), responses("201", Some(document(one.clone())))),
+            "post": operation(kind, format!("Create one of {name}"), vec![], Some(request_document(kind, true)), responses("201", Some(document(one.clone())))),
         });
         read_params.insert(0, id.clone());
         paths[format!("/{name}/{{id}}")] = json!({
             "get": operation(kind, format!("Read one of {name}"), read_params.clone(), None, responses("200", Some(document(one.clone())))),
-            "patch": operation(kind, format!("Update one of {name}"), vec![id.clone()], Some(document(one.clone())), responses("200", Some(document(one.clone())))),
+            "patch": operation(kind, format!("Update one of {name}"), vec![id.clone()], Some(request_document(kind, false)), responses("200", Some(document(one.clone())))),
             "delete": operation(kind, format!("Delete one of {name}"), vec![id.clone()], None, responses("204", None)),
         });
         for rel in kind.relationships() {
@@ -271,27 +316,32 @@ pub fn add_to_spec(spec: &mut Value) {
     // A create under a related URL (the engine's `Shape::Related` POST): a group in its organization.
     if let Some(organizations) = super::kind_named("organizations") {
         let group = json!({"$ref": "#/components/schemas/Groups"});
+        let body = super::kind_named("groups").map(|groups| request_document(groups, true));
         spec["paths"]["/organizations/{id}/groups"]["post"] = operation(
             organizations,
             "Create a group in the organization (an `organization` relationship, when sent, must name this one). \
              The organization's admins and admins"
                 .into(),
             vec![id.clone()],
-            Some(document(group.clone())),
+            body,
             responses("201", Some(document(group))),
         );
     }
     // And an identity linked to its user.
     if let Some(users) = super::kind_named("users") {
         let identity = json!({"$ref": "#/components/schemas/Identities"});
+        let body = super::kind_named("identities").map(|identities| request_document(identities, true));
         spec["paths"]["/users/{id}/identities"]["post"] = operation(
             users,
             "Link an external identity (`provider`, `uid`) to the user (a `user` relationship, when sent, must \
              name this one). Trusted delegates only; linking to an admin needs a delegate with admin_access"
                 .into(),
             vec![id],
-            Some(document(identity.clone())),
+            body,
             responses("201", Some(document(identity))),
         );
+    }
+    for kind in kinds() {
+        link_created_to_its_routes(&mut spec["paths"], kind.name());
     }
 }

@@ -67,8 +67,8 @@ impl From<Error> for OauthError {
                 retry_after: Some(retry_after),
                 ..Self::new("temporarily_unavailable", 429, "too many requests; retry later")
             },
-            Error::Busy { retry_after } => OauthError {
-                retry_after: Some(retry_after),
+            Error::Busy { .. } | Error::DatabaseUnavailable => OauthError {
+                retry_after: err.retry_after(),
                 ..Self::new("temporarily_unavailable", 503, "busy; retry shortly")
             },
             Error::Unauthenticated | Error::InvalidCredentials | Error::InvalidRefreshToken => {

@@ -9,6 +9,7 @@ pub mod jsonapi;
 pub mod oidc;
 pub mod relay;
 pub mod smtp_sink;
+pub mod tls_cert;
 pub mod tokens;
 pub mod totp;
 pub mod upstream_op;
