@@ -71,7 +71,8 @@ pub enum StartupError {
 
 /// Connects to the database and applies migrations.
 pub async fn open_store(settings: &Settings) -> Result<Store, StartupError> {
-    let store = Store::connect(&settings.db_url, settings.db_max_connections, settings.sqlite_fsync)
+    let timeout = Duration::from_secs(settings.db_timeout_seconds);
+    let store = Store::connect(&settings.db_url, settings.db_max_connections, timeout, settings.sqlite_fsync)
         .await
         .map_err(StartupError::Database)?;
     store.migrate().await.map_err(StartupError::Migration)?;

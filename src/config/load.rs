@@ -77,12 +77,13 @@ impl Settings {
         Ok(self)
     }
 
-    /// Checks the connection limits (docs/limits.md).
+    /// Checks the connection limits and timeouts (docs/limits.md).
     fn validate_http(&self) -> Result<(), ConfigError> {
         for (setting, value) in [
             ("AUTHIFY_HTTP_HEADER_TIMEOUT_SECONDS", self.http_header_timeout_seconds as usize),
             ("AUTHIFY_HTTP_BODY_TIMEOUT_SECONDS", self.http_body_timeout_seconds as usize),
             ("AUTHIFY_HTTP_MAX_CONNECTIONS", self.http_max_connections),
+            ("AUTHIFY_DB_TIMEOUT_SECONDS", self.db_timeout_seconds as usize),
         ] {
             if value == 0 {
                 return Err(ConfigError::new(setting, "must be at least 1"));

@@ -100,6 +100,9 @@ pub struct Settings {
     pub password_hash_wait_ms: u64,
     /// AUTHIFY_DB_MAX_CONNECTIONS: size of the database pool.
     pub db_max_connections: u32,
+    /// AUTHIFY_DB_TIMEOUT_SECONDS: how long a request waits for a database connection (opening one
+    /// included) before it answers 503; so the bound on a request while the database is down.
+    pub db_timeout_seconds: u64,
     /// AUTHIFY_SQLITE_FSYNC: sync every SQLite commit to disk (`synchronous = FULL`) instead of at
     /// checkpoints (`NORMAL`, the default: commits survive a process crash; a power loss may undo
     /// the last few, never corrupting the file). Ignored by PostgreSQL and MariaDB.
@@ -251,6 +254,7 @@ impl Default for Settings {
             password_hash_queue: 0,
             password_hash_wait_ms: 150,
             db_max_connections: 10,
+            db_timeout_seconds: 3,
             sqlite_fsync: false,
             credential_cache_seconds: 5,
             mail_tls: MailTls::None,

@@ -49,8 +49,8 @@ pub enum PlainError {
     TooManyRequests(Json<ErrorBody>, #[oai(header = "Retry-After")] String),
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
-    /// Overloaded (too many password checks waiting), or an external sign-in provider that cannot
-    /// be reached: retry after `Retry-After` seconds.
+    /// Overloaded (too many password checks waiting), the database or an external sign-in provider
+    /// cannot be reached: retry after `Retry-After` seconds.
     #[oai(status = 503)]
     Unavailable(Json<ErrorBody>, #[oai(header = "Retry-After")] String),
 }

@@ -4,7 +4,11 @@ use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 
+use crate::runtime::throttled_log::ThrottledLog;
 use crate::state::AppState;
+
+/// A load balancer asks every few seconds: one line a minute while the database is down.
+static READINESS_FAILURES: ThrottledLog = ThrottledLog::new();
 
 #[derive(Tags)]
 enum HealthTags {
@@ -48,7 +52,7 @@ impl HealthApi {
         match state.store.ping().await {
             Ok(()) => ReadinessResponse::Ready(Json(HealthStatus { status: "ok".into(), database: Some("ok".into()) })),
             Err(err) => {
-                tracing::warn!(error = %err, "readiness check failed");
+                READINESS_FAILURES.warn(&format!("readiness check failed: {err}"));
                 ReadinessResponse::Unavailable(Json(HealthStatus {
                     status: "unavailable".into(),
                     database: Some("the database does not answer".into()),

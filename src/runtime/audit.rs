@@ -9,9 +9,10 @@
 //! - The high-volume events (logins, delegate authentication, logouts, token grants) go into a
 //!   bounded in-memory queue that a background writer inserts in batches, cheap enough for the
 //!   hottest route. What can be lost: events still queued when the process dies without a graceful
-//!   shutdown (measured in docs/reliability.md). A graceful shutdown flushes the queue. When the
-//!   queue stays full for a second (the database is down or far too slow) an event is dropped,
-//!   counted and logged, rather than stalling logins.
+//!   shutdown (measured in docs/reliability.md). A graceful shutdown flushes the queue. While the
+//!   database cannot be reached the writer retries (for up to ten minutes) and the queue holds what
+//!   arrives; when the queue stays full for a second an event is dropped, counted and logged,
+//!   rather than stalling logins.
 
 use std::fmt;
 use std::sync::Arc;
@@ -34,6 +35,9 @@ const BATCH: usize = 256;
 const LINGER: Duration = Duration::from_millis(20);
 const ENQUEUE_WAIT: Duration = Duration::from_secs(1);
 const WRITE_ATTEMPTS: u32 = 3;
+/// How long the batch writer keeps retrying while the database cannot be reached (the queue holds
+/// what arrives meanwhile) before it gives a batch up.
+const OUTAGE_PATIENCE: Duration = Duration::from_secs(600);
 
 /// Who acted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,10 +190,21 @@ impl AuditLog {
         }
     }
 
-    /// Writes `row` on a task of its own (a dropped request future cannot cancel it) and waits for it.
+    /// Writes `row` on a task of its own (a dropped request future cannot cancel it) and waits for
+    /// it. While the database cannot be reached (the change itself then failed too) the row goes to
+    /// the batch writer, which waits for the database, instead of holding the request.
     async fn write_now(&self, row: NewAuditEvent) {
-        let store = self.store.clone();
-        let written = tokio::spawn(async move { write_with_retries(&store, &[row]).await });
+        let audit = self.clone();
+        let written = tokio::spawn(async move {
+            match audit.store.insert_audit_events(vec![row.clone()]).await {
+                Ok(()) => true,
+                Err(crate::store::StoreError::Unavailable) => {
+                    audit.enqueue(row).await;
+                    true
+                }
+                Err(_) => write_with_retries(&audit.store, &[row]).await,
+            }
+        });
         if !matches!(written.await, Ok(true)) {
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
@@ -249,11 +264,26 @@ async fn write_batches(store: Store, mut receiver: mpsc::Receiver<Message>, drop
                 Message::Flush(done) => waiting.push(done),
             }
         }
-        if !rows.is_empty() && !write_with_retries(&store, &rows).await {
+        if !rows.is_empty() && !write_through_outage(&store, &rows).await {
             dropped.fetch_add(rows.len() as u64, Ordering::Relaxed);
         }
         for done in waiting {
             let _ = done.send(());
+        }
+    }
+}
+
+/// Whether the rows were written: retried every second while the database cannot be reached (for
+/// at most [`OUTAGE_PATIENCE`]), then as [`write_with_retries`].
+async fn write_through_outage(store: &Store, rows: &[NewAuditEvent]) -> bool {
+    let started = tokio::time::Instant::now();
+    loop {
+        match store.insert_audit_events(rows.to_vec()).await {
+            Ok(()) => return true,
+            Err(crate::store::StoreError::Unavailable) if started.elapsed() < OUTAGE_PATIENCE => {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(_) => return write_with_retries(store, rows).await,
         }
     }
 }

@@ -3,13 +3,16 @@
 //! limits then apply per instance). Windows are cut from the service clock (`state.now()`), so tests
 //! move them with the ManualClock.
 //!
-//! A Redis that cannot be reached fails open: the request is let through and a warning is logged.
-//! Rate limits blunt floods; the account lockout (in the database) still bounds password guessing.
+//! A Redis that cannot be reached fails open: the request is let through. The outage is logged once
+//! when it starts and once when Redis answers again; meanwhile Redis is asked again at most once a
+//! second, so requests do not each wait for its timeouts. Rate limits blunt floods; the account
+//! lockout (in the database) still bounds password guessing.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
@@ -37,7 +40,42 @@ pub struct Limit {
 /// Where the counters live.
 pub enum RateLimiter {
     Local(LocalCounters),
-    Redis { manager: ConnectionManager, script: redis::Script, prefix: String },
+    Redis { manager: ConnectionManager, script: redis::Script, prefix: String, outage: Outage },
+}
+
+/// Whether Redis is failing, and when to ask it again.
+#[derive(Default)]
+pub struct Outage {
+    failing: AtomicBool,
+    /// Milliseconds since `started` before which Redis is not asked.
+    retry_at_ms: AtomicU64,
+    started: std::sync::OnceLock<Instant>,
+}
+
+impl Outage {
+    const RETRY_EVERY_MS: u64 = 1000;
+
+    fn elapsed_ms(&self) -> u64 {
+        u64::try_from(self.started.get_or_init(Instant::now).elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Whether Redis should be asked now (not during the second after a failure).
+    fn may_ask(&self) -> bool {
+        !self.failing.load(Ordering::Relaxed) || self.elapsed_ms() >= self.retry_at_ms.load(Ordering::Relaxed)
+    }
+
+    fn failed(&self, err: &redis::RedisError) {
+        self.retry_at_ms.store(self.elapsed_ms() + Self::RETRY_EVERY_MS, Ordering::Relaxed);
+        if !self.failing.swap(true, Ordering::Relaxed) {
+            tracing::warn!(error = %err, "rate limiter: Redis unreachable; letting requests through until it answers");
+        }
+    }
+
+    fn answered(&self) {
+        if self.failing.swap(false, Ordering::Relaxed) {
+            tracing::info!("rate limiter: Redis answers again; rate limits apply");
+        }
+    }
 }
 
 impl RateLimiter {
@@ -54,7 +92,8 @@ impl RateLimiter {
             .set_response_timeout(Some(Duration::from_millis(500)))
             .set_number_of_retries(1);
         let manager = ConnectionManager::new_lazy_with_config(client, config)?;
-        Ok(RateLimiter::Redis { manager, script: redis::Script::new(FIXED_WINDOW_SCRIPT), prefix: prefix.to_owned() })
+        let script = redis::Script::new(FIXED_WINDOW_SCRIPT);
+        Ok(RateLimiter::Redis { manager, script, prefix: prefix.to_owned(), outage: Outage::default() })
     }
 
     /// Counts one hit on `key` at `now`; [`Error::RateLimited`] when it is over the limit.
@@ -66,13 +105,19 @@ impl RateLimiter {
         let index = now.div_euclid(window);
         let count = match self {
             RateLimiter::Local(counters) => counters.increment(key, index),
-            RateLimiter::Redis { manager, script, prefix } => {
+            RateLimiter::Redis { manager, script, prefix, outage } => {
+                if !outage.may_ask() {
+                    return Ok(());
+                }
                 let redis_key = format!("{prefix}:rl:{key}:{index}");
                 let mut connection = manager.clone();
                 match script.key(redis_key).arg(window * 2).invoke_async::<u64>(&mut connection).await {
-                    Ok(count) => count,
+                    Ok(count) => {
+                        outage.answered();
+                        count
+                    }
                     Err(err) => {
-                        tracing::warn!(error = %err, "rate limiter: Redis unreachable, letting the request through");
+                        outage.failed(&err);
                         return Ok(());
                     }
                 }

@@ -120,15 +120,22 @@ impl Store {
     /// `synchronous = NORMAL`, which syncs at checkpoints rather than at every commit: a commit
     /// survives a crash of the process, and a power loss may undo the last ones but never corrupts
     /// the file. `fsync_every_commit` (AUTHIFY_SQLITE_FSYNC) makes every commit durable instead.
-    /// A new SQLite file is created 0600 ([`create_private_sqlite_file`]).
-    pub async fn connect(url: &str, max_connections: u32, fsync_every_commit: bool) -> Result<Self, DbErr> {
+    /// A new SQLite file is created 0600 ([`create_private_sqlite_file`]). A query waits at most
+    /// `timeout` for a connection (opening one included), so while the database is down requests
+    /// fail within it ([`StoreError::Unavailable`]).
+    pub async fn connect(
+        url: &str,
+        max_connections: u32,
+        timeout: Duration,
+        fsync_every_commit: bool,
+    ) -> Result<Self, DbErr> {
         use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
         let mut options = ConnectOptions::new(url.to_owned());
         options
             .max_connections(max_connections)
             .min_connections(1)
-            .connect_timeout(Duration::from_secs(5))
-            .acquire_timeout(Duration::from_secs(5))
+            .connect_timeout(timeout)
+            .acquire_timeout(timeout)
             .sqlx_logging(false)
             .map_sqlx_sqlite_opts(move |sqlite| {
                 let synchronous = if fsync_every_commit { SqliteSynchronous::Full } else { SqliteSynchronous::Normal };

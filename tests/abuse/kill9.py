@@ -26,21 +26,16 @@ import argparse
 import email
 import glob
 import http.client
-import json
 import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 import uuid
 
-PASSWORD = "a long enough password"
-LIMITS_OFF = dict(AUTHIFY_RATE_LIMIT_PER_IP="0", AUTHIFY_RATE_LIMIT_PER_ACCOUNT="0", AUTHIFY_LOCKOUT_THRESHOLD="0",
-                  AUTHIFY_MAIL_LIMIT_PER_RECIPIENT="0", AUTHIFY_MAIL_LIMIT_PER_IP="0", AUTHIFY_MAIL_LIMIT_PER_USER="0",
-                  AUTHIFY_PASSWORD_HASH_WAIT_MS="0")
+from authify_process import LIMITS_OFF, PASSWORD, environment, request, start, verdict
 
 
 class Database:
@@ -96,9 +91,8 @@ class Database:
 class Server:
     def __init__(self, binary, work, database):
         self.binary, self.work = binary, work
-        self.env = dict(os.environ, AUTHIFY_LISTEN="127.0.0.1:0", RUST_LOG="warn,authify=info",
-                        AUTHIFY_DB_URL=database.url, AUTHIFY_MAIL_LEASE_SECONDS="5", AUTHIFY_MAIL_POLL_MS="200",
-                        **LIMITS_OFF)
+        self.env = environment(AUTHIFY_DB_URL=database.url, AUTHIFY_MAIL_LEASE_SECONDS="5", AUTHIFY_MAIL_POLL_MS="200",
+                               **LIMITS_OFF)
         self.process, self.addr, self.starts = None, None, 0
 
     def cli(self, *args, stdin=None):
@@ -107,19 +101,7 @@ class Server:
 
     def start(self):
         self.starts += 1
-        log_path = os.path.join(self.work, f"server-{self.starts}.log")
-        self.process = subprocess.Popen([self.binary, "serve"], cwd=self.work, env=self.env,
-                                        stderr=open(log_path, "w"), stdout=subprocess.DEVNULL)
-        for _ in range(600):
-            text = open(log_path).read()
-            if "listening addr=" in text:
-                self.addr = text.split("listening addr=")[1].split()[0]
-                return
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.05)
-        self.process.kill()
-        sys.exit("the server did not start:\n" + open(log_path).read())
+        self.process, self.addr, _ = start(self.binary, self.work, self.env, f"server-{self.starts}.log")
 
     def kill(self):
         self.process.send_signal(signal.SIGKILL)
@@ -130,19 +112,9 @@ class Server:
 
 
 def call(addr, method, path, body=None, token=None, jsonapi=False):
-    """(status, JSON body or None); raises OSError/HTTPException when the connection fails."""
-    conn = http.client.HTTPConnection(addr, timeout=30)
-    content_type = "application/vnd.api+json" if jsonapi else "application/json"
-    headers = {"Content-Type": content_type, "Accept": content_type}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    try:
-        conn.request(method, path, json.dumps(body) if body is not None else None, headers)
-        response = conn.getresponse()
-        raw = response.read()
-        return response.status, (json.loads(raw) if raw else None)
-    finally:
-        conn.close()
+    """(status, JSON body); raises OSError/HTTPException when the connection fails."""
+    answer = request(addr, method, path, body, token, jsonapi)
+    return answer.status, answer.body
 
 
 class Ledger:
@@ -343,10 +315,7 @@ def main():
                 problems.append("the server panicked")
         finally:
             database.drop()
-    for problem in problems[:40]:
-        print("LOST:", problem)
-    if problems:
-        sys.exit(f"FAILED: {len(problems)} problems")
+    verdict(problems, "LOST")
 
 
 if __name__ == "__main__":

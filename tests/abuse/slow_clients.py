@@ -15,29 +15,20 @@ import os
 import resource
 import select
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 
+from authify_process import environment, start
 
-def start(binary, work, timeout):
-    env = dict(os.environ, AUTHIFY_LISTEN="127.0.0.1:0", RUST_LOG="warn,authify=info",
-               AUTHIFY_HTTP_HEADER_TIMEOUT_SECONDS=str(timeout), AUTHIFY_HTTP_BODY_TIMEOUT_SECONDS=str(timeout),
-               AUTHIFY_RATE_LIMIT_PER_IP="0")
-    log_path = os.path.join(work, "server.log")
-    server = subprocess.Popen([binary, "serve"], cwd=work, env=env, stderr=open(log_path, "w"), stdout=subprocess.DEVNULL)
-    for _ in range(400):
-        text = open(log_path).read()
-        if "listening addr=" in text:
-            host, port = text.split("listening addr=")[1].split()[0].rsplit(":", 1)
-            return server, (host, int(port)), log_path
-        if server.poll() is not None:
-            break
-        time.sleep(0.05)
-    server.kill()
-    sys.exit("the server did not start:\n" + open(log_path).read())
+
+def start_with_timeouts(binary, work, timeout):
+    env = environment(AUTHIFY_HTTP_HEADER_TIMEOUT_SECONDS=str(timeout), AUTHIFY_HTTP_BODY_TIMEOUT_SECONDS=str(timeout),
+                      AUTHIFY_RATE_LIMIT_PER_IP="0")
+    server, addr, log_path = start(binary, work, env)
+    host, port = addr.rsplit(":", 1)
+    return server, (host, int(port)), log_path
 
 
 def rss_mib(pid):
@@ -125,13 +116,12 @@ def watched(limit, sockets_or_opener):
     return watcher
 
 
-def dribble(sockets, payload_for, interval, duration):
-    """Sends one more byte of each socket's payload every `interval` seconds for `duration`."""
+def dribble(sockets, payload, interval, duration):
+    """Sends one more byte of `payload` on each socket every `interval` seconds for `duration`."""
     sent = [0] * len(sockets)
     deadline = time.monotonic() + duration
     while time.monotonic() < deadline:
         for i, conn in enumerate(sockets):
-            payload = payload_for(i)
             if conn is not None and sent[i] < len(payload):
                 try:
                     conn.send(payload[sent[i]:sent[i] + 1])
@@ -179,21 +169,24 @@ def main():
     timeout = args.timeout
     results = []
     with tempfile.TemporaryDirectory() as work:
-        server, addr, log_path = start(os.path.realpath(args.binary), work, timeout)
+        server, addr, log_path = start_with_timeouts(os.path.realpath(args.binary), work, timeout)
         pid = server.pid
         print(f"# {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}, header and body timeouts {timeout} s")
         print("| case | abusers | cut off | slowest cut-off | answers | well-behaved requests | server RSS | time | |")
         print("|---|---|---|---|---|---|---|---|---|")
         try:
-            def slowloris():
-                sockets = [socket.create_connection(addr) for _ in range(200)]
-                head = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200
-                dribbler = threading.Thread(target=dribble, args=(list(sockets), lambda i: head, 0.25, timeout + 2))
+            def dribbled(sockets, payload):
+                """Dribbles `payload` on every socket, a byte every 250 ms; how each was cut off."""
+                dribbler = threading.Thread(target=dribble, args=(list(sockets), payload, 0.25, timeout + 2))
                 watcher = watched(timeout + 3, sockets)
                 dribbler.start()
                 cut = watcher.cut()
                 dribbler.join()
                 return sockets, cut
+
+            def slowloris():
+                sockets = [socket.create_connection(addr) for _ in range(200)]
+                return dribbled(sockets, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200)
 
             def slow_body():
                 sockets = []
@@ -202,13 +195,7 @@ def main():
                     conn.sendall(b"POST /jwt/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                                  b"Content-Length: 1000\r\n\r\n{")
                     sockets.append(conn)
-                body = b'"email": "' + b"a" * 990
-                dribbler = threading.Thread(target=dribble, args=(list(sockets), lambda i: body, 0.25, timeout + 2))
-                watcher = watched(timeout + 3, sockets)
-                dribbler.start()
-                cut = watcher.cut()
-                dribbler.join()
-                return sockets, cut
+                return dribbled(sockets, b'"email": "' + b"a" * 990)
 
             def idle():
                 opened = []

@@ -59,6 +59,11 @@ pub async fn signup(account: &Account, request: SignupRequest) -> Result<SignedU
     };
     let name = clean_name(request.name.as_deref())?;
     if account.store().user_by_email(email.as_str()).await?.is_some() {
+        // The answer says the address is taken (as authify-api's does); it takes as long as a
+        // new signup's, whose time is the password's hash (docs/reliability.md, "What timing tells").
+        if let Some(password) = &password {
+            account.auth.hasher.hash(password.expose()).await?;
+        }
         return Err(Error::DuplicateUser);
     }
     let handle = choose_handle(account, request.handle.as_ref(), email, name.as_deref()).await?;

@@ -96,17 +96,25 @@ async fn audited_check(auth: &Auth, attempt: &PasswordAttempt<'_>) -> Result<Use
     result
 }
 
-/// The per-(IP, account) rate limit and the account lockout first (no password is hashed when
-/// either refuses), then the password, the account's standing and its second factor. Failures: the same
+/// The per-(IP, account) rate limit and the account lockout first (a locked account's password is
+/// not checked, but a dummy hash is verified so the refusal takes as long as a check), then the password, the account's standing and its second factor. Failures: the same
 /// [`Error::InvalidCredentials`] for any wrong credential; [`Error::AccountDisabled`] (403),
 /// [`Error::TotpRequired`] and [`Error::InvalidSecondFactor`] only after a correct password;
-/// [`Error::RateLimited`] / [`Error::AccountLocked`] (429) before anything is checked.
+/// [`Error::RateLimited`] / [`Error::AccountLocked`] (429) before the account is looked at.
 async fn verify_password(auth: &Auth, attempt: &PasswordAttempt<'_>) -> Result<User, Error> {
     let account = lockout::login_key(attempt.email);
     let client = attempt.request.client_ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
     let limit = Limit { limit: auth.settings.rate_limit_per_account, window: auth.settings.rate_limit_window };
     auth.limiter.hit(&format!("login:{client}:{account}"), limit, auth.now()).await?;
-    lockout::reserve(auth, &account).await?;
+    match lockout::reserve(auth, &account).await {
+        Ok(()) => {}
+        Err(locked @ Error::AccountLocked { .. }) => {
+            // A locked account is not checked, but answers in the time a check takes.
+            auth.hasher.verify(attempt.password, None).await?;
+            return Err(locked);
+        }
+        Err(other) => return Err(other),
+    }
     let result = check_reserved(auth, attempt).await;
     let outcome = match &result {
         Ok(_) | Err(Error::AccountDisabled) => Outcome::Success,
