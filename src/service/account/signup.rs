@@ -7,6 +7,7 @@ use crate::domain::{Email, FullName, Handle, InvalidValue, Password, Submitted};
 use crate::email::templates::ParsedOverrides;
 use crate::email::{MailKind, RequestTemplates};
 use crate::error::Error;
+use crate::runtime::equal_time::TypicalDuration;
 use crate::runtime::request_context::RequestMeta;
 use crate::service::account::Account;
 use crate::service::account::email_tokens::{
@@ -20,6 +21,10 @@ use crate::store::StoreError;
 use crate::store::delegates::Delegate;
 use crate::store::registration::{LinkedIdentity, Registration};
 use crate::store::users::{NewUser, User};
+
+/// How long a new signup takes: a taken address is answered in that time, so that only the answer
+/// (`422 Duplicate User`, as authify-api's) says the address has an account, not its time.
+static NEW_SIGNUP: TypicalDuration = TypicalDuration::new();
 
 /// A signup as it arrived.
 #[derive(Debug, Clone)]
@@ -46,6 +51,7 @@ pub struct SignedUp {
 
 #[tracing::instrument(skip_all)]
 pub async fn signup(account: &Account, request: SignupRequest) -> Result<SignedUp, Error> {
+    let started = std::time::Instant::now();
     let delegate = match &request.delegate {
         Some((access, secret)) => Some(authenticate_delegate(&account.auth, access, secret, &request.meta).await?),
         None => None,
@@ -59,11 +65,10 @@ pub async fn signup(account: &Account, request: SignupRequest) -> Result<SignedU
     };
     let name = clean_name(request.name.as_deref())?;
     if account.store().user_by_email(email.as_str()).await?.is_some() {
-        // The answer says the address is taken (as authify-api's does); it takes as long as a
-        // new signup's, whose time is the password's hash (docs/reliability.md, "What timing tells").
         if let Some(password) = &password {
             account.auth.hasher.hash(password.expose()).await?;
         }
+        NEW_SIGNUP.wait_out(started).await;
         return Err(Error::DuplicateUser);
     }
     let handle = choose_handle(account, request.handle.as_ref(), email, name.as_deref()).await?;
@@ -108,6 +113,7 @@ pub async fn signup(account: &Account, request: SignupRequest) -> Result<SignedU
         now: account.now(),
     };
     let user = account.store().register_user(Registration { user, identity: via, token, mail }).await.map_err(taken)?;
+    NEW_SIGNUP.note(started);
     if queued {
         account.mail_queued();
     }

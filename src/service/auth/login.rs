@@ -1,12 +1,15 @@
 //! Password login: one answer and one cost for every failure, so neither the text nor the timing
 //! tells an unknown email from a wrong password or an unverified account.
 
+use std::time::Instant;
+
 use serde_json::{Map, Value};
 
 use crate::crypto::password::PasswordHasher;
 use crate::domain::{Email, Submitted};
 use crate::error::Error;
 use crate::runtime::audit::{self, Actor, AuditEvent};
+use crate::runtime::equal_time::TypicalDuration;
 use crate::runtime::rate_limit::Limit;
 use crate::runtime::request_context::{self, RequestMeta};
 use crate::service::account::lockout::{self, Outcome};
@@ -96,8 +99,12 @@ async fn audited_check(auth: &Auth, attempt: &PasswordAttempt<'_>) -> Result<Use
     result
 }
 
+/// How long a failed password check takes (the lockout reserved, the account looked up, the hash
+/// verified, the failure counted): a locked account's refusal is held to it.
+static FAILED_CHECK: TypicalDuration = TypicalDuration::new();
+
 /// The per-(IP, account) rate limit and the account lockout first (a locked account's password is
-/// not checked, but a dummy hash is verified so the refusal takes as long as a check), then the password, the account's standing and its second factor. Failures: the same
+/// not checked; its refusal takes as long as a failed check), then the password, the account's standing and its second factor. Failures: the same
 /// [`Error::InvalidCredentials`] for any wrong credential; [`Error::AccountDisabled`] (403),
 /// [`Error::TotpRequired`] and [`Error::InvalidSecondFactor`] only after a correct password;
 /// [`Error::RateLimited`] / [`Error::AccountLocked`] (429) before the account is looked at.
@@ -106,11 +113,13 @@ async fn verify_password(auth: &Auth, attempt: &PasswordAttempt<'_>) -> Result<U
     let client = attempt.request.client_ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
     let limit = Limit { limit: auth.settings.rate_limit_per_account, window: auth.settings.rate_limit_window };
     auth.limiter.hit(&format!("login:{client}:{account}"), limit, auth.now()).await?;
+    let started = Instant::now();
     match lockout::reserve(auth, &account).await {
         Ok(()) => {}
         Err(locked @ Error::AccountLocked { .. }) => {
-            // A locked account is not checked, but answers in the time a check takes.
+            // Not checked, but answered in the time a failed check takes.
             auth.hasher.verify(attempt.password, None).await?;
+            FAILED_CHECK.wait_out(started).await;
             return Err(locked);
         }
         Err(other) => return Err(other),
@@ -122,6 +131,9 @@ async fn verify_password(auth: &Auth, attempt: &PasswordAttempt<'_>) -> Result<U
         Err(_) => Outcome::Neutral,
     };
     lockout::settle(auth, &account, outcome).await?;
+    if matches!(outcome, Outcome::Failure) {
+        FAILED_CHECK.note(started);
+    }
     let user = result?;
     if let Some(old) = user.password_digest.as_deref().filter(|d| PasswordHasher::needs_rehash(d)) {
         upgrade_digest(auth, &user, old, attempt.password).await;
