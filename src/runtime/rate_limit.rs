@@ -44,19 +44,22 @@ pub enum RateLimiter {
 }
 
 /// Whether Redis is failing, and when to ask it again.
-#[derive(Default)]
 pub struct Outage {
     failing: AtomicBool,
     /// Milliseconds since `started` before which Redis is not asked.
     retry_at_ms: AtomicU64,
-    started: std::sync::OnceLock<Instant>,
+    started: Instant,
 }
 
 impl Outage {
     const RETRY_EVERY_MS: u64 = 1000;
 
+    fn new() -> Self {
+        Self { failing: AtomicBool::new(false), retry_at_ms: AtomicU64::new(0), started: Instant::now() }
+    }
+
     fn elapsed_ms(&self) -> u64 {
-        u64::try_from(self.started.get_or_init(Instant::now).elapsed().as_millis()).unwrap_or(u64::MAX)
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
     /// Whether Redis should be asked now (not during the second after a failure).
@@ -93,7 +96,7 @@ impl RateLimiter {
             .set_number_of_retries(1);
         let manager = ConnectionManager::new_lazy_with_config(client, config)?;
         let script = redis::Script::new(FIXED_WINDOW_SCRIPT);
-        Ok(RateLimiter::Redis { manager, script, prefix: prefix.to_owned(), outage: Outage::default() })
+        Ok(RateLimiter::Redis { manager, script, prefix: prefix.to_owned(), outage: Outage::new() })
     }
 
     /// Counts one hit on `key` at `now`; [`Error::RateLimited`] when it is over the limit.
