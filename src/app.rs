@@ -29,6 +29,7 @@ use crate::runtime::revocation_list;
 use crate::runtime::shared_keys::{self, SharedKeys};
 use crate::service::account::Account;
 use crate::service::auth::external::{ExternalLogin, Upstreams};
+use crate::service::auth::passkeys::relying_party::RelyingParty;
 use crate::service::auth::{Auth, Sessions, Tokens};
 use crate::service::directory::Directory;
 use crate::service::keys::{KeyStore, KeyStoreError};
@@ -65,8 +66,25 @@ pub enum StartupError {
     Revocations(crate::store::StoreError),
     #[error("AUTHIFY_REDIS_URL: {0}")]
     Redis(redis::RedisError),
+    /// Passkey settings that were given but do not make a relying party.
+    #[error("{0}")]
+    Passkeys(String),
     #[error("AUTHIFY_LISTEN: cannot listen on {addr}: {source}")]
     Listen { addr: SocketAddr, source: std::io::Error },
+}
+
+/// The WebAuthn relying party. Without passkey settings and with an IP address in
+/// AUTHIFY_PUBLIC_URL passkeys are off (logged once); passkey settings that do not work stop start-up.
+fn relying_party(settings: &Settings) -> Result<RelyingParty, StartupError> {
+    let rp = RelyingParty::new(settings);
+    if let Some(why) = rp.off_because() {
+        let configured = settings.passkeys.passkey_rp_id.is_some() || settings.passkeys.passkey_origins.is_some();
+        if configured {
+            return Err(StartupError::Passkeys(why.to_owned()));
+        }
+        tracing::info!(why, "passkeys are off");
+    }
+    Ok(rp)
 }
 
 /// Connects to the database and applies migrations.
@@ -244,6 +262,7 @@ impl Application {
             limiter: limiter.clone(),
             sealing,
             settings: handles.settings.clone(),
+            passkeys: Arc::new(relying_party(&handles.settings)?),
         };
         let account = Account { auth: auth.clone(), templates: Arc::new(templates), outbox_wake: Default::default() };
         let upstreams =

@@ -79,8 +79,12 @@ pub enum Error {
     #[error("Too many mails requested; retry later")]
     MailLimit { retry_after: u32 },
     /// The account has a second factor and the login named no code (only after a correct password).
+    /// Carries a passkey ceremony (`{"challenge_id", "publicKey"}`) when the account has passkeys.
     #[error("totp_required")]
-    TotpRequired,
+    TotpRequired(Option<Box<serde_json::Value>>),
+    /// A passkey route on an instance whose settings give no WebAuthn relying party.
+    #[error("Passkeys are off on this server: {0}")]
+    PasskeysOff(String),
     /// A wrong, reused or expired TOTP code, or an unknown or used recovery code.
     #[error("Invalid second factor code")]
     InvalidSecondFactor,
@@ -152,7 +156,7 @@ impl Error {
             Error::InvalidPassword => "AUTH-0023",
             Error::VerificationFailed => "AUTH-0024",
             Error::MailLimit { .. } => "AUTH-0025",
-            Error::TotpRequired => "AUTH-0050",
+            Error::TotpRequired(_) => "AUTH-0050",
             Error::InvalidSecondFactor => "AUTH-0051",
             Error::AccountLocked { .. } => "AUTH-0052",
             Error::RateLimited { .. } => "AUTH-0053",
@@ -165,6 +169,7 @@ impl Error {
             Error::ExternalLoginFailed(_) => "AUTH-0060",
             Error::ExternalLoginRefused(_) => "AUTH-0061",
             Error::ProviderUnavailable(_) => "AUTH-0062",
+            Error::PasskeysOff(_) => "AUTH-0070",
             Error::DatabaseUnavailable => "AUTH-0503",
             Error::Internal(_) => "AUTH-0500",
         }
@@ -195,7 +200,8 @@ impl Error {
             | Error::InvalidPassword
             | Error::VerificationFailed => 422,
             Error::MailLimit { .. } => 429,
-            Error::TotpRequired | Error::InvalidSecondFactor => 401,
+            Error::TotpRequired(_) | Error::InvalidSecondFactor => 401,
+            Error::PasskeysOff(_) => 404,
             Error::AccountLocked { .. } | Error::RateLimited { .. } => 429,
             Error::TotpAlreadyEnabled | Error::TotpNotPending | Error::TotpNotEnabled => 409,
             Error::InvalidRefreshToken => 401,

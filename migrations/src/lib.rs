@@ -14,6 +14,7 @@ mod m20261205_000009_legacy_secret_digests;
 mod m20261205_000010_create_oauth;
 mod m20261205_000011_create_signing_keys;
 mod m20261206_000012_create_external_logins;
+mod m20261207_000013_create_passkeys;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000010_create_oauth::Migration),
             Box::new(m20261205_000011_create_signing_keys::Migration),
             Box::new(m20261206_000012_create_external_logins::Migration),
+            Box::new(m20261207_000013_create_passkeys::Migration),
         ]
     }
 }

@@ -105,6 +105,7 @@ impl PathList {
             "/oauth2/token",
             "/login",
             "/identities/oidc/*",
+            "/passkeys/login/*",
         ]
         .map(str::to_owned)
         .into_iter()

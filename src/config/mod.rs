@@ -16,12 +16,14 @@ mod external_login;
 mod keys;
 mod lists;
 mod load;
+mod passkeys;
 mod sessions;
 
 pub use external_login::{ExternalLoginSettings, OidcProvider};
 pub use keys::KeyStore;
 pub use lists::{CorsOrigins, LockoutIntervals, OriginList, PathList, TrustedProxies};
 pub use load::ConfigError;
+pub use passkeys::PasskeySettings;
 pub use sessions::SessionSettings;
 
 /// The effective settings of one Authify process.
@@ -127,7 +129,7 @@ pub struct Settings {
     /// (default 20; 0 = no limit).
     pub rate_limit_per_account: u32,
     /// AUTHIFY_RATE_LIMIT_PATHS: comma-separated paths limited per IP; a trailing `*` matches a
-    /// prefix (default `/jwt/token,/jwt/refresh,/session,/registration/*,/me/password`).
+    /// prefix (default: docs/settings.md).
     pub rate_limit_paths: PathList,
     /// AUTHIFY_TRUSTED_PROXIES: comma-separated IPs or CIDRs of reverse proxies whose
     /// `X-Forwarded-For` is believed (default none: the socket address is the client).
@@ -190,6 +192,9 @@ pub struct Settings {
     /// Sign-in through external OpenID Connect providers (see [`ExternalLoginSettings`]).
     #[serde(flatten)]
     pub external_login: ExternalLoginSettings,
+    /// Passkeys: the WebAuthn relying party (see [`PasskeySettings`]).
+    #[serde(flatten)]
+    pub passkeys: PasskeySettings,
 }
 
 /// How the SMTP connection is secured (AUTHIFY_MAIL_TLS).
@@ -285,6 +290,7 @@ impl Default for Settings {
             lockout_minutes: LockoutIntervals::default(),
             metrics_token: None,
             sessions: SessionSettings::default(),
+            passkeys: PasskeySettings::default(),
             external_login: ExternalLoginSettings::default(),
         }
     }

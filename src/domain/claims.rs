@@ -99,6 +99,9 @@ pub struct Claims {
     /// The API key the token was minted with: deleting the key revokes the token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub akid: Option<ApiKeyId>,
+    /// How the user signed in (RFC 8176), when not with a password: `["hwk", "user"]` for a passkey.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amr: Option<Vec<String>>,
 }
 
 impl Claims {
@@ -151,6 +154,7 @@ mod tests {
             act: Some(ActClaim { sub: "delegate:portal".into() }),
             sid: Some(SessionId(31)),
             akid: Some(ApiKeyId(8)),
+            amr: None,
         }
     }
 

@@ -16,6 +16,33 @@ pub const WWW_AUTHENTICATE: &str = r#"Bearer realm="authify""#;
 pub struct ErrorBody {
     /// What went wrong, for people.
     pub error: String,
+    /// Only with `"error": "totp_required"` (a correct password; the account has a second factor).
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub second_factor_required: Option<SecondFactorRequired>,
+}
+
+/// What a password login may come back with as its second factor.
+#[derive(Debug, Clone, Object, serde::Serialize, serde::Deserialize)]
+pub struct SecondFactorRequired {
+    /// `totp` (send `totp_code`), `recovery_code` (send `recovery_code`) and, when the account has
+    /// passkeys, `passkey` (send `passkey: {"challenge_id", "credential"}`).
+    pub kinds: Vec<String>,
+    /// The passkey ceremony: `challenge_id` and the `publicKey` request options for
+    /// `navigator.credentials.get`; single-use, for five minutes.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub passkey: Option<serde_json::Value>,
+}
+
+impl SecondFactorRequired {
+    fn of(passkey: Option<Box<serde_json::Value>>) -> Self {
+        let mut kinds = vec!["totp".to_owned(), "recovery_code".to_owned()];
+        if passkey.is_some() {
+            kinds.push("passkey".to_owned());
+        }
+        Self { kinds, passkey: passkey.map(|p| *p) }
+    }
 }
 
 /// Every error a plain-JSON route may answer with.
@@ -76,12 +103,17 @@ pub enum BodyError {
 }
 
 fn body(message: impl Into<String>) -> Json<ErrorBody> {
-    Json(ErrorBody { error: message.into() })
+    Json(ErrorBody { error: message.into(), second_factor_required: None })
 }
 
 impl From<Error> for PlainError {
     fn from(err: Error) -> Self {
         let message = err.to_string();
+        if let Error::TotpRequired(passkey) = err {
+            let required = Some(SecondFactorRequired::of(passkey));
+            let body = Json(ErrorBody { error: message, second_factor_required: required });
+            return PlainError::Unauthorized(body, WWW_AUTHENTICATE.into());
+        }
         if let Some(retry_after) = err.retry_after().filter(|_| err.status() == 503) {
             return PlainError::Unavailable(body(message), retry_after.to_string());
         }
@@ -107,7 +139,8 @@ impl From<Error> for PlainError {
 
 /// A JSON error response with any status.
 pub fn json_error(status: StatusCode, message: impl Into<String>) -> Response {
-    let mut response = poem::web::Json(ErrorBody { error: message.into() }).into_response();
+    let mut response =
+        poem::web::Json(ErrorBody { error: message.into(), second_factor_required: None }).into_response();
     response.set_status(status);
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert("WWW-Authenticate", poem::http::HeaderValue::from_static(WWW_AUTHENTICATE));

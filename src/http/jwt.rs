@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::errors::{BodyError, PlainError};
 use super::json_body::{JsonBody, OptionalJsonBody};
+use super::passkeys::PasskeyAssertion;
 use crate::domain::{Email, Submitted};
 use crate::error::Error;
 use crate::runtime::request_context::RequestMeta;
@@ -17,6 +18,7 @@ use crate::service::auth::external;
 use crate::service::auth::identity_login;
 use crate::service::auth::issue_token;
 use crate::service::auth::login;
+use crate::service::auth::passkeys::second_factor::Assertion;
 use crate::service::auth::refresh::{self, TokenPair};
 use crate::service::auth::revoke;
 use crate::service::auth::verify_token;
@@ -79,6 +81,10 @@ struct TokenRequest {
     /// With `email` + `password`: a one-time recovery code instead of `totp_code`.
     #[oai(write_only)]
     recovery_code: Option<String>,
+    /// With `email` + `password`: a passkey instead of `totp_code`, for the ceremony the
+    /// `totp_required` answer carried (`second_factor_required.passkey`).
+    #[oai(write_only)]
+    passkey: Option<PasskeyAssertion>,
     /// The one-time code an external sign-in (`/identities/oidc/{provider}/callback`) sent back
     /// to the redirect URI; valid 60 s, once.
     #[oai(write_only)]
@@ -89,10 +95,26 @@ struct TokenRequest {
 
 /// The one kind of credentials a token request is judged by (see [`choose_credentials`]).
 enum Credentials {
-    LoginCode { code: String },
-    Identity { access: String, secret: String, provider: String, uid: String },
-    ApiKey { access: String, secret: String },
-    Password { email: String, password: String, totp_code: Option<String>, recovery_code: Option<String> },
+    LoginCode {
+        code: String,
+    },
+    Identity {
+        access: String,
+        secret: String,
+        provider: String,
+        uid: String,
+    },
+    ApiKey {
+        access: String,
+        secret: String,
+    },
+    Password {
+        email: String,
+        password: String,
+        totp_code: Option<String>,
+        recovery_code: Option<String>,
+        passkey: Option<Assertion>,
+    },
 }
 
 /// Picks the kind of credentials by what the body names, in this order, and only that kind is
@@ -124,12 +146,13 @@ fn choose_credentials(
         password: request.password?,
         totp_code: request.totp_code,
         recovery_code: request.recovery_code,
+        passkey: request.passkey.map(PasskeyAssertion::into_assertion),
     })
 }
 
 /// A signed token; interactive logins (password, identity) and refreshes also get a refresh token.
 #[derive(Object)]
-struct TokenResponse {
+pub(super) struct TokenResponse {
     jwt: String,
     /// Exchange it at `/jwt/refresh` for a new pair (`authify_rt_…`); single-use.
     #[oai(skip_serializing_if_is_none)]
@@ -264,13 +287,14 @@ impl JwtApi {
                 let issued = api_key_login::api_key_login(&state.auth, &access, &secret, inject, &meta).await?;
                 TokenResponse::only_jwt(issued.jwt)
             }
-            Credentials::Password { email, password, totp_code, recovery_code } => {
+            Credentials::Password { email, password, totp_code, recovery_code, passkey } => {
                 let email = Submitted::parse(email, Email::parse);
                 let attempt = login::PasswordAttempt {
                     email: &email,
                     password: &password,
                     totp_code: totp_code.as_deref(),
                     recovery_code: recovery_code.as_deref(),
+                    passkey: passkey.as_ref(),
                     request: &meta,
                 };
                 login::password_login(&state.auth, &attempt, inject).await?.into()

@@ -14,6 +14,7 @@ mod monitoring;
 mod oauth2;
 mod observe;
 pub mod pages;
+mod passkeys;
 mod rate_limit;
 mod registration;
 mod resources;
@@ -41,6 +42,7 @@ type Apis = (
     session::SessionApi,
     consents::ConsentApi,
     external_login::ExternalLoginApi,
+    passkeys::PasskeyApi,
 );
 
 fn openapi_service() -> OpenApiService<Apis, ()> {
@@ -92,6 +94,8 @@ pub fn endpoint(state: AppState) -> impl Endpoint {
     let routes = oauth2::routes(resources::routes(Route::new()))
         // Under /identities, where the {json:api} routes would take it for an identity's id.
         .at("/identities/oidc/*rest", api.clone().around(external_login::pages_for_browsers))
+        // Under /passkeys, where the {json:api} routes would take `login` for a passkey's id.
+        .at("/passkeys/login/*rest", api.clone())
         .at("/openapi.json", spec_endpoint)
         .at("/docs", docs)
         .nest("/", api);

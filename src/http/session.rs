@@ -10,6 +10,7 @@ use super::auth;
 use super::client::request_meta;
 use super::errors::PlainError;
 use super::json_body::JsonBody;
+use super::passkeys::PasskeyAssertion;
 use crate::domain::{Email, InvalidValue, Password, Submitted};
 use crate::error::Error;
 use crate::runtime::request_context::RequestMeta;
@@ -38,6 +39,9 @@ struct SessionRequest {
     /// A one-time recovery code instead of `totp_code`.
     #[oai(write_only)]
     recovery_code: Option<String>,
+    /// A passkey instead of `totp_code` (see `/jwt/token`).
+    #[oai(write_only)]
+    passkey: Option<PasskeyAssertion>,
 }
 
 #[derive(ApiResponse)]
@@ -90,11 +94,13 @@ impl SessionApi {
             return Err(Error::InvalidCredentials.into());
         };
         let email = Submitted::parse(email, Email::parse);
+        let passkey = request.passkey.map(PasskeyAssertion::into_assertion);
         let attempt = PasswordAttempt {
             email: &email,
             password: &password,
             totp_code: request.totp_code.as_deref(),
             recovery_code: request.recovery_code.as_deref(),
+            passkey: passkey.as_ref(),
             request: &meta,
         };
         let signed_in = browser_session::sign_in(&state.auth, &attempt).await?;

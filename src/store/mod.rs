@@ -17,6 +17,7 @@ pub mod oauth_clients;
 pub mod oauth_codes;
 pub mod organizations;
 pub mod outbox;
+pub mod passkeys;
 pub mod registration;
 pub mod revocations;
 pub mod second_factor;

@@ -32,6 +32,8 @@ pub struct NewSession<'a> {
     pub expires_at: i64,
     pub client_ip: Option<String>,
     pub actor: Option<String>,
+    /// How the user signed in, when not with a password (see `session::Model::amr`).
+    pub amr: Option<&'static str>,
 }
 
 /// How an exchange of a refresh token ended in the database.
@@ -58,6 +60,7 @@ impl Store {
             revoked_at: Set(None),
             client_ip: Set(new.client_ip),
             actor: Set(new.actor),
+            amr: Set(new.amr.map(str::to_owned)),
             ..Default::default()
         };
         let session = row.insert(&tx).await?;

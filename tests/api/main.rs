@@ -39,6 +39,7 @@ mod oidc_flow;
 mod oidc_refusals;
 mod oidc_signin;
 mod openapi;
+mod passkeys;
 mod rate_limit;
 mod registration;
 mod registration_delivery;

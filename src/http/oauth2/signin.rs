@@ -86,6 +86,7 @@ pub async fn login_submit(state: Data<&AppState>, req: &Request, body: Body) -> 
         password,
         totp_code: code.filter(|_| !is_recovery),
         recovery_code: code.filter(|_| is_recovery),
+        passkey: None,
         request: &meta,
     };
     let signed_in = match browser_session::sign_in(&state.auth, &attempt).await {
@@ -108,7 +109,7 @@ fn failed_page(state: &AppState, mut page: liquid::Object, err: &Error, password
         Error::InvalidCredentials => {
             (StatusCode::UNAUTHORIZED, "password_error", "Wrong email or password.".to_owned())
         }
-        Error::TotpRequired => (StatusCode::OK, "", String::new()),
+        Error::TotpRequired(_) => (StatusCode::OK, "", String::new()),
         Error::InvalidSecondFactor => {
             (StatusCode::UNAUTHORIZED, "code_error", "That code is not valid. Try the current one.".to_owned())
         }
@@ -124,7 +125,7 @@ fn failed_page(state: &AppState, mut page: liquid::Object, err: &Error, password
             (StatusCode::INTERNAL_SERVER_ERROR, "error", "Something went wrong. Try again later.".to_owned())
         }
     };
-    if matches!(err, Error::TotpRequired | Error::InvalidSecondFactor) {
+    if matches!(err, Error::TotpRequired(_) | Error::InvalidSecondFactor) {
         // The second step re-sends the password (on this no-store page only), so the whole
         // attempt is checked again by the same rules as the first.
         page.extend(vars(&[("step", "second_factor"), ("password", password)]));

@@ -17,6 +17,7 @@ mod openapi;
 mod organizations;
 mod pagination;
 mod params;
+mod passkeys;
 mod render;
 mod sessions;
 mod trail;
@@ -33,6 +34,7 @@ static KINDS: &[&dyn ResourceKind] = &[
     &groups::Groups,
     &apikeys::ApiKeys,
     &identities::Identities,
+    &passkeys::Passkeys,
     &delegates::TrustedDelegates,
     &clients::Clients,
     &audit_events::AuditEvents,
@@ -96,6 +98,7 @@ mod tests {
             (&groups::Groups, render::GROUP_RELATIONSHIPS),
             (&apikeys::ApiKeys, render::API_KEY_RELATIONSHIPS),
             (&identities::Identities, render::IDENTITY_RELATIONSHIPS),
+            (&passkeys::Passkeys, render::API_KEY_RELATIONSHIPS),
             (&delegates::TrustedDelegates, &[]),
             (&clients::Clients, &[]),
             (&audit_events::AuditEvents, &[]),

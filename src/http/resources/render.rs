@@ -19,6 +19,7 @@ use crate::store::delegates::Delegate;
 use crate::store::groups::Group;
 use crate::store::identities::Identity;
 use crate::store::oauth_clients::OauthClient;
+use crate::store::passkeys::StoredPasskey;
 use crate::store::users::User;
 
 pub const USER_RELATIONSHIPS: &[&str] = &["organizations", "groups", "apikeys", "identities"];
@@ -91,6 +92,18 @@ pub fn api_key(key: &ApiKey) -> ResourceObject {
 
 pub fn api_keys(keys: &[ApiKey]) -> Vec<ResourceObject> {
     keys.iter().map(api_key).collect()
+}
+
+/// A passkey: its label, backup flags and times; never the credential itself.
+pub fn passkey(passkey: &StoredPasskey) -> ResourceObject {
+    let mut object = ResourceObject::new("passkeys", passkey.id, API_KEY_RELATIONSHIPS)
+        .attr("name", passkey.name.clone())
+        .attr("backup-eligible", passkey.backup_eligible)
+        .attr("backed-up", passkey.backup_state)
+        .attr("last-used-at", passkey.last_used_at.map(rfc3339))
+        .attr("created-at", rfc3339(passkey.created_at));
+    object.set_linkage("user", Linkage::ToOne(Some(Identifier::new("users", passkey.user_id))));
+    object
 }
 
 pub fn identity(identity: &Identity) -> ResourceObject {

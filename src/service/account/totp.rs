@@ -111,7 +111,7 @@ pub async fn check_login(
 ) -> Result<(), Error> {
     let Some(factor) = auth.store().totp_factor(user.id).await?.filter(|f| f.enabled) else { return Ok(()) };
     if totp_code.is_none() && recovery_code.is_none() {
-        return Err(Error::TotpRequired);
+        return Err(Error::TotpRequired(None));
     }
     match accept_code(auth, user, &factor, totp_code, recovery_code).await? {
         true => Ok(()),

@@ -138,6 +138,7 @@ fn issue(
         actor: None,
         session: None,
         api_key: Some(ApiKeyId(checked.key.id)),
+        amr: None,
     };
     sign_token(&auth.tokens, &subject, inject)
 }

@@ -35,6 +35,16 @@ pub async fn sign_in(auth: &Auth, attempt: &PasswordAttempt<'_>) -> Result<Signe
 
 /// Opens a browser session for a user whose sign-in was proven elsewhere (an external provider).
 pub async fn open(auth: &Auth, user: User, request: &RequestMeta) -> Result<SignedIn, Error> {
+    open_with(auth, user, None, request).await
+}
+
+/// [`open`], for a sign-in of the kind `amr` says (a passkey).
+pub async fn open_with(
+    auth: &Auth,
+    user: User,
+    amr: Option<&'static str>,
+    request: &RequestMeta,
+) -> Result<SignedIn, Error> {
     let now = auth.now();
     let secret = secret::random_hex(32);
     let new = NewSession {
@@ -45,6 +55,7 @@ pub async fn open(auth: &Auth, user: User, request: &RequestMeta) -> Result<Sign
         expires_at: now + i64::from(auth.settings.sessions.refresh_absolute_seconds),
         client_ip: request.client_ip_text(),
         actor: None,
+        amr,
     };
     let session = auth.store().create_session(new, None).await?;
     Ok(SignedIn { secret, session, user })

@@ -58,5 +58,5 @@ async fn token_for_identity(
         .ok_or(Error::InvalidCredentials)?;
     let user = auth.store().user_by_id(identity.user_id).await?.ok_or(Error::InvalidCredentials)?;
     check_standing(auth, &user)?;
-    Ok((start_session(auth, &user, Some(&actor_of(delegate)), inject, request).await?, user.id))
+    Ok((start_session(auth, &user, Some(&actor_of(delegate)), None, inject, request).await?, user.id))
 }

@@ -67,6 +67,8 @@ pub struct TokenSubject<'a> {
     pub session: Option<SessionId>,
     /// The API key the token was minted with (`akid`): deleting the key revokes the token.
     pub api_key: Option<ApiKeyId>,
+    /// The session's `amr` (space-separated), when the user did not sign in with a password.
+    pub amr: Option<&'a str>,
 }
 
 /// Signs a token for `subject`. No database access: callers that cache the subject sign from memory.
@@ -96,6 +98,7 @@ pub fn sign_token(
         act: subject.actor.map(|actor| ActClaim { sub: actor.to_owned() }),
         sid: subject.session,
         akid: subject.api_key,
+        amr: subject.amr.map(|amr| amr.split_whitespace().map(str::to_owned).collect()),
     };
     let jwt = jwt::sign(&tokens.keyring.current(), &claims, now)?;
     tokens.monitor.token_provided();

@@ -15,6 +15,7 @@ use crate::runtime::request_context::{self, RequestMeta};
 use crate::service::account::lockout::{self, Outcome};
 use crate::service::account::totp;
 use crate::service::auth::Auth;
+use crate::service::auth::passkeys::second_factor::{self, Assertion};
 use crate::service::auth::refresh::{TokenPair, start_session};
 use crate::store::users::User;
 
@@ -28,6 +29,9 @@ pub struct PasswordAttempt<'a> {
     pub totp_code: Option<&'a str>,
     /// A one-time recovery code, instead of `totp_code`.
     pub recovery_code: Option<&'a str>,
+    /// A passkey assertion, instead of `totp_code`, for the ceremony the refusal that asked for a
+    /// second factor carried.
+    pub passkey: Option<&'a Assertion>,
     /// The request it came in, for rate limits and the audit trail.
     pub request: &'a RequestMeta,
 }
@@ -40,7 +44,7 @@ pub async fn password_login(
     inject: Option<Map<String, Value>>,
 ) -> Result<TokenPair, Error> {
     let user = check_password(auth, attempt).await?;
-    start_session(auth, &user, None, inject, attempt.request).await
+    start_session(auth, &user, None, None, inject, attempt.request).await
 }
 
 /// Checks an interactive login and answers the user it is good for (see [`verify_password`]).
@@ -58,6 +62,7 @@ struct OwnedAttempt {
     password: String,
     totp_code: Option<String>,
     recovery_code: Option<String>,
+    passkey: Option<Assertion>,
     request: RequestMeta,
 }
 
@@ -68,6 +73,7 @@ impl OwnedAttempt {
             password: attempt.password.to_owned(),
             totp_code: attempt.totp_code.map(str::to_owned),
             recovery_code: attempt.recovery_code.map(str::to_owned),
+            passkey: attempt.passkey.cloned(),
             request: attempt.request.clone(),
         }
     }
@@ -78,6 +84,7 @@ impl OwnedAttempt {
             password: &self.password,
             totp_code: self.totp_code.as_deref(),
             recovery_code: self.recovery_code.as_deref(),
+            passkey: self.passkey.as_ref(),
             request: &self.request,
         }
     }
@@ -154,8 +161,28 @@ async fn check_reserved(auth: &Auth, attempt: &PasswordAttempt<'_>) -> Result<Us
         return Err(Error::InvalidCredentials);
     };
     check_standing(auth, &user)?;
-    totp::check_login(auth, &user, attempt.totp_code, attempt.recovery_code).await?;
+    check_second_factor(auth, &user, attempt).await?;
     Ok(user)
+}
+
+/// The account's second factor, when it has one: a TOTP or recovery code, or a passkey. Without
+/// any, [`Error::TotpRequired`] carries a passkey ceremony for an account with passkeys.
+async fn check_second_factor(auth: &Auth, user: &User, attempt: &PasswordAttempt<'_>) -> Result<(), Error> {
+    match totp::check_login(auth, user, attempt.totp_code, attempt.recovery_code).await {
+        Err(Error::TotpRequired(None)) => match attempt.passkey {
+            Some(assertion) => match second_factor::verify(auth, user, assertion, attempt.request).await? {
+                true => Ok(()),
+                false => Err(Error::InvalidSecondFactor),
+            },
+            None => {
+                let offer = second_factor::offer(auth, user).await?;
+                let offer =
+                    offer.map(|c| serde_json::to_value(c).map(Box::new)).transpose().map_err(Error::internal)?;
+                Err(Error::TotpRequired(offer))
+            }
+        },
+        other => other,
+    }
 }
 
 /// Whether a user whose credentials were correct may get a token: a disabled account gets 403 (only

@@ -8,6 +8,7 @@ pub mod external;
 pub mod identity_login;
 pub mod issue_token;
 pub mod login;
+pub mod passkeys;
 pub mod refresh;
 pub mod refresh_token;
 pub mod revoke;
@@ -24,6 +25,7 @@ use crate::runtime::audit::AuditLog;
 use crate::runtime::monitoring::Monitor;
 use crate::runtime::rate_limit::RateLimiter;
 use crate::runtime::revocation_list::RevocationList;
+use crate::service::auth::passkeys::relying_party::RelyingParty;
 use crate::service::directory::Directory;
 use crate::store::Store;
 
@@ -77,6 +79,8 @@ pub struct Auth {
     /// Seals the token pair a refresh answered, for a retry within the grace window, and TOTP secrets.
     pub sealing: Arc<SealingKey>,
     pub settings: Arc<Settings>,
+    /// The WebAuthn relying party passkey ceremonies run as.
+    pub passkeys: Arc<RelyingParty>,
 }
 
 impl Auth {

@@ -47,11 +47,13 @@ pub struct TokenPair {
 }
 
 /// Opens a session for `user` and signs its first token; `actor` is the delegate acting for the
-/// user (`delegate:<name>`), carried into every token of the session.
+/// user (`delegate:<name>`), `amr` how the user signed in when not with a password; both are
+/// carried into every token of the session.
 pub async fn start_session(
     auth: &Auth,
     user: &User,
     actor: Option<&str>,
+    amr: Option<&'static str>,
     inject: Option<Map<String, Value>>,
     request: &RequestMeta,
 ) -> Result<TokenPair, Error> {
@@ -65,6 +67,7 @@ pub async fn start_session(
         expires_at: now + i64::from(auth.settings.sessions.refresh_absolute_seconds),
         client_ip: request.client_ip_text(),
         actor: actor.map(str::to_owned),
+        amr,
     };
     let session = auth.store().create_session(new, Some(&secret::hash_secret(&refresh_token))).await?;
     sign_pair(auth, user, &session, refresh_token, inject).await
@@ -88,6 +91,7 @@ pub async fn start_token_session(
         expires_at: now + auth.settings.token_lifetime(),
         client_ip: request.client_ip_text(),
         actor: actor.map(str::to_owned),
+        amr: None,
     };
     let session = auth.store().create_session(new, None).await?;
     Ok(sign_for_session(auth, user, &session, None).await?.jwt)
@@ -223,6 +227,7 @@ async fn sign_for_session(
         actor: session.actor.as_deref(),
         session: Some(SessionId(session.id)),
         api_key: None,
+        amr: session.amr.as_deref(),
     };
     sign_token(&auth.tokens, &subject, inject)
 }

@@ -8,6 +8,7 @@ pub mod end_sessions;
 pub mod groups;
 pub mod identities;
 pub mod organizations;
+pub mod passkeys;
 pub mod users;
 
 use std::sync::Arc;

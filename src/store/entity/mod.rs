@@ -16,6 +16,8 @@ pub mod oauth_consent;
 pub mod organization;
 pub mod organization_membership;
 pub mod outbox_mail;
+pub mod passkey;
+pub mod passkey_challenge;
 pub mod recovery_code;
 pub mod refresh_token;
 pub mod revocation;

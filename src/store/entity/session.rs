@@ -25,6 +25,8 @@ pub struct Model {
     pub scope: Option<String>,
     /// When the user signed in for that client (the ID token's `auth_time`).
     pub auth_time: Option<i64>,
+    /// How the user signed in when not with a password (`hwk user`: a passkey), space-separated.
+    pub amr: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod harness;
 pub mod jsonapi;
 pub mod oidc;
+pub mod passkeys;
 pub mod relay;
 pub mod smtp_sink;
 pub mod tls_cert;

@@ -265,5 +265,5 @@ async fn redeem_now(
     };
     let event = AuditEvent::during(meta, Actor::User(user.id), "login.code").target(format!("users:{}", user.id));
     auth.audit().record(event.detail(json!({"outcome": "success"}))).await;
-    start_session(auth, &user, None, inject, meta).await
+    start_session(auth, &user, None, None, inject, meta).await
 }
