@@ -38,7 +38,9 @@ async fn enrolment_turns_on_a_second_factor_that_every_password_login_then_needs
     assert_eq!(body["recovery_codes"].as_array().expect("codes").len(), 10);
     app.clock.advance(30);
 
-    assert_eq!(app.login("ann@example.com", PASSWORD).await, (401, json!({ "error": "totp_required" })));
+    let (status, body) = app.login("ann@example.com", PASSWORD).await;
+    assert_eq!((status, body["error"].clone()), (401, json!("totp_required")));
+    assert_eq!(body["second_factor_required"], json!({ "kinds": ["totp", "recovery_code"] }));
     assert_eq!(app.login("ann@example.com", "wrong password").await, (401, json!({ "error": "Invalid credentials" })));
     let (status, body) = login_with_code(&app, "ann@example.com", "123456").await;
     assert_eq!((status, body["error"].as_str()), (401, Some("Invalid second factor code")));
@@ -130,7 +132,7 @@ async fn admins_reset_a_second_factor_and_nobody_else_may(backend: Backend) {
     let admin = app.token_for("root@example.com").await;
     enable_totp(&app, "ed@example.com").await;
     let user_token = login_with(&app, "ed@example.com", PASSWORD, json!({})).await;
-    assert_eq!(user_token.1, json!({ "error": "totp_required" }));
+    assert_eq!(user_token.1["error"], json!("totp_required"));
 
     let path = format!("/admin/users/{}/totp/reset", user.id);
     app.insert_user("fay@example.com", true, false).await;
