@@ -1,5 +1,6 @@
 //! HTTP: thin handlers (poem-openapi `Api` structs, one per route group) over the services.
 
+mod account_page;
 mod auth;
 mod client;
 mod consents;
@@ -68,7 +69,7 @@ pub fn route_templates() -> Vec<String> {
         Apis::meta().into_iter().flat_map(|api| api.paths.into_iter().map(|path| path.path)).collect();
     templates.extend(resources::route_templates());
     templates.extend(oauth2::ROUTES.map(str::to_owned));
-    templates.extend(["/openapi.json".to_owned(), "/docs".to_owned()]);
+    templates.extend(["/openapi.json", "/docs", "/account", "/assets/passkeys.js"].map(str::to_owned));
     templates
 }
 
@@ -96,6 +97,8 @@ pub fn endpoint(state: AppState) -> impl Endpoint {
         .at("/identities/oidc/*rest", api.clone().around(external_login::pages_for_browsers))
         // Under /passkeys, where the {json:api} routes would take `login` for a passkey's id.
         .at("/passkeys/login/*rest", api.clone())
+        .at("/account", poem::get(account_page::account_page))
+        .at("/assets/passkeys.js", poem::get(account_page::passkey_script))
         .at("/openapi.json", spec_endpoint)
         .at("/docs", docs)
         .nest("/", api);

@@ -11,11 +11,13 @@ use poem::http::StatusCode;
 
 use crate::email::templates::{TemplateError, html_escape};
 
-const DEFAULTS: [(&str, &str); 4] = [
+const DEFAULTS: [(&str, &str); 6] = [
     ("login.html.liquid", include_str!("../../templates/login.html.liquid")),
     ("consent.html.liquid", include_str!("../../templates/consent.html.liquid")),
     ("message.html.liquid", include_str!("../../templates/message.html.liquid")),
     ("pages.css", include_str!("../../templates/pages.css")),
+    ("account.html.liquid", include_str!("../../templates/account.html.liquid")),
+    ("passkeys.js", include_str!("../../templates/passkeys.js")),
 ];
 
 /// The page templates, parsed.
@@ -23,15 +25,19 @@ pub struct Pages {
     login: Template,
     consent: Template,
     message: Template,
+    account: Template,
     style: String,
+    /// The passkey script (`/assets/passkeys.js`).
+    script: String,
     /// Shown on every page (AUTHIFY_JWT_ISSUER, the organisation's name).
     service_name: String,
 }
 
-/// The Content-Security-Policy of every page: nothing but inline style; forms post to this origin
-/// (the answer to a form may redirect to a client, which `form-action` would block in some browsers).
-pub const CONTENT_SECURITY_POLICY: &str =
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
+/// The Content-Security-Policy of every page: inline style and this origin's own script (the
+/// passkey lines, which call this origin's API), no inline script; forms post to this origin (the
+/// answer to a form may redirect to a client, which `form-action` would block in some browsers).
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; \
+     style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
 
 impl Pages {
     pub fn load(dir: Option<&Path>, service_name: &str) -> Result<Self, TemplateError> {
@@ -56,7 +62,9 @@ impl Pages {
             login: parse(&parser, &sources[0])?,
             consent: parse(&parser, &sources[1])?,
             message: parse(&parser, &sources[2])?,
+            account: parse(&parser, &sources[4])?,
             style: sources[3].1.clone(),
+            script: sources[5].1.clone(),
             service_name: html_escape(service_name),
         })
     }
@@ -67,6 +75,20 @@ impl Pages {
 
     pub fn consent(&self, vars: Object) -> Response {
         self.render(&self.consent, StatusCode::OK, vars)
+    }
+
+    /// The signed-in user's account page (their passkeys).
+    pub fn account(&self, vars: Object) -> Response {
+        self.render(&self.account, StatusCode::OK, vars)
+    }
+
+    /// The passkey script the pages load; cached for an hour.
+    pub fn script(&self) -> Response {
+        Response::builder()
+            .content_type("text/javascript; charset=utf-8")
+            .header("X-Content-Type-Options", "nosniff")
+            .header("Cache-Control", "public, max-age=3600")
+            .body(self.script.clone())
     }
 
     /// A page with a title and one message (errors that must not redirect, signed out, …).
@@ -137,6 +159,9 @@ mod tests {
             ("request", ""),
             ("step", "password"),
             ("password", ""),
+            ("passkeys", "on"),
+            ("passkey_challenge_id", ""),
+            ("passkey_options", ""),
         ]);
         vars.insert("scopes".into(), liquid::model::Value::Array(vec![]));
         vars.insert("providers".into(), liquid::model::Value::Array(vec![]));

@@ -40,6 +40,7 @@ mod oidc_refusals;
 mod oidc_signin;
 mod openapi;
 mod passkeys;
+mod passkeys_browser;
 mod passkeys_second_factor;
 mod rate_limit;
 mod registration;

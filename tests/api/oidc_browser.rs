@@ -4,16 +4,14 @@
 //! to the test's temp dir (kept under target/screenshots when AUTHIFY_TEST_SCREENSHOTS is set).
 //! Ignored while AUTHIFY_TEST_CHROMEDRIVER (the chromedriver binary) is unset.
 
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
 use authify::crypto::Algorithm;
-use fantoccini::{ClientBuilder, Locator};
+use fantoccini::Locator;
 use openidconnect::core::CoreAuthenticationFlow;
 use openidconnect::{AuthorizationCode, CsrfToken, Nonce, PkceCodeChallenge, Scope};
 
 use crate::backend_tests;
-use crate::support::app::{Backend, PASSWORD, env_url};
+use crate::support::app::{Backend, PASSWORD};
+use crate::support::chromium::{Driver, browser, landing_url, screenshot};
 use crate::support::oidc::{self, query_param};
 use crate::support::totp::{code_at, enable_totp};
 use crate::support::upstream_op::{UpstreamOp, instance};
@@ -23,79 +21,6 @@ backend_tests!(
     a_person_signs_in_with_a_second_factor_and_consents_in_chromium,
     a_person_signs_in_through_an_external_provider_in_chromium,
 );
-
-/// chromedriver on a free port, killed on drop.
-struct Driver(Child, u16);
-
-impl Driver {
-    fn start() -> Driver {
-        let binary = env_url("AUTHIFY_TEST_CHROMEDRIVER").expect("AUTHIFY_TEST_CHROMEDRIVER");
-        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
-        let child = Command::new(binary)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts");
-        Driver(child, port)
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn browser(driver: &Driver) -> fantoccini::Client {
-    let mut capabilities = serde_json::Map::new();
-    let binary = std::env::var("AUTHIFY_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    capabilities.insert(
-        "goog:chromeOptions".into(),
-        // Without the background-networking flags Chromium keeps dialling Google's hosts, which this
-        // closed network refuses; chromedriver gives each session a fresh profile directory.
-        serde_json::json!({"binary": binary, "args": [
-            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=900,800",
-            "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-quic",
-        ]}),
-    );
-    for _ in 0..50 {
-        let connected = ClientBuilder::native()
-            .capabilities(capabilities.clone())
-            .connect(&format!("http://127.0.0.1:{}", driver.1))
-            .await;
-        if let Ok(client) = connected {
-            return client;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("chromedriver did not accept a session");
-}
-
-async fn screenshot(client: &fantoccini::Client, dir: &std::path::Path, name: &str) {
-    let png = client.screenshot().await.expect("screenshot");
-    std::fs::write(dir.join(name), &png).expect("write screenshot");
-    if std::env::var("AUTHIFY_TEST_SCREENSHOTS").is_ok() {
-        let keep = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-        std::fs::create_dir_all(&keep).expect("dir");
-        std::fs::write(keep.join(name), &png).expect("keep screenshot");
-    }
-}
-
-/// Where the browser ends up: the client's redirect URI once it gets there (or after 5 s, where it is).
-async fn landing_url(client: &fantoccini::Client) -> String {
-    let mut landed = String::new();
-    for _ in 0..50 {
-        landed = client.current_url().await.expect("url").to_string();
-        if landed.starts_with(oidc::REDIRECT_URI) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    landed
-}
 
 async fn a_person_signs_in_with_a_second_factor_and_consents_in_chromium(backend: Backend) {
     let app = oidc::provider(backend, Algorithm::Es256).await;

@@ -9,6 +9,8 @@ mod signin;
 
 use poem::{Route, get, post};
 
+pub use browser::{redirect, signed_in};
+
 /// The route templates, for the per-route counters.
 pub const ROUTES: [&str; 8] = [
     "/oauth2/authorize",

@@ -19,6 +19,7 @@ use crate::http::client::request_meta;
 use crate::http::pages::vars;
 use crate::service::auth::browser_session;
 use crate::service::auth::login::PasswordAttempt;
+use crate::service::auth::passkeys::second_factor::Assertion;
 use crate::service::oauth::authorize::{self, SignedInUser};
 use crate::service::oauth::logout::{self, AfterLogout, LogoutParams};
 use crate::state::AppState;
@@ -47,7 +48,7 @@ pub async fn login_page(state: Data<&AppState>, req: &Request) -> Response {
         }
     };
     let (csrf, cookie) = csrf_token(&state, req);
-    let mut page = login_vars(&client_name, &csrf, query, &hint);
+    let mut page = login_vars(&state, &client_name, &csrf, query, &hint);
     page.extend(provider_links(&state, query));
     with_cookie(state.pages.login(StatusCode::OK, page), cookie)
 }
@@ -70,7 +71,7 @@ pub async fn login_submit(state: Data<&AppState>, req: &Request, body: Body) -> 
     let client_name = request.as_ref().map(|r| r.client.name.clone()).unwrap_or_default();
     let email = form.get("email").unwrap_or_default();
     let (csrf, cookie) = csrf_token(&state, req);
-    let mut page = login_vars(&client_name, &csrf, &query, email);
+    let mut page = login_vars(&state, &client_name, &csrf, &query, email);
     page.extend(provider_links(&state, &query));
     if !csrf_ok(&state, req, &form) {
         page.extend(vars(&[("error", "This form expired. Please sign in again.")]));
@@ -81,12 +82,13 @@ pub async fn login_submit(state: Data<&AppState>, req: &Request, body: Body) -> 
     let is_recovery = code.is_some_and(|code| !code.bytes().all(|b| b.is_ascii_digit()));
     let meta = request_meta(req);
     let login_name = Submitted::parse(email, Email::parse);
+    let passkey = passkey_answer(&form);
     let attempt = PasswordAttempt {
         email: &login_name,
         password,
         totp_code: code.filter(|_| !is_recovery),
         recovery_code: code.filter(|_| is_recovery),
-        passkey: None,
+        passkey: passkey.as_ref(),
         request: &meta,
     };
     let signed_in = match browser_session::sign_in(&state.auth, &attempt).await {
@@ -101,6 +103,14 @@ pub async fn login_submit(state: Data<&AppState>, req: &Request, body: Body) -> 
     let who = SignedInUser { auth_time: signed_in.session.password_checked_at, user: signed_in.user };
     let response = continue_authorization(&state, req, &request, &query, Some(&who), true).await;
     with_cookie(with_cookie(response, session_cookie), cookie)
+}
+
+/// The passkey the second step's script put in the form (`passkey_challenge_id`,
+/// `passkey_credential`), if any.
+fn passkey_answer(form: &Form) -> Option<Assertion> {
+    let challenge_id = form.get("passkey_challenge_id")?;
+    let credential = serde_json::from_str(form.get("passkey_credential")?).ok()?;
+    Some(Assertion { challenge_id: challenge_id.to_owned(), credential })
 }
 
 /// The sign-in page again, with what went wrong next to the field it concerns.
@@ -129,6 +139,11 @@ fn failed_page(state: &AppState, mut page: liquid::Object, err: &Error, password
         // The second step re-sends the password (on this no-store page only), so the whole
         // attempt is checked again by the same rules as the first.
         page.extend(vars(&[("step", "second_factor"), ("password", password)]));
+    }
+    if let Error::TotpRequired(Some(passkey)) = err {
+        let challenge_id = passkey["challenge_id"].as_str().unwrap_or_default();
+        let options = passkey["publicKey"].to_string();
+        page.extend(vars(&[("passkey_challenge_id", challenge_id), ("passkey_options", &options)]));
     }
     if !field.is_empty() {
         page.extend(vars(&[(field, &text)]));

@@ -31,6 +31,11 @@ pub async fn list(directory: &Directory, caller: &Caller, params: &ListParams) -
     Ok(directory.store.list_passkeys(&params).await?)
 }
 
+/// A user's passkeys, oldest first (their account page).
+pub async fn of_user(directory: &Directory, user_id: i64) -> Result<Vec<StoredPasskey>, Error> {
+    Ok(directory.store.passkeys_of_user(user_id).await?)
+}
+
 pub async fn show(directory: &Directory, caller: &Caller, id: i64) -> Result<StoredPasskey, Error> {
     load_visible(directory, caller, id).await
 }

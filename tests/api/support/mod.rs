@@ -2,6 +2,7 @@
 //! ([`harness`]), and one module of helpers per thing a test drives.
 
 pub mod app;
+pub mod chromium;
 pub mod cookies;
 pub mod credentials;
 pub mod harness;
