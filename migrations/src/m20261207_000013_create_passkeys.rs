@@ -6,8 +6,8 @@
 //!   `user_handle` the random WebAuthn user id the authenticator keeps for the account.
 //! - `passkey_challenges`: one ceremony in progress, written at its start and deleted by the one
 //!   finish that takes it; `challenge_hash` is the SHA-256 of the id the client holds.
-//! - `sessions.amr`: how the session's user signed in (`hwk user` for a passkey), for the tokens
-//!   it signs; none for a password.
+//! - `sessions.amr`, `oauth_codes.amr`: how the user signed in (`hwk user` for a passkey), for the
+//!   tokens a session signs and the ID token a code leads to; none for a password.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -23,6 +23,12 @@ enum Users {
 
 #[derive(DeriveIden)]
 enum Sessions {
+    Table,
+    Amr,
+}
+
+#[derive(DeriveIden)]
+enum OauthCodes {
     Table,
     Amr,
 }
@@ -124,10 +130,16 @@ impl MigrationTrait for Migration {
             .alter_table(
                 Table::alter().table(Sessions::Table).add_column(string_len_null(Sessions::Amr, 32)).to_owned(),
             )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter().table(OauthCodes::Table).add_column(string_len_null(OauthCodes::Amr, 32)).to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.alter_table(Table::alter().table(OauthCodes::Table).drop_column(OauthCodes::Amr).to_owned()).await?;
         manager.alter_table(Table::alter().table(Sessions::Table).drop_column(Sessions::Amr).to_owned()).await?;
         manager.drop_table(Table::drop().table(PasskeyChallenges::Table).to_owned()).await?;
         manager.drop_table(Table::drop().table(Passkeys::Table).to_owned()).await

@@ -30,6 +30,7 @@ pub struct NewCode {
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
     pub auth_time: i64,
+    pub amr: Option<String>,
     pub now: i64,
     pub expires_at: i64,
 }
@@ -63,6 +64,7 @@ impl Store {
             nonce: Set(new.nonce),
             code_challenge: Set(new.code_challenge),
             auth_time: Set(new.auth_time),
+            amr: Set(new.amr),
             session_id: Set(None),
             expires_at: Set(new.expires_at),
             used_at: Set(None),
@@ -98,6 +100,7 @@ impl Store {
             client_id: Set(Some(code.client_id.clone())),
             scope: Set(Some(code.scope.clone())),
             auth_time: Set(Some(code.auth_time)),
+            amr: Set(code.amr.clone()),
             ..Default::default()
         };
         let session = row.insert(&tx).await?;

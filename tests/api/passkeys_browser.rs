@@ -6,7 +6,7 @@
 use fantoccini::Locator;
 use fantoccini::wd::WebDriverCompatibleCommand;
 use openidconnect::core::CoreAuthenticationFlow;
-use openidconnect::{CsrfToken, Nonce, PkceCodeChallenge};
+use openidconnect::{AuthorizationCode, CsrfToken, Nonce, PkceCodeChallenge};
 use serde_json::json;
 use url::Url;
 
@@ -114,8 +114,8 @@ async fn a_person_adds_a_passkey_and_signs_in_with_it_in_chromium(backend: Backe
     client.goto(&format!("{base}/oauth2/logout")).await.expect("sign out");
     let registered = oidc::register(&app, "Wiki", true, true).await;
     let rp = oidc::relying_party(&app, &registered).await;
-    let (challenge, _verifier) = PkceCodeChallenge::new_random_sha256();
-    let (url, state, _) = rp
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, state, nonce) = rp
         .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
         .set_pkce_challenge(challenge)
         .url();
@@ -132,7 +132,19 @@ async fn a_person_adds_a_passkey_and_signs_in_with_it_in_chromium(backend: Backe
     client.close().await.expect("close the browser");
     assert!(landed.starts_with(oidc::REDIRECT_URI), "landed on {landed}");
     assert_eq!(query_param(&landed, "state").as_deref(), Some(state.secret().as_str()));
-    assert!(query_param(&landed, "code").is_some(), "{landed}");
+    let code = query_param(&landed, "code").expect("a code");
+    // The relying party's ID token says how the person signed in.
+    let tokens = rp
+        .exchange_code(AuthorizationCode::new(code))
+        .expect("endpoint")
+        .set_pkce_verifier(verifier)
+        .request_async(&oidc::http_client())
+        .await
+        .expect("the code exchanges");
+    let id_token = openidconnect::TokenResponse::id_token(&tokens).expect("an ID token");
+    let claims = id_token.claims(&rp.id_token_verifier(), &nonce).expect("a valid ID token");
+    let amr: Vec<&str> = claims.auth_method_refs().expect("amr").iter().map(|m| m.as_str()).collect();
+    assert_eq!(amr, ["hwk", "user"]);
     let logins = app.state.store.passkeys_of_user(ada.id).await.expect("store");
     assert!(logins[0].last_used_at.is_some());
 }

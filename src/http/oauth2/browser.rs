@@ -25,7 +25,7 @@ const PLAIN_CSRF_COOKIE: &str = "authify_csrf";
 pub async fn signed_in(state: &AppState, req: &Request) -> Option<SignedInUser> {
     let secret = auth::session_cookie(state, req.headers()).ok()??;
     let (user, session) = browser_session::authenticate(&state.auth, secret).await.ok()?;
-    Some(SignedInUser { user, auth_time: session.password_checked_at })
+    Some(SignedInUser { user, auth_time: session.password_checked_at, amr: session.amr })
 }
 
 /// The parameters of an authorization request from its query string (each at most once).

@@ -100,7 +100,8 @@ pub async fn login_submit(state: Data<&AppState>, req: &Request, body: Body) -> 
         let page = state.pages.message(StatusCode::OK, "You are signed in", "You can close this page.");
         return with_cookie(page, session_cookie);
     };
-    let who = SignedInUser { auth_time: signed_in.session.password_checked_at, user: signed_in.user };
+    let session = signed_in.session;
+    let who = SignedInUser { auth_time: session.password_checked_at, amr: session.amr, user: signed_in.user };
     let response = continue_authorization(&state, req, &request, &query, Some(&who), true).await;
     with_cookie(with_cookie(response, session_cookie), cookie)
 }

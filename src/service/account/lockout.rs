@@ -14,6 +14,8 @@ use std::future::Future;
 use crate::crypto::secret::hash_secret;
 use crate::domain::{Email, InvalidValue, Submitted};
 use crate::error::Error;
+use crate::runtime::rate_limit::Limit;
+use crate::runtime::request_context::RequestMeta;
 use crate::service::auth::Auth;
 use crate::service::directory::Directory;
 use crate::store::lockouts::Reservation;
@@ -77,6 +79,14 @@ const WRONG_PASSWORD: &str = "is not the account's current password";
 /// The error for a wrong current password, naming the field it came in.
 pub fn wrong_password(field: &'static str) -> Error {
     InvalidValue::new(field, WRONG_PASSWORD).into()
+}
+
+/// Counts a sign-in attempt at the account `key` from the request's client against
+/// AUTHIFY_RATE_LIMIT_PER_ACCOUNT: [`Error::RateLimited`] past it.
+pub async fn limit_per_client(auth: &Auth, key: &str, request: &RequestMeta) -> Result<(), Error> {
+    let client = request.client_ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    let limit = Limit { limit: auth.settings.rate_limit_per_account, window: auth.settings.rate_limit_window };
+    auth.limiter.hit(&format!("login:{client}:{key}"), limit, auth.now()).await
 }
 
 /// Counts one attempt, or refuses with [`Error::AccountLocked`] (no password is checked then).

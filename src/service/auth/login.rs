@@ -10,7 +10,6 @@ use crate::domain::{Email, Submitted};
 use crate::error::Error;
 use crate::runtime::audit::{self, Actor, AuditEvent};
 use crate::runtime::equal_time::TypicalDuration;
-use crate::runtime::rate_limit::Limit;
 use crate::runtime::request_context::{self, RequestMeta};
 use crate::service::account::lockout::{self, Outcome};
 use crate::service::account::totp;
@@ -117,9 +116,7 @@ static FAILED_CHECK: TypicalDuration = TypicalDuration::new();
 /// [`Error::RateLimited`] / [`Error::AccountLocked`] (429) before the account is looked at.
 async fn verify_password(auth: &Auth, attempt: &PasswordAttempt<'_>) -> Result<User, Error> {
     let account = lockout::login_key(attempt.email);
-    let client = attempt.request.client_ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-    let limit = Limit { limit: auth.settings.rate_limit_per_account, window: auth.settings.rate_limit_window };
-    auth.limiter.hit(&format!("login:{client}:{account}"), limit, auth.now()).await?;
+    lockout::limit_per_client(auth, &account, attempt.request).await?;
     let started = Instant::now();
     match lockout::reserve(auth, &account).await {
         Ok(()) => {}

@@ -190,6 +190,8 @@ fn parse_prompt(text: Option<&str>) -> Result<Prompt, OauthError> {
 pub struct SignedInUser {
     pub user: User,
     pub auth_time: i64,
+    /// How they signed in, when not with a password (see `sessions.amr`).
+    pub amr: Option<String>,
 }
 
 /// What comes next for a checked request: `signed_in` is the browser's user; `fresh` says they
@@ -277,6 +279,7 @@ async fn issue_code(
         nonce: request.nonce.clone(),
         code_challenge: request.code_challenge.clone(),
         auth_time: who.auth_time,
+        amr: who.amr.clone(),
         now,
         expires_at: now + CODE_LIFETIME,
     };

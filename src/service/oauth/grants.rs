@@ -206,8 +206,15 @@ async fn tokens_for_session(
     };
     let access = sign_access_token(&auth.tokens, &grant)?;
     let id_token = if scope.contains(OPENID) {
-        let facts =
-            IdTokenFacts { client_id, scope: &scope, nonce, auth_time, access_token: &access.jwt, session: session.id };
+        let facts = IdTokenFacts {
+            client_id,
+            scope: &scope,
+            nonce,
+            auth_time,
+            access_token: &access.jwt,
+            session: session.id,
+            amr: session.amr.as_deref(),
+        };
         Some(sign_id_token(&auth.tokens, &user, &facts)?)
     } else {
         None

@@ -93,6 +93,8 @@ pub struct IdTokenFacts<'a> {
     /// The access token issued beside it (for `at_hash`).
     pub access_token: &'a str,
     pub session: i64,
+    /// How the user signed in (space-separated), when not with a password.
+    pub amr: Option<&'a str>,
 }
 
 /// Signs an ID token for `user`.
@@ -110,7 +112,8 @@ pub fn sign_id_token(tokens: &Tokens, user: &User, facts: &IdTokenFacts<'_>) -> 
     claims.insert("exp".into(), (now + i64::from(tokens.settings.jwt_expiration) * 60).into());
     claims.insert("auth_time".into(), facts.auth_time.into());
     claims.insert("sid".into(), facts.session.to_string().into());
-    claims.insert("amr".into(), json!(["pwd"]));
+    let amr: Vec<&str> = facts.amr.map_or_else(|| vec!["pwd"], |amr| amr.split_whitespace().collect());
+    claims.insert("amr".into(), json!(amr));
     claims.insert("at_hash".into(), token_hash(algorithm, facts.access_token).into());
     if let Some(nonce) = facts.nonce {
         claims.insert("nonce".into(), nonce.into());

@@ -15,6 +15,8 @@ pub struct Model {
     /// The PKCE S256 challenge, when the request carried one.
     pub code_challenge: Option<String>,
     pub auth_time: i64,
+    /// How the user signed in when not with a password (`hwk user`), for the ID token.
+    pub amr: Option<String>,
     /// The session the code's exchange opened.
     pub session_id: Option<i64>,
     pub expires_at: i64,

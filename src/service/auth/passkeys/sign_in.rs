@@ -91,7 +91,10 @@ async fn check(
         return Err(Error::InvalidCredentials);
     }
     let user = auth.store().user_by_id(row.user_id).await?.ok_or(Error::InvalidCredentials)?;
-    let verified = lockout::counted(auth, &lockout::account_key(&user.email), async {
+    // The per-(client, account) limit and the lockout of a password login, under the same keys.
+    let account = lockout::account_key(&user.email);
+    lockout::limit_per_client(auth, &account, request).await?;
+    let verified = lockout::counted(auth, &account, async {
         let passkey = credential_of(&row)?;
         let result = rp.finish_discoverable_authentication_v2(credential, state, &passkey);
         accept(auth, &user, row.clone(), result, request).await
