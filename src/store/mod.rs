@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod audit_events;
 pub mod claims;
+mod code_exchanges;
 pub mod delegates;
 pub mod email_tokens;
 pub mod entity;
@@ -110,6 +111,9 @@ pub struct Store {
     /// than in SQLite's busy handler, which sleeps up to 100 ms between tries (the tail latency of
     /// concurrent writes). Other backends lock rows, not the database, and have none.
     write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// SQLite only: the queue of authorization-code exchanges written together
+    /// ([`code_exchanges`]).
+    exchanges: Option<tokio::sync::mpsc::Sender<code_exchanges::Job>>,
 }
 
 /// Held beside a write transaction until it ends (see [`Store::begin_write`]).
@@ -147,7 +151,12 @@ impl Store {
         }
         let db = Database::connect(options).await?;
         let sqlite = db.get_database_backend() == DbBackend::Sqlite;
-        Ok(Self { db, write_gate: sqlite.then(Default::default) })
+        let mut store = Self { db, write_gate: sqlite.then(Default::default), exchanges: None };
+        if sqlite {
+            // The writer holds a handle without the queue, so the queue closes with the last store.
+            store.exchanges = Some(code_exchanges::start(store.clone()));
+        }
+        Ok(store)
     }
 
     /// Applies every pending migration.

@@ -1,12 +1,14 @@
 //! The `oauth_codes` table and the sessions a code exchange opens. An exchange claims the code
 //! with a conditional UPDATE and opens its session in the same write transaction, so of two
 //! exchanges of one code, on any number of instances, exactly one wins, and a dropped request
-//! leaves either both or neither.
+//! leaves either both or neither. On SQLite, exchanges that arrive together share one transaction
+//! (`code_exchanges`).
 
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, QueryFilter, QuerySelect};
 
+use super::code_exchanges::{Job, OwnedOauthSession, session_row};
 use super::entity::oauth_code::{ActiveModel, Column, Entity, Model};
 use super::entity::refresh_token;
 use super::entity::session::{self, Entity as Sessions};
@@ -79,30 +81,32 @@ impl Store {
         Ok(Entity::find().filter(Column::CodeHash.eq(hash)).one(self.conn()).await?)
     }
 
-    /// Claims an unused code and opens its session (one transaction).
+    /// Claims an unused code and opens its session (one transaction; on SQLite, together with
+    /// the exchanges waiting beside it: `code_exchanges`).
     pub async fn exchange_code(
         &self,
         code: &AuthorizationCode,
         new: NewOauthSession<'_>,
     ) -> Result<Exchange, StoreError> {
-        let (tx, _gate) = self.begin_write().await?;
-        let row = session::ActiveModel {
-            user_id: Set(code.user_id),
-            kind: Set(KIND_OAUTH.to_owned()),
-            secret_hash: Set(None),
-            created_at: Set(new.now),
-            password_checked_at: Set(code.auth_time),
-            last_used_at: Set(new.now),
-            expires_at: Set(new.expires_at),
-            revoked_at: Set(None),
-            client_ip: Set(new.client_ip),
-            actor: Set(None),
-            client_id: Set(Some(code.client_id.clone())),
-            scope: Set(Some(code.scope.clone())),
-            auth_time: Set(Some(code.auth_time)),
-            amr: Set(code.amr.clone()),
-            ..Default::default()
+        let session = OwnedOauthSession {
+            expires_at: new.expires_at,
+            refresh_hash: new.refresh_hash.map(str::to_owned),
+            client_ip: new.client_ip,
+            now: new.now,
         };
+        let Some(queue) = &self.exchanges else { return self.exchange_alone(code, &session).await };
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = Job { code: code.clone(), session, reply };
+        if queue.send(job).await.is_err() {
+            return Err(StoreError::Unavailable);
+        }
+        answer.await.map_err(|_| StoreError::Unavailable)?
+    }
+
+    /// [`Store::exchange_code`] in a transaction of its own (PostgreSQL, MariaDB).
+    async fn exchange_alone(&self, code: &AuthorizationCode, new: &OwnedOauthSession) -> Result<Exchange, StoreError> {
+        let (tx, _gate) = self.begin_write().await?;
+        let row = session_row(code, new);
         let session = row.insert(&tx).await?;
         // The claim: only an unused code takes the session; otherwise nothing of this is kept.
         let claimed = Entity::update_many()
@@ -113,14 +117,16 @@ impl Store {
             .exec(&tx)
             .await?;
         if claimed.rows_affected == 0 {
-            let current = Entity::find_by_id(code.id).one(&tx).await?;
+            // A locking read: on MariaDB the insert above read its row back and so fixed this
+            // transaction's snapshot before the winner committed; a plain read would miss its session.
+            let current = Entity::find_by_id(code.id).lock_shared().one(&tx).await?;
             tx.rollback().await?;
             return Ok(Exchange::AlreadyUsed(current.and_then(|c| c.session_id)));
         }
-        if let Some(hash) = new.refresh_hash {
+        if let Some(hash) = &new.refresh_hash {
             let token = refresh_token::ActiveModel {
                 session_id: Set(session.id),
-                token_hash: Set(hash.to_owned()),
+                token_hash: Set(hash.clone()),
                 issued_at: Set(new.now),
                 used_at: Set(None),
                 successor: Set(None),

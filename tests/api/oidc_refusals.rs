@@ -13,6 +13,7 @@ use crate::support::oidc::{self, Landing, browser, query_param};
 backend_tests!(
     a_wrong_or_missing_pkce_verifier_is_invalid_grant,
     a_reused_code_is_refused_and_revokes_what_it_issued,
+    codes_exchanged_at_once_each_open_one_session_and_a_racing_reuse_revokes_it,
     an_expired_code_and_another_clients_code_are_invalid_grant,
     a_wrong_client_secret_is_a_401_with_www_authenticate,
     bad_authorization_requests_go_back_with_an_error_or_stop_on_a_page,
@@ -125,6 +126,50 @@ async fn a_reused_code_is_refused_and_revokes_what_it_issued(backend: Backend) {
     let (status, body, _) =
         token(&app, &id, &secret, &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+}
+
+/// Exchanges that arrive together (written together on SQLite): every code opens its own session,
+/// and a second exchange of a code racing the first is refused and revokes what the first got.
+async fn codes_exchanged_at_once_each_open_one_session_and_a_racing_reuse_revokes_it(backend: Backend) {
+    let (app, registered, secret) = setup(backend).await;
+    let id = registered.client.client_id.clone();
+    let mut codes = Vec::new();
+    for _ in 0..12 {
+        let (code, verifier, _) = code_for(&app, &registered).await;
+        codes.push((code, verifier.secret().clone()));
+    }
+    let forms: Vec<Vec<(&str, &str)>> = codes.iter().map(|(code, verifier)| exchange(code, Some(verifier))).collect();
+    // The six first codes are each sent twice at once, the others once.
+    let sends = forms.iter().enumerate().flat_map(|(n, form)| std::iter::repeat_n(form, if n < 6 { 2 } else { 1 }));
+    let answers = futures::future::join_all(sends.map(|form| token(&app, &id, &secret, form))).await;
+    let mut answers = answers.into_iter();
+    let mut sessions = std::collections::HashSet::new();
+    for n in 0..12 {
+        let tries: Vec<(u16, Value)> =
+            answers.by_ref().take(if n < 6 { 2 } else { 1 }).map(|(status, body, _)| (status, body)).collect();
+        let won: Vec<&Value> = tries.iter().filter(|(status, _)| *status == 200).map(|(_, body)| body).collect();
+        assert_eq!(won.len(), 1, "one exchange of code {n} wins: {tries:?}");
+        let access = won[0]["access_token"].as_str().expect("access token");
+        assert!(sessions.insert(crate::support::app::jwt_segment(access, 1)["sid"].clone()), "a session of its own");
+        let introspected: Value = app
+            .client
+            .post(app.url("/oauth2/introspect"))
+            .basic_auth(&id, Some(&secret))
+            .form(&[("token", access)])
+            .send()
+            .await
+            .expect("introspect")
+            .json()
+            .await
+            .expect("json");
+        if n < 6 {
+            let lost = tries.iter().find(|(status, _)| *status != 200).expect("the reuse");
+            assert_eq!((lost.0, lost.1["error"].as_str()), (400, Some("invalid_grant")));
+            assert_eq!(introspected["active"], false, "the reuse revoked the winner's tokens");
+        } else {
+            assert_eq!(introspected["active"], true, "{introspected}");
+        }
+    }
 }
 
 async fn an_expired_code_and_another_clients_code_are_invalid_grant(backend: Backend) {
