@@ -24,8 +24,7 @@ pub async fn account_page(state: Data<&AppState>, req: &Request) -> Response {
             return state.pages.message(poem::http::StatusCode::SERVICE_UNAVAILABLE, "Something went wrong", text);
         }
     };
-    let on = if state.auth.passkeys.get().is_ok() { "on" } else { "off" };
-    let mut page = vars(&[("email", &who.user.email), ("passkeys", on)]);
+    let mut page = vars(&[("email", &who.user.email), ("passkeys", state.auth.passkeys.page_flag())]);
     page.insert("passkey_list".into(), LiquidValue::Array(listed.iter().map(passkey_item).collect()));
     state.pages.account(page)
 }

@@ -84,10 +84,9 @@ async fn exchange_batch(
 ) -> Result<Vec<Exchange>, StoreError> {
     let now = requests.iter().map(|(_, s)| s.now).max().unwrap_or_default();
     let (tx, _gate) = store.begin_write().await?;
-    let ids: Vec<i64> = requests.iter().map(|(code, _)| code.id).collect();
     let claimed = Entity::update_many()
         .col_expr(Column::UsedAt, Expr::value(now))
-        .filter(Column::Id.is_in(ids.clone()))
+        .filter(Column::Id.is_in(requests.iter().map(|(code, _)| code.id)))
         .filter(Column::UsedAt.is_null())
         .exec_with_returning(&tx)
         .await?;

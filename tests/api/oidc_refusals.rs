@@ -60,6 +60,12 @@ async fn token(
     (status, response.json().await.expect("json"), headers)
 }
 
+/// `POST /oauth2/introspect` of `token` with Basic client credentials: the answer.
+async fn introspect(app: &TestApp, client_id: &str, secret: &str, token: &str) -> Value {
+    let response = app.client.post(app.url("/oauth2/introspect")).basic_auth(client_id, Some(secret));
+    response.form(&[("token", token)]).send().await.expect("introspect").json().await.expect("json")
+}
+
 /// The form of a code exchange, with or without a PKCE verifier.
 fn exchange<'a>(code: &'a str, verifier: Option<&'a str>) -> Vec<(&'a str, &'a str)> {
     let mut form = vec![("grant_type", "authorization_code"), ("code", code), ("redirect_uri", oidc::REDIRECT_URI)];
@@ -110,17 +116,7 @@ async fn a_reused_code_is_refused_and_revokes_what_it_issued(backend: Backend) {
         refused.headers()["www-authenticate"].to_str().expect("header").starts_with("Bearer error=\"invalid_token\"")
     );
     // Everything the first exchange issued is refused now.
-    let introspected: Value = app
-        .client
-        .post(app.url("/oauth2/introspect"))
-        .basic_auth(&id, Some(&secret))
-        .form(&[("token", access)])
-        .send()
-        .await
-        .expect("introspect")
-        .json()
-        .await
-        .expect("json");
+    let introspected = introspect(&app, &id, &secret, access).await;
     assert_eq!(introspected, serde_json::json!({"active": false}));
     let refresh = first["refresh_token"].as_str().expect("refresh token");
     let (status, body, _) =
@@ -151,17 +147,7 @@ async fn codes_exchanged_at_once_each_open_one_session_and_a_racing_reuse_revoke
         assert_eq!(won.len(), 1, "one exchange of code {n} wins: {tries:?}");
         let access = won[0]["access_token"].as_str().expect("access token");
         assert!(sessions.insert(crate::support::app::jwt_segment(access, 1)["sid"].clone()), "a session of its own");
-        let introspected: Value = app
-            .client
-            .post(app.url("/oauth2/introspect"))
-            .basic_auth(&id, Some(&secret))
-            .form(&[("token", access)])
-            .send()
-            .await
-            .expect("introspect")
-            .json()
-            .await
-            .expect("json");
+        let introspected = introspect(&app, &id, &secret, access).await;
         if n < 6 {
             let lost = tries.iter().find(|(status, _)| *status != 200).expect("the reuse");
             assert_eq!((lost.0, lost.1["error"].as_str()), (400, Some("invalid_grant")));

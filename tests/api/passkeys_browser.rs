@@ -58,8 +58,22 @@ async fn localhost_app(backend: Backend) -> TestApp {
         .await
 }
 
-async fn text_of(client: &fantoccini::Client, css: &str) -> String {
-    client.wait().for_element(Locator::Css(css)).await.expect(css).text().await.expect("text")
+/// The text of `css` once it reads as `expected` says, or what it read last after 5 s: the page
+/// may still be the one being left (its element goes stale, or reads as before).
+async fn text_of(client: &fantoccini::Client, css: &str, expected: impl Fn(&str) -> bool) -> String {
+    let mut last = String::new();
+    for _ in 0..50 {
+        if let Ok(element) = client.find(Locator::Css(css)).await
+            && let Ok(text) = element.text().await
+        {
+            if expected(&text) {
+                return text;
+            }
+            last = text;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    last
 }
 
 async fn a_person_adds_a_passkey_and_signs_in_with_it_in_chromium(backend: Backend) {
@@ -78,10 +92,12 @@ async fn a_person_adds_a_passkey_and_signs_in_with_it_in_chromium(backend: Backe
     client.find(Locator::Css("button[type=submit]")).await.expect("button").click().await.expect("submit");
     client.wait().for_element(Locator::Css("main")).await.expect("signed in");
     client.goto(&format!("{base}/account")).await.expect("the account page");
-    assert!(text_of(&client, "#no-passkeys").await.starts_with("No passkeys yet"));
+    assert!(
+        text_of(&client, "#no-passkeys", |t| t.starts_with("No passkeys yet")).await.starts_with("No passkeys yet")
+    );
     client.find(Locator::Css("#passkey-name")).await.expect("name").send_keys("Chromium").await.expect("type");
     client.wait().for_element(Locator::Css("#passkey-add")).await.expect("button").click().await.expect("add");
-    let listed = text_of(&client, "#passkey-list").await;
+    let listed = text_of(&client, "#passkey-list", |t| t.contains("Chromium")).await;
     assert!(listed.contains("Chromium"), "{listed}");
     screenshot(&client, dir, "account-with-passkey.png").await;
     let stored = app.state.store.passkeys_of_user(ada.id).await.expect("store");
@@ -94,7 +110,7 @@ async fn a_person_adds_a_passkey_and_signs_in_with_it_in_chromium(backend: Backe
     assert_eq!(button.text().await.expect("text"), "Sign in with a passkey");
     screenshot(&client, dir, "signin-with-passkey.png").await;
     button.click().await.expect("click");
-    assert_eq!(text_of(&client, "#account-email").await, "ada@example.com");
+    assert_eq!(text_of(&client, "#account-email", |t| t == "ada@example.com").await, "ada@example.com");
     assert_eq!(client.current_url().await.expect("url").path(), "/account");
 
     // With TOTP on, the password's second step takes the passkey instead of a code.
@@ -108,7 +124,7 @@ async fn a_person_adds_a_passkey_and_signs_in_with_it_in_chromium(backend: Backe
     assert_eq!(instead.text().await.expect("text"), "Use a passkey instead");
     screenshot(&client, dir, "second-factor-with-passkey.png").await;
     instead.click().await.expect("click");
-    assert_eq!(text_of(&client, "h1").await, "You are signed in");
+    assert_eq!(text_of(&client, "h1", |t| t == "You are signed in").await, "You are signed in");
 
     // A relying party's sign-in: the passkey button carries the authorization request on.
     client.goto(&format!("{base}/oauth2/logout")).await.expect("sign out");

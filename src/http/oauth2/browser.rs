@@ -179,9 +179,8 @@ pub fn provider_links(state: &AppState, request: &str) -> Object {
 }
 
 pub fn login_vars(state: &AppState, client_name: &str, csrf: &str, request: &str, email: &str) -> Object {
-    let passkeys = if state.auth.passkeys.get().is_ok() { "on" } else { "off" };
     vars(&[
-        ("passkeys", passkeys),
+        ("passkeys", state.auth.passkeys.page_flag()),
         ("passkey_challenge_id", ""),
         ("passkey_options", ""),
         ("client_name", client_name),

@@ -26,6 +26,11 @@ impl RelyingParty {
         self.webauthn.as_ref().map_err(|reason| Error::PasskeysOff(reason.clone()))
     }
 
+    /// `on` or `off`, as the hosted pages' templates take it.
+    pub fn page_flag(&self) -> &'static str {
+        if self.webauthn.is_ok() { "on" } else { "off" }
+    }
+
     /// Why passkeys are off, if they are (logged once at start-up).
     pub fn off_because(&self) -> Option<&str> {
         self.webauthn.as_ref().err().map(String::as_str)

@@ -46,7 +46,7 @@ pub async fn verify(auth: &Auth, user: &User, assertion: &Assertion, request: &R
     let row = auth.store().passkey_by_credential(&credential_hash(credential.get_credential_id())).await?;
     let Some(row) = row.filter(|row| row.user_id == user.id) else { return Ok(false) };
     let result = rp.finish_passkey_authentication(&credential, &state);
-    match accept(auth, user, row, result, request).await {
+    match accept(auth, user, &row, credential_of(&row)?, result, request).await {
         Ok(()) => Ok(true),
         Err(Error::InvalidCredentials) => Ok(false),
         Err(other) => Err(other),

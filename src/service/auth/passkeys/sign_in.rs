@@ -5,7 +5,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 use webauthn_rs::prelude::{
-    AuthenticationResult, DiscoverableAuthentication, PublicKeyCredential, Uuid, WebauthnError,
+    AuthenticationResult, DiscoverableAuthentication, Passkey, PublicKeyCredential, Uuid, WebauthnError,
 };
 
 use super::challenges::{self, Purpose};
@@ -97,7 +97,7 @@ async fn check(
     let verified = lockout::counted(auth, &account, async {
         let passkey = credential_of(&row)?;
         let result = rp.finish_discoverable_authentication_v2(credential, state, &passkey);
-        accept(auth, &user, row.clone(), result, request).await
+        accept(auth, &user, &row, passkey, result, request).await
     })
     .await;
     verified?;
@@ -115,19 +115,19 @@ fn uuid_bytes(handle: &str) -> Vec<u8> {
 pub async fn accept(
     auth: &Auth,
     user: &User,
-    row: StoredPasskey,
+    row: &StoredPasskey,
+    mut passkey: Passkey,
     result: Result<AuthenticationResult, WebauthnError>,
     request: &RequestMeta,
 ) -> Result<(), Error> {
     let outcome = match result {
         Ok(outcome) => outcome,
-        Err(WebauthnError::CredentialPossibleCompromise) => return Err(cloned(auth, user, &row, request).await),
+        Err(WebauthnError::CredentialPossibleCompromise) => return Err(cloned(auth, user, row, request).await),
         Err(err) => {
             tracing::debug!(error = %err, "passkey assertion refused");
             return Err(Error::InvalidCredentials);
         }
     };
-    let mut passkey = credential_of(&row)?;
     passkey.update_credential(&outcome);
     let stored = serde_json::to_string(&passkey).map_err(Error::internal)?;
     let used = PasskeyUse {
@@ -140,7 +140,7 @@ pub async fn accept(
     };
     match auth.store().record_passkey_use(used).await? {
         true => Ok(()),
-        false => Err(cloned(auth, user, &row, request).await),
+        false => Err(cloned(auth, user, row, request).await),
     }
 }
 
