@@ -6,13 +6,14 @@
 
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, QueryFilter, QuerySelect};
+use sea_orm::{ActiveValue::Set, JoinType, QueryFilter, QuerySelect};
 
-use super::code_exchanges::{Job, OwnedOauthSession, session_row};
+use super::code_exchanges::{Job, OwnedOauthSession, first_refresh_token, session_row};
 use super::entity::oauth_code::{ActiveModel, Column, Entity, Model};
 use super::entity::refresh_token;
 use super::entity::session::{self, Entity as Sessions};
 use super::sessions::Session;
+use super::users::{self, User};
 use super::{Store, StoreError};
 
 /// A stored authorization code.
@@ -41,18 +42,44 @@ pub struct NewCode {
 #[derive(Debug, Clone)]
 pub struct NewOauthSession<'a> {
     pub expires_at: i64,
-    /// The hash of its first refresh token (with `offline_access`).
-    pub refresh_hash: Option<&'a str>,
+    /// The hash of its first refresh token, stored if the check asks for one.
+    pub refresh_hash: &'a str,
     pub client_ip: Option<String>,
     pub now: i64,
+}
+
+/// The service's rule for a code presented at the token endpoint: whether this client, redirect
+/// URI and PKCE verifier may have it, for this user, now, and whether its session gets the
+/// refresh token. Run once, in the exchange's transaction; a refusal says why.
+pub type CodeCheck = Box<dyn FnOnce(&AuthorizationCode, &User) -> Result<Accepted, &'static str> + Send + Sync>;
+
+/// A code the check accepted.
+#[derive(Debug, Clone, Copy)]
+pub struct Accepted {
+    /// Whether the session starts a refresh-token family with [`NewOauthSession::refresh_hash`].
+    pub with_refresh_token: bool,
 }
 
 /// How an exchange ended in the database.
 #[derive(Debug, Clone)]
 pub enum Exchange {
-    Opened(Box<Session>),
-    /// The code was used before; the session its first exchange opened, if any.
-    AlreadyUsed(Option<i64>),
+    /// The code was claimed and its session opened.
+    Opened(Box<OpenedSession>),
+    /// The check accepted the code, but it was used before; the session its first exchange opened, if any.
+    AlreadyUsed { code: Box<AuthorizationCode>, first_session: Option<i64> },
+    /// The check refused the code, which stays as it was.
+    Refused(&'static str),
+    /// No such code (or its user is gone).
+    Unknown,
+}
+
+/// A claimed code, its user and the session its exchange opened.
+#[derive(Debug, Clone)]
+pub struct OpenedSession {
+    pub code: AuthorizationCode,
+    pub user: User,
+    pub session: Session,
+    pub accepted: Accepted,
 }
 
 impl Store {
@@ -77,26 +104,23 @@ impl Store {
         Ok(())
     }
 
-    pub async fn code_by_hash(&self, hash: &str) -> Result<Option<AuthorizationCode>, StoreError> {
-        Ok(Entity::find().filter(Column::CodeHash.eq(hash)).one(self.conn()).await?)
-    }
-
-    /// Claims an unused code and opens its session (one transaction; on SQLite, together with
-    /// the exchanges waiting beside it: `code_exchanges`).
+    /// Exchanges the code with this hash if `check` accepts it: claims it and opens its session in
+    /// one transaction (on SQLite, together with the exchanges waiting beside it: `code_exchanges`).
     pub async fn exchange_code(
         &self,
-        code: &AuthorizationCode,
+        code_hash: String,
+        check: CodeCheck,
         new: NewOauthSession<'_>,
     ) -> Result<Exchange, StoreError> {
         let session = OwnedOauthSession {
             expires_at: new.expires_at,
-            refresh_hash: new.refresh_hash.map(str::to_owned),
+            refresh_hash: new.refresh_hash.to_owned(),
             client_ip: new.client_ip,
             now: new.now,
         };
-        let Some(queue) = &self.exchanges else { return self.exchange_alone(code, &session).await };
+        let Some(queue) = &self.exchanges else { return self.exchange_alone(code_hash, check, &session).await };
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let job = Job { code: code.clone(), session, reply };
+        let job = Job { code_hash, check, session, reply };
         if queue.send(job).await.is_err() {
             return Err(StoreError::Unavailable);
         }
@@ -104,10 +128,21 @@ impl Store {
     }
 
     /// [`Store::exchange_code`] in a transaction of its own (PostgreSQL, MariaDB).
-    async fn exchange_alone(&self, code: &AuthorizationCode, new: &OwnedOauthSession) -> Result<Exchange, StoreError> {
+    async fn exchange_alone(
+        &self,
+        code_hash: String,
+        check: CodeCheck,
+        new: &OwnedOauthSession,
+    ) -> Result<Exchange, StoreError> {
+        let Some((code, user)) = codes_with_users(self.conn(), [code_hash]).await?.pop() else {
+            return Ok(Exchange::Unknown);
+        };
+        let accepted = match check(&code, &user) {
+            Ok(accepted) => accepted,
+            Err(reason) => return Ok(Exchange::Refused(reason)),
+        };
         let (tx, _gate) = self.begin_write().await?;
-        let row = session_row(code, new);
-        let session = row.insert(&tx).await?;
+        let session = session_row(&code, new).insert(&tx).await?;
         // The claim: only an unused code takes the session; otherwise nothing of this is kept.
         let claimed = Entity::update_many()
             .col_expr(Column::UsedAt, Expr::value(new.now))
@@ -121,21 +156,16 @@ impl Store {
             // transaction's snapshot before the winner committed; a plain read would miss its session.
             let current = Entity::find_by_id(code.id).lock_shared().one(&tx).await?;
             tx.rollback().await?;
-            return Ok(Exchange::AlreadyUsed(current.and_then(|c| c.session_id)));
+            let first_session = current.and_then(|c| c.session_id);
+            return Ok(Exchange::AlreadyUsed { code: Box::new(code), first_session });
         }
-        if let Some(hash) = &new.refresh_hash {
-            let token = refresh_token::ActiveModel {
-                session_id: Set(session.id),
-                token_hash: Set(hash.clone()),
-                issued_at: Set(new.now),
-                used_at: Set(None),
-                successor: Set(None),
-                ..Default::default()
-            };
-            refresh_token::Entity::insert(token).exec_without_returning(&tx).await?;
+        if accepted.with_refresh_token {
+            refresh_token::Entity::insert(first_refresh_token(session.id, &new.refresh_hash, new.now))
+                .exec_without_returning(&tx)
+                .await?;
         }
         tx.commit().await?;
-        Ok(Exchange::Opened(Box::new(session)))
+        Ok(Exchange::Opened(Box::new(OpenedSession { code, user, session, accepted })))
     }
 
     /// The live sessions of a client (to end when the client is removed), or of one user with it.
@@ -163,4 +193,19 @@ impl Store {
         let deleted = Entity::delete_many().filter(Column::ExpiresAt.lt(now - keep_seconds)).exec(self.conn()).await?;
         Ok(deleted.rows_affected)
     }
+}
+
+/// The codes with these hashes, each with its user (a code whose user is gone is left out): one read.
+pub(super) async fn codes_with_users(
+    conn: &impl ConnectionTrait,
+    hashes: impl IntoIterator<Item = String>,
+) -> Result<Vec<(AuthorizationCode, User)>, StoreError> {
+    let to_user = Entity::belongs_to(users::Entity).from(Column::UserId).to(users::Column::Id).into();
+    let found = Entity::find()
+        .filter(Column::CodeHash.is_in(hashes))
+        .join(JoinType::InnerJoin, to_user)
+        .select_also(users::Entity)
+        .all(conn)
+        .await?;
+    Ok(found.into_iter().filter_map(|(code, user)| Some((code, User::from(user?)))).collect())
 }

@@ -14,6 +14,7 @@ backend_tests!(
     a_wrong_or_missing_pkce_verifier_is_invalid_grant,
     a_reused_code_is_refused_and_revokes_what_it_issued,
     codes_exchanged_at_once_each_open_one_session_and_a_racing_reuse_revokes_it,
+    a_code_is_refused_while_its_user_is_disabled_or_after_a_password_change_and_stays_unspent,
     an_expired_code_and_another_clients_code_are_invalid_grant,
     a_wrong_client_secret_is_a_401_with_www_authenticate,
     bad_authorization_requests_go_back_with_an_error_or_stop_on_a_page,
@@ -135,9 +136,17 @@ async fn codes_exchanged_at_once_each_open_one_session_and_a_racing_reuse_revoke
         codes.push((code, verifier.secret().clone()));
     }
     let forms: Vec<Vec<(&str, &str)>> = codes.iter().map(|(code, verifier)| exchange(code, Some(verifier))).collect();
-    // The six first codes are each sent twice at once, the others once.
+    let wrong = "w".repeat(43);
+    let wrong_forms: Vec<Vec<(&str, &str)>> = codes.iter().map(|(code, _)| exchange(code, Some(&wrong))).collect();
+    // The six first codes are each sent twice at once, the others once; the last three are also
+    // sent at the same time with a wrong verifier, which must not spend them.
     let sends = forms.iter().enumerate().flat_map(|(n, form)| std::iter::repeat_n(form, if n < 6 { 2 } else { 1 }));
-    let answers = futures::future::join_all(sends.map(|form| token(&app, &id, &secret, form))).await;
+    let answers = futures::future::join_all(sends.map(|form| token(&app, &id, &secret, form)));
+    let wrong_answers = futures::future::join_all(wrong_forms[9..].iter().map(|form| token(&app, &id, &secret, form)));
+    let (answers, wrong_answers) = futures::future::join(answers, wrong_answers).await;
+    for (status, body, _) in wrong_answers {
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "a wrong verifier: {body}");
+    }
     let mut answers = answers.into_iter();
     let mut sessions = std::collections::HashSet::new();
     for n in 0..12 {
@@ -156,6 +165,40 @@ async fn codes_exchanged_at_once_each_open_one_session_and_a_racing_reuse_revoke
             assert_eq!(introspected["active"], true, "{introspected}");
         }
     }
+}
+
+/// The user's standing is checked at the exchange: a code is refused while its user is disabled,
+/// and after the password changes since the sign-in it came from; a refused code is not spent.
+async fn a_code_is_refused_while_its_user_is_disabled_or_after_a_password_change_and_stays_unspent(backend: Backend) {
+    let (app, registered, secret) = setup(backend).await;
+    let id = registered.client.client_id.clone();
+    let ada = app.state.store.user_by_email("ada@example.com").await.expect("read").expect("ada");
+    let admin = app.user_with_token("root@example.com", true).await.1;
+    let path = format!("/users/{}", ada.id);
+    let set_disabled = |disabled: bool| {
+        let body = serde_json::json!({"data": {"type": "users", "id": ada.id.to_string(), "attributes": {"disabled": disabled}}});
+        app.api("PATCH", &path, &admin, Some(body))
+    };
+    let (code, verifier, _) = code_for(&app, &registered).await;
+    let form = exchange(&code, Some(verifier.secret()));
+    assert_eq!(set_disabled(true).await.status, 200);
+    let (status, body, _) = token(&app, &id, &secret, &form).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "disabled: {body}");
+    assert_eq!(set_disabled(false).await.status, 200);
+    app.clock.advance(1);
+    let (status, body, _) = token(&app, &id, &secret, &form).await;
+    assert_eq!(status, 200, "enabled again, the code was still unspent: {body}");
+
+    let (code, verifier, _) = code_for(&app, &registered).await;
+    app.clock.advance(1);
+    let jwt = app.token_for("ada@example.com").await;
+    let change = serde_json::json!({"current_password": PASSWORD, "new_password": "a brand new passphrase 42"});
+    let response =
+        app.client.post(app.url("/me/password")).bearer_auth(jwt).json(&change).send().await.expect("change");
+    assert!(response.status().is_success(), "{}", response.status());
+    let form = exchange(&code, Some(verifier.secret()));
+    let (status, body, _) = token(&app, &id, &secret, &form).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "password changed: {body}");
 }
 
 async fn an_expired_code_and_another_clients_code_are_invalid_grant(backend: Backend) {

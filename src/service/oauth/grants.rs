@@ -14,8 +14,11 @@ use crate::runtime::request_context::RequestMeta;
 use crate::service::auth::refresh::live_user;
 use crate::service::auth::refresh_token::{is_well_formed, new_refresh_token};
 use crate::service::auth::{Auth, revoke};
-use crate::store::oauth_codes::{AuthorizationCode, Exchange, KIND_OAUTH, NewOauthSession};
+use crate::store::oauth_codes::{
+    Accepted, AuthorizationCode, CodeCheck, Exchange, KIND_OAUTH, NewOauthSession, OpenedSession,
+};
 use crate::store::sessions::{Rotation, Session};
+use crate::store::users::User;
 
 /// What the token endpoint answers (RFC 6749 §5.1, OpenID Connect Core §3.1.3.3).
 #[derive(Debug, Clone, serde::Serialize)]
@@ -75,70 +78,88 @@ pub struct CodeExchange<'a> {
 }
 
 /// `authorization_code`: a code issued to this client for this redirect URI, unexpired, unused,
-/// whose PKCE challenge the verifier meets. A code that comes back a second time ends the session
-/// its first exchange opened (every token issued from it is refused) and is `invalid_grant`.
+/// whose PKCE challenge the verifier meets, of a user still in good standing since signing in. A
+/// code that comes back a second time ends the session its first exchange opened (every token
+/// issued from it is refused) and is `invalid_grant`.
 pub async fn authorization_code(
     auth: &Auth,
     client: &AuthenticatedClient,
     exchange: CodeExchange<'_>,
     request: &RequestMeta,
 ) -> Result<TokenResponse, OauthError> {
-    let invalid = || {
-        OauthError::invalid_grant("the code is invalid, expired, used, or was issued to another client or redirect URI")
-    };
     if exchange.code.is_empty() || exchange.code.len() > 128 {
-        return Err(invalid());
+        return Err(OauthError::invalid_grant(INVALID_CODE));
     }
-    let code = auth.store().code_by_hash(&secret::hash_secret(exchange.code)).await?.ok_or_else(invalid)?;
     let now = auth.now();
-    if code.client_id != client.client.client_id || code.expires_at <= now {
-        return Err(invalid());
-    }
-    if exchange.redirect_uri != Some(code.redirect_uri.as_str()) {
-        return Err(invalid());
-    }
-    check_pkce(&code, exchange.code_verifier)?;
-    let scope = Scopes::parse(&code.scope)?;
-    let refresh_token = scope.contains(OFFLINE_ACCESS).then(new_refresh_token);
-    let refresh_hash = refresh_token.as_deref().map(secret::hash_secret);
+    // Made for every exchange, kept only for a code that grants offline_access (known in the store).
+    let refresh_token = new_refresh_token();
+    let refresh_hash = secret::hash_secret(&refresh_token);
     let new = NewOauthSession {
         expires_at: now + i64::from(auth.settings.sessions.refresh_absolute_seconds),
-        refresh_hash: refresh_hash.as_deref(),
+        refresh_hash: &refresh_hash,
         client_ip: request.client_ip_text(),
         now,
     };
-    let session = match auth.store().exchange_code(&code, new).await? {
-        Exchange::Opened(session) => session,
-        Exchange::AlreadyUsed(session) => {
-            if let Some(session) = session {
+    let check = code_check(&client.client.client_id, exchange, now);
+    let opened = match auth.store().exchange_code(secret::hash_secret(exchange.code), check, new).await? {
+        Exchange::Opened(opened) => opened,
+        Exchange::AlreadyUsed { code, first_session } => {
+            if let Some(session) = first_session {
                 revoke::end_sessions(&auth.sessions, &[session]).await?;
             }
             let event = AuditEvent::during(request, Actor::Client(code.client_id.clone()), "oauth.code-reuse")
                 .target(format!("users:{}", code.user_id))
-                .detail(json!({"session": session}));
+                .detail(json!({"session": first_session}));
             auth.audit().record(event).await;
-            return Err(invalid());
+            return Err(OauthError::invalid_grant(INVALID_CODE));
         }
+        Exchange::Refused(reason) => return Err(OauthError::invalid_grant(reason)),
+        Exchange::Unknown => return Err(OauthError::invalid_grant(INVALID_CODE)),
     };
-    let response = tokens_for_session(auth, &session, code.nonce.as_deref(), refresh_token).await?;
+    let OpenedSession { code, user, session, accepted } = *opened;
+    let refresh_token = accepted.with_refresh_token.then_some(refresh_token);
+    let response = tokens_for_session(auth, &session, &user, code.nonce.as_deref(), refresh_token)?;
     record(auth, request, &code.client_id, "authorization_code", Some(code.user_id)).await;
     Ok(response)
 }
 
+const INVALID_CODE: &str = "the code is invalid, expired, used, or was issued to another client or redirect URI";
+
+/// The rule a presented code must meet (see [`authorization_code`]), run by the store in the
+/// exchange's transaction.
+fn code_check(client_id: &str, exchange: CodeExchange<'_>, now: i64) -> CodeCheck {
+    let client_id = client_id.to_owned();
+    let redirect_uri = exchange.redirect_uri.map(str::to_owned);
+    let verifier = exchange.code_verifier.map(str::to_owned);
+    Box::new(move |code: &AuthorizationCode, user: &User| {
+        if code.client_id != client_id || code.expires_at <= now || redirect_uri.as_deref() != Some(&code.redirect_uri)
+        {
+            return Err(INVALID_CODE);
+        }
+        check_pkce(code, verifier.as_deref())?;
+        // The user still in good standing since signing in (as `live_user` checks a session).
+        if user.disabled || user.password_changed_at > code.auth_time {
+            return Err(INVALID_CODE);
+        }
+        let scope = Scopes::parse(&code.scope).map_err(|_| INVALID_CODE)?;
+        Ok(Accepted { with_refresh_token: scope.contains(OFFLINE_ACCESS) })
+    })
+}
+
 /// PKCE (RFC 7636): with a challenge, the verifier must be 43 to 128 unreserved characters whose
 /// S256 is the challenge; without one, no verifier may be sent.
-fn check_pkce(code: &AuthorizationCode, verifier: Option<&str>) -> Result<(), OauthError> {
-    let invalid = || OauthError::invalid_grant("the PKCE code_verifier does not match the code_challenge");
+fn check_pkce(code: &AuthorizationCode, verifier: Option<&str>) -> Result<(), &'static str> {
+    const MISMATCH: &str = "the PKCE code_verifier does not match the code_challenge";
     match (code.code_challenge.as_deref(), verifier) {
         (None, None) => Ok(()),
-        (None, Some(_)) | (Some(_), None) => Err(invalid()),
+        (None, Some(_)) | (Some(_), None) => Err(MISMATCH),
         (Some(challenge), Some(verifier)) => {
             let well_formed = (43..=128).contains(&verifier.len())
                 && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
             if well_formed && bool::from(super::authorize::s256(verifier).as_bytes().ct_eq(challenge.as_bytes())) {
                 Ok(())
             } else {
-                Err(invalid())
+                Err(MISMATCH)
             }
         }
     }
@@ -181,19 +202,20 @@ pub async fn refresh_token(
         auth.audit().record(event).await;
         return Err(invalid());
     }
-    let response = tokens_for_session(auth, &session, None, Some(successor)).await?;
+    let user = live_user(auth, &session).await?;
+    let response = tokens_for_session(auth, &session, &user, None, Some(successor))?;
     record(auth, request, &client.client.client_id, "refresh_token", Some(session.user_id)).await;
     Ok(response)
 }
 
-/// An access token (and, with `openid`, an ID token) for a session a code exchange opened.
-async fn tokens_for_session(
+/// An access token (and, with `openid`, an ID token) for `user`'s session a code exchange opened.
+fn tokens_for_session(
     auth: &Auth,
     session: &Session,
+    user: &User,
     nonce: Option<&str>,
     refresh_token: Option<String>,
 ) -> Result<TokenResponse, OauthError> {
-    let user = live_user(auth, session).await?;
     let scope = Scopes::parse(session.scope.as_deref().unwrap_or_default())?;
     let client_id = session.client_id.as_deref().unwrap_or_default();
     let auth_time = session.auth_time.unwrap_or(session.created_at);
@@ -215,7 +237,7 @@ async fn tokens_for_session(
             session: session.id,
             amr: session.amr.as_deref(),
         };
-        Some(sign_id_token(&auth.tokens, &user, &facts)?)
+        Some(sign_id_token(&auth.tokens, user, &facts)?)
     } else {
         None
     };
