@@ -22,6 +22,7 @@ use super::entity::session;
 use super::oauth_codes::{
     Accepted, AuthorizationCode, CodeCheck, Exchange, KIND_OAUTH, OpenedSession, codes_with_users,
 };
+use super::sessions::unused_refresh_token;
 use super::users::User;
 use super::{Store, StoreError};
 
@@ -124,7 +125,7 @@ async fn exchange_batch(store: &Store, mut requests: Vec<Request>) -> Result<Vec
     let tokens: Vec<refresh_token::ActiveModel> = sessions
         .iter()
         .filter(|(at, _)| matches!(verdicts[*at], Verdict::Wins(_, _, accepted) if accepted.with_refresh_token))
-        .map(|(at, s)| first_refresh_token(s.id, &requests[*at].session.refresh_hash, now))
+        .map(|(at, s)| unused_refresh_token(s.id, &requests[*at].session.refresh_hash, now))
         .collect();
     if !tokens.is_empty() {
         refresh_token::Entity::insert_many(tokens).exec_without_returning(&tx).await?;
@@ -251,18 +252,6 @@ async fn claim_codes(
         return Err(StoreError::Db(DbErr::Custom("a code of the batch was claimed meanwhile".to_owned())));
     }
     Ok(())
-}
-
-/// The first refresh token of a session a code exchange opened.
-pub(super) fn first_refresh_token(session_id: i64, hash: &str, now: i64) -> refresh_token::ActiveModel {
-    refresh_token::ActiveModel {
-        session_id: Set(session_id),
-        token_hash: Set(hash.to_owned()),
-        issued_at: Set(now),
-        used_at: Set(None),
-        successor: Set(None),
-        ..Default::default()
-    }
 }
 
 /// The session an exchange of `code` opens.

@@ -8,11 +8,11 @@ use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, JoinType, QueryFilter, QuerySelect};
 
-use super::code_exchanges::{Job, OwnedOauthSession, first_refresh_token, session_row};
+use super::code_exchanges::{Job, OwnedOauthSession, session_row};
 use super::entity::oauth_code::{ActiveModel, Column, Entity, Model};
 use super::entity::refresh_token;
 use super::entity::session::{self, Entity as Sessions};
-use super::sessions::Session;
+use super::sessions::{Session, unused_refresh_token};
 use super::users::{self, User};
 use super::{Store, StoreError};
 
@@ -160,7 +160,7 @@ impl Store {
             return Ok(Exchange::AlreadyUsed { code: Box::new(code), first_session });
         }
         if accepted.with_refresh_token {
-            refresh_token::Entity::insert(first_refresh_token(session.id, &new.refresh_hash, new.now))
+            refresh_token::Entity::insert(unused_refresh_token(session.id, &new.refresh_hash, new.now))
                 .exec_without_returning(&tx)
                 .await?;
         }

@@ -196,14 +196,18 @@ impl Store {
 }
 
 async fn insert_token(db: &impl ConnectionTrait, session_id: i64, hash: &str, now: i64) -> Result<(), DbErr> {
-    let row = refresh_token::ActiveModel {
+    RefreshTokens::insert(unused_refresh_token(session_id, hash, now)).exec_without_returning(db).await?;
+    Ok(())
+}
+
+/// A new refresh token of `session_id`, issued at `now`, stored as `hash`.
+pub(super) fn unused_refresh_token(session_id: i64, hash: &str, now: i64) -> refresh_token::ActiveModel {
+    refresh_token::ActiveModel {
         session_id: Set(session_id),
         token_hash: Set(hash.to_owned()),
         issued_at: Set(now),
         used_at: Set(None),
         successor: Set(None),
         ..Default::default()
-    };
-    RefreshTokens::insert(row).exec_without_returning(db).await?;
-    Ok(())
+    }
 }
