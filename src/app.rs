@@ -33,7 +33,7 @@ use crate::service::auth::passkeys::relying_party::RelyingParty;
 use crate::service::auth::{Auth, Sessions, Tokens};
 use crate::service::directory::Directory;
 use crate::service::keys::{KeyStore, KeyStoreError};
-use crate::state::AppState;
+use crate::state::{AppState, HttpHandles};
 use crate::store::Store;
 
 /// How long in-flight requests may take to finish once shutdown begins.
@@ -268,7 +268,7 @@ impl Application {
         let upstreams =
             Upstreams::new(&handles.settings.external_login.oidc_providers, handles.directory.clock.clone());
         let external = ExternalLogin { auth: auth.clone(), upstreams: Arc::new(upstreams) };
-        let state = AppState {
+        let state = AppState::new(HttpHandles {
             external,
             settings: handles.settings.clone(),
             store: handles.directory.store.clone(),
@@ -279,7 +279,7 @@ impl Application {
             limiter,
             monitor,
             pages: Arc::new(pages),
-        };
+        });
         if generated {
             let keyring = state.auth.tokens.keyring.current();
             let event = AuditEvent::new(Actor::System, "keys.generate")

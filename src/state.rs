@@ -14,8 +14,27 @@ use crate::service::auth::{Auth, Sessions, Tokens};
 use crate::service::directory::Directory;
 use crate::store::Store;
 
+/// Cloned for every request (poem's `data`), so it is one shared allocation: a clone is one
+/// reference count, not one per handle.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<HttpHandles>);
+
+impl AppState {
+    pub fn new(handles: HttpHandles) -> Self {
+        Self(Arc::new(handles))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = HttpHandles;
+
+    fn deref(&self) -> &HttpHandles {
+        &self.0
+    }
+}
+
+/// What [`AppState`] holds.
+pub struct HttpHandles {
     pub settings: Arc<Settings>,
     /// Read by the health check.
     pub store: Store,
@@ -37,7 +56,7 @@ pub struct AppState {
     pub pages: Arc<Pages>,
 }
 
-impl AppState {
+impl HttpHandles {
     /// Unix seconds now.
     pub fn now(&self) -> i64 {
         self.directory.now()
