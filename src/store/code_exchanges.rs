@@ -66,12 +66,14 @@ pub(super) fn start(store: Store) -> mpsc::Sender<Job> {
 
 async fn write_batch(store: &Store, jobs: Vec<Job>) {
     let mut replies = Vec::with_capacity(jobs.len());
+    let mut checks = Vec::with_capacity(jobs.len());
     let mut requests = Vec::with_capacity(jobs.len());
     for job in jobs {
         replies.push(job.reply);
-        requests.push(Request { code_hash: job.code_hash, check: Some(job.check), session: job.session });
+        checks.push(job.check);
+        requests.push(Request { code_hash: job.code_hash, session: job.session });
     }
-    match exchange_batch(store, requests).await {
+    match exchange_batch(store, requests, checks).await {
         Ok(outcomes) => {
             for (reply, outcome) in replies.into_iter().zip(outcomes) {
                 let _ = reply.send(Ok(outcome));
@@ -92,8 +94,6 @@ async fn write_batch(store: &Store, jobs: Vec<Job>) {
 /// One exchange of a batch.
 struct Request {
     code_hash: String,
-    /// Taken when run.
-    check: Option<CodeCheck>,
     session: OwnedOauthSession,
 }
 
@@ -108,7 +108,11 @@ enum Verdict {
 }
 
 /// Writes a batch in one transaction; the outcome of each exchange, in order.
-async fn exchange_batch(store: &Store, mut requests: Vec<Request>) -> Result<Vec<Exchange>, StoreError> {
+async fn exchange_batch(
+    store: &Store,
+    requests: Vec<Request>,
+    checks: Vec<CodeCheck>,
+) -> Result<Vec<Exchange>, StoreError> {
     let now = requests.iter().map(|r| r.session.now).max().unwrap_or_default();
     let (tx, _gate) = store.begin_write().await?;
     let found: HashMap<String, (AuthorizationCode, User)> =
@@ -117,7 +121,7 @@ async fn exchange_batch(store: &Store, mut requests: Vec<Request>) -> Result<Vec
             .into_iter()
             .map(|(code, user)| (code.code_hash.clone(), (code, user)))
             .collect();
-    let verdicts = judge(&mut requests, &found);
+    let verdicts = judge(&requests, checks, &found);
     let winners: Vec<usize> =
         verdicts.iter().enumerate().filter(|(_, v)| matches!(v, Verdict::Wins(..))).map(|(i, _)| i).collect();
     let sessions = open_sessions(&tx, &requests, &verdicts, &winners).await?;
@@ -163,11 +167,15 @@ fn outcomes(verdicts: Vec<Verdict>, sessions: Vec<(usize, session::Model)>) -> R
 
 /// Runs each exchange's check on its code; of the accepted exchanges of an unused code, the
 /// first wins and any other is a reuse of it.
-fn judge(requests: &mut [Request], found: &HashMap<String, (AuthorizationCode, User)>) -> Vec<Verdict> {
+fn judge(
+    requests: &[Request],
+    checks: Vec<CodeCheck>,
+    found: &HashMap<String, (AuthorizationCode, User)>,
+) -> Vec<Verdict> {
     let mut first_of: HashMap<i64, usize> = HashMap::new();
     let mut verdicts = Vec::with_capacity(requests.len());
-    for (at, request) in requests.iter_mut().enumerate() {
-        let (Some((code, user)), Some(check)) = (found.get(&request.code_hash), request.check.take()) else {
+    for (at, (request, check)) in requests.iter().zip(checks).enumerate() {
+        let Some((code, user)) = found.get(&request.code_hash) else {
             verdicts.push(Verdict::Done(Exchange::Unknown));
             continue;
         };

@@ -51,7 +51,7 @@ pub struct NewOauthSession<'a> {
 /// The service's rule for a code presented at the token endpoint: whether this client, redirect
 /// URI and PKCE verifier may have it, for this user, now, and whether its session gets the
 /// refresh token. Run once, in the exchange's transaction; a refusal says why.
-pub type CodeCheck = Box<dyn FnOnce(&AuthorizationCode, &User) -> Result<Accepted, &'static str> + Send + Sync>;
+pub type CodeCheck = Box<dyn FnOnce(&AuthorizationCode, &User) -> Result<Accepted, &'static str> + Send>;
 
 /// A code the check accepted.
 #[derive(Debug, Clone, Copy)]
