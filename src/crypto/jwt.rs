@@ -5,7 +5,7 @@ use std::cell::Cell;
 
 use josekit::JoseError;
 use josekit::jws::{JwsHeader, JwsVerifier};
-use josekit::jwt::{self, JwtPayload};
+use josekit::jwt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -70,13 +70,13 @@ pub fn sign_typed(keyring: &Keyring, claims: &impl Serialize, now: i64, typ: &st
     let mut header = JwsHeader::new();
     header.set_token_type(typ);
     header.set_key_id(kid);
-    let claims = match serde_json::to_value(claims) {
-        Ok(Value::Object(claims)) => claims,
-        Ok(_) => return Err(JoseError::InvalidJson(anyhow::anyhow!("the claims are not a JSON object"))),
-        Err(err) => return Err(JoseError::InvalidJson(err.into())),
-    };
-    let payload = JwtPayload::from_map(claims)?;
-    jwt::encode_with_signer(&payload, &header, signer)
+    // The claims go straight to their JSON bytes (what `jwt::encode_with_signer` signs after
+    // taking them through a map); a JWT's payload is an object.
+    let payload = serde_json::to_vec(claims).map_err(|err| JoseError::InvalidJson(err.into()))?;
+    if payload.first() != Some(&b'{') {
+        return Err(JoseError::InvalidJson(anyhow::anyhow!("the claims are not a JSON object")));
+    }
+    josekit::jws::serialize_compact(&payload, &header, signer)
 }
 
 /// The `typ` of RFC 9068 access tokens; Authify's own routes refuse them (and the OpenID

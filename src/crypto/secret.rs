@@ -57,13 +57,9 @@ pub fn check_stored(secret: &str, stored: Option<&str>) -> StoredMatch {
     }
 }
 
-/// Lowercase hex of `bytes`.
+/// Lowercase hex of `bytes`, encoded in constant time (base16ct): what is hexed here is secret.
 pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
+    base16ct::lower::encode_string(bytes)
 }
 
 #[cfg(test)]

@@ -115,7 +115,7 @@ fn with_body_deadline(endpoint: BoxEndpoint<'static, Response>, timeout: Duratio
     endpoint
         .around(move |endpoint, mut request| async move {
             let body = request.take_body();
-            match tokio::time::timeout(timeout, body.into_bytes_limit(MAX_REQUEST_BODY_BYTES)).await {
+            match tokio::time::timeout(timeout, read_limited(body, MAX_REQUEST_BODY_BYTES)).await {
                 Ok(Ok(bytes)) => {
                     request.set_body(bytes);
                     Ok(endpoint.call(request).await?.into_response())
@@ -134,4 +134,16 @@ fn with_body_deadline(endpoint: BoxEndpoint<'static, Response>, timeout: Duratio
             }
         })
         .boxed()
+}
+
+/// The whole body, at most `limit` bytes: its frames are collected as they are (a body that came
+/// in one frame is not copied), where poem's `into_bytes_limit` copies through a zeroed buffer.
+pub async fn read_limited(body: poem::Body, limit: usize) -> Result<bytes::Bytes, ReadBodyError> {
+    use http_body_util::{BodyExt, LengthLimitError, Limited};
+    let body: http_body_util::combinators::BoxBody<bytes::Bytes, std::io::Error> = body.into();
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(err) if err.is::<LengthLimitError>() => Err(ReadBodyError::PayloadTooLarge),
+        Err(err) => Err(ReadBodyError::Io(std::io::Error::other(err))),
+    }
 }

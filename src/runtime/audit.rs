@@ -126,7 +126,8 @@ impl AuditEvent {
             actor: cut(self.actor.to_string(), 255),
             action: cut(self.action, 64),
             target: self.target.map(|t| cut(t, 255)),
-            detail: self.detail.map(|d| cut(d.to_string(), 4096)),
+            // `to_string` rather than `Display`, which writes through the formatter a piece at a time.
+            detail: self.detail.map(|d| cut(serde_json::to_string(&d).unwrap_or_default(), 4096)),
             client_ip: request.and_then(RequestMeta::client_ip_text),
             request_id: request.and_then(RequestMeta::request_id).map(str::to_owned),
         }
@@ -196,7 +197,7 @@ impl AuditLog {
     async fn write_now(&self, row: NewAuditEvent) {
         let audit = self.clone();
         let written = tokio::spawn(async move {
-            match audit.store.insert_audit_events(vec![row.clone()]).await {
+            match audit.store.insert_audit_events(std::slice::from_ref(&row)).await {
                 Ok(()) => true,
                 Err(crate::store::StoreError::Unavailable) => {
                     audit.enqueue(row).await;
@@ -278,7 +279,7 @@ async fn write_batches(store: Store, mut receiver: mpsc::Receiver<Message>, drop
 async fn write_through_outage(store: &Store, rows: &[NewAuditEvent]) -> bool {
     let started = tokio::time::Instant::now();
     loop {
-        match store.insert_audit_events(rows.to_vec()).await {
+        match store.insert_audit_events(rows).await {
             Ok(()) => return true,
             Err(crate::store::StoreError::Unavailable) if started.elapsed() < OUTAGE_PATIENCE => {
                 tokio::time::sleep(Duration::from_secs(1)).await;
@@ -292,7 +293,7 @@ async fn write_through_outage(store: &Store, rows: &[NewAuditEvent]) -> bool {
 async fn write_with_retries(store: &Store, rows: &[NewAuditEvent]) -> bool {
     let count = rows.len();
     for attempt in 1..=WRITE_ATTEMPTS {
-        match store.insert_audit_events(rows.to_vec()).await {
+        match store.insert_audit_events(rows).await {
             Ok(()) => return true,
             Err(err) if attempt < WRITE_ATTEMPTS => {
                 tracing::warn!(error = %err, count, attempt, "writing audit events failed; retrying");

@@ -8,6 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 use poem::http::HeaderMap;
 use poem::{Body, Request};
 
+use crate::http::server::read_limited;
 use crate::service::oauth::error::OauthError;
 
 /// The largest form body read.
@@ -41,10 +42,8 @@ pub async fn read_form(req: &Request, body: Body) -> Result<Form, OauthError> {
     if !essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
         return Err(OauthError::invalid_request("the body must be application/x-www-form-urlencoded"));
     }
-    let bytes = body
-        .into_bytes_limit(MAX_FORM_BYTES)
-        .await
-        .map_err(|_| OauthError::invalid_request(format!("the body must be at most {MAX_FORM_BYTES} bytes")))?;
+    let too_large = || OauthError::invalid_request(format!("the body must be at most {MAX_FORM_BYTES} bytes"));
+    let bytes = read_limited(body, MAX_FORM_BYTES).await.map_err(|_| too_large())?;
     Form::parse(&bytes)
 }
 
@@ -63,6 +62,9 @@ pub fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>
 }
 
 fn form_decode(part: &str) -> String {
+    if !part.contains(['%', '+']) {
+        return part.to_owned();
+    }
     form_urlencoded::parse(format!("v={part}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
 }
 

@@ -2,19 +2,24 @@
 //! §5.2 errors (401 with `WWW-Authenticate`, `Retry-After` on 429 and 503).
 
 use poem::Response;
-use poem::http::StatusCode;
+use poem::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
+use poem::http::{HeaderValue, StatusCode};
 use serde::Serialize;
 
 use crate::service::oauth::error::OauthError;
 
-/// A JSON answer that no cache may keep.
+/// A JSON answer that no cache may keep. The headers are constants, so nothing is parsed per
+/// answer; the buffer starts large enough for a token response with an ID token.
 pub fn json(status: StatusCode, body: &impl Serialize) -> Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+    let mut bytes = Vec::with_capacity(2048);
+    if serde_json::to_writer(&mut bytes, body).is_err() {
+        bytes = b"{}".to_vec();
+    }
     Response::builder()
         .status(status)
-        .content_type("application/json")
-        .header("Cache-Control", "no-store")
-        .header("Pragma", "no-cache")
+        .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+        .header(CACHE_CONTROL, HeaderValue::from_static("no-store"))
+        .header(PRAGMA, HeaderValue::from_static("no-cache"))
         .body(bytes)
 }
 
