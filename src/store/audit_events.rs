@@ -3,7 +3,6 @@
 
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
-use sea_orm::{DbBackend, Statement};
 
 use super::entity::audit_event::{ActiveModel, Column, Entity, Model};
 use super::listing::{ListParams, Page};
@@ -24,27 +23,10 @@ pub struct NewAuditEvent {
     pub request_id: Option<String>,
 }
 
-/// SQLite takes a batch as one JSON array of rows, so the statement is the same whatever the
-/// batch's size (prepared once, one parameter), instead of seven parameters per row.
-const SQLITE_INSERT_JSON: &str = "INSERT INTO audit_events \
-     (occurred_at, actor, action, target, detail, client_ip, request_id) \
-     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6 \
-     FROM json_each(?) ORDER BY key";
-
 impl Store {
     /// Appends events in one statement.
     pub async fn insert_audit_events(&self, events: &[NewAuditEvent]) -> Result<(), StoreError> {
         if events.is_empty() {
-            return Ok(());
-        }
-        if self.conn().get_database_backend() == DbBackend::Sqlite {
-            let rows: Vec<_> = events
-                .iter()
-                .map(|e| (e.occurred_at, &e.actor, &e.action, &e.target, &e.detail, &e.client_ip, &e.request_id))
-                .collect();
-            let json = serde_json::to_string(&rows).map_err(|err| StoreError::Db(DbErr::Custom(err.to_string())))?;
-            let statement = Statement::from_sql_and_values(DbBackend::Sqlite, SQLITE_INSERT_JSON, [json.into()]);
-            self.conn().execute_raw(statement).await?;
             return Ok(());
         }
         let rows = events.iter().cloned().map(|e| ActiveModel {
