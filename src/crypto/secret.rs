@@ -1,6 +1,7 @@
-//! High-entropy secrets (API-key and delegate secrets, refresh and email tokens): generated from the
-//! OS CSPRNG, stored only as their SHA-256 and compared in constant time. They carry at least 128
-//! random bits, so a slow password hash would add cost without adding safety.
+//! High-entropy secrets (API-key and delegate secrets, refresh and email tokens): generated from a
+//! CSPRNG (`crypto::tokens`: rand's, seeded from the OS), stored only as their SHA-256 and
+//! compared in constant time. They carry at least 128 random bits, so a slow password hash would
+//! add cost without adding safety.
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;

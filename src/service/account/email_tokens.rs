@@ -1,4 +1,4 @@
-//! Email tokens and the mails that carry them: a token of 256 bits from the OS CSPRNG (stored only
+//! Email tokens and the mails that carry them: a token of 256 bits from a CSPRNG (stored only
 //! as its SHA-256), rendered into the mail at enqueue time (so a template change or a restart does
 //! not alter mail in flight), and the per-recipient / per-client-address limits on queued mail,
 //! counted in the database so they hold across instances.
