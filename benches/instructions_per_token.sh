@@ -5,22 +5,13 @@
 # -t1 -c4. valgrind, wrk, curl, jq and openssl from Debian's packages.
 # Usage: [DURATION=10s] benches/instructions_per_token.sh BIN
 set -euo pipefail
+source "$(dirname "$0")/client_credentials_setup.sh"
 bin=$(realpath "$1") work=$(mktemp -d) port=8299 vg=
 trap '[ -n "$vg" ] && kill "$vg" 2>/dev/null; rm -rf "$work"' EXIT
-openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null | openssl pkcs8 -topk8 -nocrypt -out "$work/private.pem"
-openssl ec -in "$work/private.pem" -pubout -out "$work/public.pem" 2>/dev/null
-export AUTHIFY_DB_URL="sqlite://$work/authify.db?mode=rwc" AUTHIFY_LISTEN="127.0.0.1:$port" \
-  AUTHIFY_PUBLIC_URL="http://127.0.0.1:$port" AUTHIFY_PRIVKEY_PATH="$work/private.pem" \
-  AUTHIFY_PUBKEY_PATH="$work/public.pem" AUTHIFY_JWT_ALGORITHM=ES256 RUST_LOG=warn \
-  AUTHIFY_RATE_LIMIT_PER_IP=0 AUTHIFY_RATE_LIMIT_PER_ACCOUNT=0 AUTHIFY_LOCKOUT_THRESHOLD=0
-"$bin" migrate >/dev/null 2>&1
-client=$("$bin" client add Load --redirect-uri http://127.0.0.1:9/cb --scope api:read --json)
-basic=$(printf '%s:%s' "$(jq -r .client_id <<<"$client")" "$(jq -r .client_secret <<<"$client")" | base64 -w0)
-printf 'wrk.method="POST"\nwrk.body="grant_type=client_credentials&scope=api%%3Aread"\n%s\n%s\n' \
-  'wrk.headers["Content-Type"]="application/x-www-form-urlencoded"' "wrk.headers[\"Authorization\"]=\"Basic $basic\"" > "$work/cc.lua"
+cc_setup "$bin" "$work" "$port"
 (cd "$work" && exec valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/cg.out" "$bin" serve > server.log 2>&1) &
 vg=$!
-for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$port/.well-known/jwks.json" >/dev/null && break; sleep 0.3; done
+wait_up "$port"
 wrk -t1 -c4 -d3s -s "$work/cc.lua" "http://127.0.0.1:$port/oauth2/token" >/dev/null
 callgrind_control -i on "$vg" >/dev/null 2>&1
 n=$(wrk -t1 -c4 -d"${DURATION:-10s}" -s "$work/cc.lua" "http://127.0.0.1:$port/oauth2/token" | awk '/requests in/{print $1}')
