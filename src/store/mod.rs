@@ -178,16 +178,21 @@ impl Store {
         &self.db
     }
 
+    /// SQLite: this process's turn to write (see `write_gate`); hold it until the write ends.
+    pub(crate) async fn write_gate(&self) -> WriteGuard {
+        match &self.write_gate {
+            Some(gate) => Some(gate.clone().lock_owned().await),
+            None => None,
+        }
+    }
+
     /// Begins a transaction that will write; keep the guard until it commits or rolls back. On
     /// SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): a deferred transaction that reads
     /// first fails with "database is locked" instead of waiting when another connection (for example
     /// the audit writer) commits between its read and its write; and this process's write
     /// transactions queue for the write gate first. Other backends ignore both.
     pub(crate) async fn begin_write(&self) -> Result<(DatabaseTransaction, WriteGuard), DbErr> {
-        let guard = match &self.write_gate {
-            Some(gate) => Some(gate.clone().lock_owned().await),
-            None => None,
-        };
+        let guard = self.write_gate().await;
         let options = TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..TransactionOptions::default()
