@@ -13,6 +13,7 @@ pub mod keyring_cell;
 pub mod legacy_digest;
 pub mod lifecycle;
 pub mod password;
+mod remembered;
 pub mod rotation;
 pub mod sealed;
 pub mod secret;

@@ -12,10 +12,16 @@ use josekit::jws::{JwsAlgorithm, JwsVerifier};
 use ring::signature::{ECDSA_P256_SHA256_FIXED, UnparsedPublicKey};
 
 use super::Algorithm;
+use super::remembered::Remembered;
 
 /// A verifier for `algorithm` from the public key as SPKI DER and as the uncompressed SEC1 point
-/// (both already checked by [`super::keyfile`]). It names no `kid`: the keyring picks the key.
+/// (both already checked by [`super::keyfile`]), remembering the signatures it accepted
+/// ([`Remembered`]). It names no `kid`: the keyring picks the key.
 pub fn verifier_for(algorithm: Algorithm, spki_der: &[u8], point: &[u8]) -> Box<dyn JwsVerifier> {
+    Box::new(Remembered::new(checking_verifier(algorithm, spki_der, point)))
+}
+
+fn checking_verifier(algorithm: Algorithm, spki_der: &[u8], point: &[u8]) -> Box<dyn JwsVerifier> {
     match algorithm {
         Algorithm::Es256 => {
             Box::new(Es256Verifier { key: UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point.into()) })

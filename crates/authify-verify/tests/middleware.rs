@@ -43,7 +43,10 @@ impl Issuer {
     }
 }
 
+/// A plain HTTP client. In a workspace build reqwest comes with rustls and no crypto provider (the
+/// service's features), and panics unless one is installed.
 fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::new()
 }
 
