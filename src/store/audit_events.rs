@@ -36,7 +36,7 @@ impl Store {
             return Ok(());
         }
         if self.conn().get_database_backend() == DbBackend::Sqlite {
-            let _gate = self.write_gate().await;
+            let _turn = self.write_turn().await;
             return insert_on_sqlite(self.conn().get_sqlite_connection_pool(), events)
                 .await
                 .map_err(|err| StoreError::from(DbErr::Exec(RuntimeErr::SqlxError(err.into()))));
@@ -91,7 +91,7 @@ fn padded_insert(rows: usize) -> String {
 static NARROW_INSERT: LazyLock<String> = LazyLock::new(|| padded_insert(NARROW));
 static WIDE_INSERT: LazyLock<String> = LazyLock::new(|| padded_insert(WIDE));
 
-/// One statement for at most [`WIDE`] events, bound by reference.
+/// One statement for at most [`WIDE`] events (sqlx copies each text it binds).
 fn insert_statement(chunk: &[NewAuditEvent]) -> Query<'static, Sqlite, SqliteArguments> {
     let (sql, width) = if chunk.len() <= NARROW { (&*NARROW_INSERT, NARROW) } else { (&*WIDE_INSERT, WIDE) };
     let mut query = sea_orm::sqlx::query(sql.as_str());

@@ -178,8 +178,9 @@ impl Store {
         &self.db
     }
 
-    /// SQLite: this process's turn to write (see `write_gate`); hold it until the write ends.
-    pub(crate) async fn write_gate(&self) -> WriteGuard {
+    /// SQLite: waits for this process's turn to write at the write gate; hold the guard until the
+    /// write ends. Other backends have no gate and get `None` at once.
+    pub(crate) async fn write_turn(&self) -> WriteGuard {
         match &self.write_gate {
             Some(gate) => Some(gate.clone().lock_owned().await),
             None => None,
@@ -192,7 +193,7 @@ impl Store {
     /// the audit writer) commits between its read and its write; and this process's write
     /// transactions queue for the write gate first. Other backends ignore both.
     pub(crate) async fn begin_write(&self) -> Result<(DatabaseTransaction, WriteGuard), DbErr> {
-        let guard = self.write_gate().await;
+        let guard = self.write_turn().await;
         let options = TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..TransactionOptions::default()
