@@ -2,6 +2,7 @@
 //! verifies them, and manages the people and machines allowed to get them.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod allocator;
 pub mod app;
 pub mod cli;
 pub mod clock;

@@ -2,6 +2,16 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+#[global_allocator]
+static ALLOCATOR: authify::allocator::SplitAllocator = authify::allocator::SplitAllocator;
+
+/// mimalloc's options, set by a constructor: after mimalloc's own (which reads its environment)
+/// and before Rust's runtime makes the first allocation.
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static CONFIGURE_ALLOCATOR: extern "C" fn() = authify::allocator::configure;
+
 fn main() -> ExitCode {
     tune_allocator();
     let cli = authify::cli::Cli::parse();
@@ -15,7 +25,7 @@ fn main() -> ExitCode {
     }
 }
 
-/// argon2 works in 19 MiB per hashing thread, which the threads free when logins stop
+/// argon2 works in 12 MiB per hashing thread, which the threads free when logins stop
 /// (`crypto::hash_workers`). glibc's dynamic mmap threshold would, after the first free, serve such
 /// blocks from a fragmenting heap that is never given back (882 MB peak measured); a fixed threshold
 /// keeps every block of 1 MiB or more in its own mapping, returned to the OS when freed. Two arenas

@@ -22,6 +22,8 @@ plain_tests!(
     keys_list_shows_the_kid_the_service_publishes,
     settings_come_from_a_toml_file_under_the_environment,
     migrate_and_openapi_subcommands_work,
+    an_idle_server_holds_little_anonymous_memory,
+    the_operators_allocator_settings_win_over_the_services,
 );
 
 /// `authify <args>` run in `dir` with only the given AUTHIFY_* settings.
@@ -112,6 +114,13 @@ impl Server {
 impl Server {
     pub(crate) fn addr(&self) -> &str {
         &self.addr
+    }
+
+    /// The process's `RssAnon` (KiB), from /proc.
+    pub(crate) fn rss_anon_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("status");
+        let line = status.lines().find(|l| l.starts_with("RssAnon:")).expect("RssAnon");
+        line.split_whitespace().nth(1).and_then(|kib| kib.parse().ok()).expect("a number of KiB")
     }
 
     /// Sends SIGTERM without waiting.
@@ -335,4 +344,42 @@ fn migrate_and_openapi_subcommands_work() {
     let printed = run(dir.path(), &[], &["openapi"], "");
     let spec: Value = serde_json::from_slice(&printed.stdout).expect("JSON on stdout");
     assert_eq!(spec["info"]["title"], "Authify");
+}
+
+/// Idle, the service's heap is small (docs/benchmarks.md: under 8 MiB of anonymous memory). With
+/// mimalloc's default options (its first arena committed at once) it holds 16 to 19 MiB.
+fn an_idle_server_holds_little_anonymous_memory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(dir.path(), &[]);
+    // The start-up dummy password hash holds argon2's memory for a moment after it ends.
+    let mut seen = Vec::new();
+    for _ in 0..40 {
+        seen.push(server.rss_anon_kib());
+        if seen.last().is_some_and(|kib| *kib < 8 * 1024) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    panic!("RssAnon stayed at 8 MiB or more for 10 s (KiB): {seen:?}");
+}
+
+/// The service sets two of mimalloc's options, unless the operator's environment does.
+fn the_operators_allocator_settings_win_over_the_services() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = |env: &[(&str, &str)]| {
+        let mut command = authify(dir.path(), &[], &["--version"]);
+        // The test's own environment does not count; only the given variables.
+        command.env_remove("MIMALLOC_PURGE_DELAY").env_remove("MIMALLOC_ARENA_EAGER_COMMIT");
+        command.env("MIMALLOC_VERBOSE", "1").envs(env.iter().copied());
+        let output = command.output().expect("run authify");
+        assert!(output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        let value = |name: &str| {
+            let prefix = format!("option '{name}': ");
+            stderr.lines().find_map(|l| l.strip_prefix(&prefix)).map(|v| v.trim().to_owned())
+        };
+        (value("arena_eager_commit"), value("purge_delay"))
+    };
+    assert_eq!(options(&[]), (Some("0".into()), Some("2".into())));
+    assert_eq!(options(&[("MIMALLOC_PURGE_DELAY", "50")]), (Some("0".into()), Some("50".into())));
 }
