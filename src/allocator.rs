@@ -18,8 +18,8 @@ const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// Sets mimalloc's memory options unless the operator set them (`MIMALLOC_ARENA_EAGER_COMMIT`,
 /// `MIMALLOC_PURGE_DELAY`): its arenas committed as they are used (by default Linux gets its first
-/// arena committed up front: 13 MiB more idle memory) and freed pages returned after 2 ms instead
-/// of 1 s (the peak under password logins stays under 64 MiB). It must run before the first
+/// arena committed up front: about 12 MiB more idle memory) and freed pages returned after 2 ms
+/// instead of 1 s (a lower peak under password logins). It must run before the first
 /// allocation, which reserves that first arena: `main` runs it as a constructor, and it allocates
 /// nothing itself. Measured in docs/benchmarks.md ("mimalloc for small blocks").
 pub extern "C" fn configure() {
@@ -127,7 +127,8 @@ mod tests {
 
     #[test]
     fn the_option_numbers_name_the_options_meant() {
-        // Their documented defaults: eager commit "2" (on overcommitting systems), purge delay 1000 ms.
+        // Their documented defaults: eager commit "2" (on overcommitting systems), purge delay 1000 ms
+        // (unless MIMALLOC_* variables are set for the tests; `configure` is not run in them).
         // SAFETY: reading an option has no precondition.
         let defaults = unsafe {
             (libmimalloc_sys::mi_option_get(ARENA_EAGER_COMMIT), libmimalloc_sys::mi_option_get(PURGE_DELAY))
