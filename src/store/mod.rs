@@ -148,6 +148,9 @@ impl Store {
             });
         if url.starts_with("sqlite:") {
             create_private_sqlite_file(url)?;
+            // A pooled SQLite connection is a file handle on this machine's disk: pinging it before
+            // each use (a round trip to its thread) would tell nothing a query does not.
+            options.test_before_acquire(false);
         }
         let db = Database::connect(options).await?;
         let sqlite = db.get_database_backend() == DbBackend::Sqlite;
@@ -199,5 +202,22 @@ impl Store {
             ..TransactionOptions::default()
         };
         Ok((self.db.begin_with_options(options).await?, guard))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn sqlite_connections_are_not_pinged_before_each_use() {
+        let store =
+            Store::connect("sqlite::memory:", 2, Duration::from_secs(5), false).await.expect("in-memory SQLite");
+        let pool = store.db.get_sqlite_connection_pool();
+        assert!(
+            !pool.options().get_test_before_acquire(),
+            "a ping per acquire is a round trip to the connection's thread"
+        );
+        store.ping().await.expect("the pool still answers");
     }
 }
