@@ -2,9 +2,9 @@
 //! (headers, claims, the audit event), on whichever worker thread polls it; mimalloc serves those
 //! from per-thread free lists, faster than glibc's malloc (docs/benchmarks.md, "mimalloc for small
 //! blocks"). Blocks of [`LARGE`] bytes or more, in practice argon2's working memory, stay with
-//! glibc, where `main`'s fixed mmap threshold gives each its own mapping, returned to the OS when
-//! freed. [`configure`] makes mimalloc commit memory as it uses it and give freed pages back
-//! within milliseconds, so the idle and peak memory stay near glibc's.
+//! glibc, where a fixed mmap threshold ([`tune_system_allocator`]) gives each its own mapping,
+//! returned to the OS when freed. [`configure`] makes mimalloc commit memory as it uses it and give
+//! freed pages back within milliseconds, so the idle and peak memory stay near glibc's.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::ptr;
@@ -36,8 +36,25 @@ pub extern "C" fn configure() {
     }
 }
 
-/// Blocks of this size or more are glibc's (its mmap threshold, set in `main`).
+/// Blocks of this size or more are glibc's, and its mmap threshold ([`tune_system_allocator`]).
 pub const LARGE: usize = 1 << 20;
+
+/// argon2 works in 12 MiB per hashing thread, which the threads free when logins stop
+/// (`crypto::hash_workers`). glibc's dynamic mmap threshold would, after the first free, serve such
+/// blocks from a fragmenting heap that is never given back (882 MB peak measured); a fixed threshold
+/// keeps every block of [`LARGE`] or more in its own mapping, returned to the OS when freed. Two
+/// arenas keep the heap of many threads from multiplying (docs/benchmarks.md, "Password logins").
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub fn tune_system_allocator() {
+    // SAFETY: mallopt only sets allocator parameters; `main` runs this before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, LARGE as libc::c_int);
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub fn tune_system_allocator() {}
 
 /// mimalloc below [`LARGE`], the system allocator from it. A block is freed by the allocator that
 /// made it, since both choices follow the size its layout gives.
