@@ -15,6 +15,7 @@ mod m20261205_000010_create_oauth;
 mod m20261205_000011_create_signing_keys;
 mod m20261206_000012_create_external_logins;
 mod m20261207_000013_create_passkeys;
+mod m20261207_000014_audit_event_occurrences;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000011_create_signing_keys::Migration),
             Box::new(m20261206_000012_create_external_logins::Migration),
             Box::new(m20261207_000013_create_passkeys::Migration),
+            Box::new(m20261207_000014_audit_event_occurrences::Migration),
         ]
     }
 }

@@ -12,7 +12,8 @@
 //!   shutdown (measured in docs/reliability.md). A graceful shutdown flushes the queue. While the
 //!   database cannot be reached the writer retries (for up to ten minutes) and the queue holds what
 //!   arrives; when the queue stays full for a second an event is dropped, counted and logged,
-//!   rather than stalling logins.
+//!   rather than stalling logins. A machine's identical events of one second in a batch are one
+//!   row with their count ([`crate::runtime::audit_repeats`]).
 
 use std::fmt;
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::Clock;
+use crate::runtime::audit_repeats;
 use crate::runtime::request_context::RequestMeta;
 use crate::store::Store;
 use crate::store::audit_events::NewAuditEvent;
@@ -118,6 +120,12 @@ impl AuditEvent {
         BATCHED_PREFIXES.iter().any(|prefix| self.action.starts_with(prefix)) && self.action != "oauth.consent"
     }
 
+    /// Whether the event may be folded with identical ones of the same second: a high-volume event
+    /// of a machine credential (an OAuth client, an API key, a delegate), never a person's.
+    fn is_foldable(&self) -> bool {
+        self.is_high_volume() && matches!(self.actor, Actor::Client(_) | Actor::ApiKey(_) | Actor::Delegate(_))
+    }
+
     /// The row to store, with the request's id and client address and the time `now`.
     fn into_row(self, now: i64) -> NewAuditEvent {
         let request = self.request.as_ref();
@@ -130,6 +138,7 @@ impl AuditEvent {
             detail: self.detail.map(|d| cut(serde_json::to_string(&d).unwrap_or_default(), 4096)),
             client_ip: request.and_then(RequestMeta::client_ip_text),
             request_id: request.and_then(RequestMeta::request_id).map(str::to_owned),
+            occurrences: 1,
         }
     }
 }
@@ -155,7 +164,8 @@ pub fn outcome<T>(result: &Result<T, crate::error::Error>) -> Value {
 }
 
 enum Message {
-    Event(NewAuditEvent),
+    /// A row, and whether it may be folded with identical ones ([`AuditEvent::is_foldable`]).
+    Event(NewAuditEvent, bool),
     /// Answered once everything queued before it is written.
     Flush(oneshot::Sender<()>),
 }
@@ -182,10 +192,10 @@ impl AuditLog {
     /// event is queued (see the module documentation for what may be lost). The command line
     /// records the same way and calls [`AuditLog::flush`] before it exits.
     pub async fn record(&self, event: AuditEvent) {
-        let high_volume = event.is_high_volume();
+        let (high_volume, foldable) = (event.is_high_volume(), event.is_foldable());
         let row = event.into_row(self.clock.now());
         if high_volume {
-            self.enqueue(row).await;
+            self.enqueue(row, foldable).await;
         } else {
             self.write_now(row).await;
         }
@@ -200,7 +210,7 @@ impl AuditLog {
             match audit.store.insert_audit_events(std::slice::from_ref(&row)).await {
                 Ok(()) => true,
                 Err(crate::store::StoreError::Unavailable) => {
-                    audit.enqueue(row).await;
+                    audit.enqueue(row, false).await;
                     true
                 }
                 Err(_) => write_with_retries(&audit.store, &[row]).await,
@@ -211,8 +221,8 @@ impl AuditLog {
         }
     }
 
-    async fn enqueue(&self, row: NewAuditEvent) {
-        let message = match self.queue.try_send(Message::Event(row)) {
+    async fn enqueue(&self, row: NewAuditEvent, foldable: bool) {
+        let message = match self.queue.try_send(Message::Event(row, foldable)) {
             Ok(()) => return,
             Err(mpsc::error::TrySendError::Full(message)) => message,
             Err(mpsc::error::TrySendError::Closed(_)) => return self.lost(1, "the audit writer has stopped"),
@@ -257,16 +267,18 @@ async fn write_batches(store: Store, mut receiver: mpsc::Receiver<Message>, drop
                 }
             }
         }
-        let mut rows = Vec::with_capacity(messages.len());
+        let mut events = Vec::with_capacity(messages.len());
         let mut waiting = Vec::new();
         for message in messages.drain(..) {
             match message {
-                Message::Event(row) => rows.push(row),
+                Message::Event(row, foldable) => events.push((row, foldable)),
                 Message::Flush(done) => waiting.push(done),
             }
         }
+        let rows = audit_repeats::fold(events);
         if !rows.is_empty() && !write_through_outage(&store, &rows).await {
-            dropped.fetch_add(rows.len() as u64, Ordering::Relaxed);
+            let lost: u64 = rows.iter().map(|row| u64::try_from(row.occurrences).unwrap_or(1)).sum();
+            dropped.fetch_add(lost, Ordering::Relaxed);
         }
         for done in waiting {
             let _ = done.send(());

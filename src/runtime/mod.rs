@@ -4,6 +4,7 @@
 //! a typical time so that their time tells nothing. Nothing here knows a use case.
 
 pub mod audit;
+pub mod audit_repeats;
 pub mod client_cache;
 pub mod credential_cache;
 pub mod equal_time;

@@ -26,6 +26,9 @@ pub struct NewAuditEvent {
     pub detail: Option<String>,
     pub client_ip: Option<String>,
     pub request_id: Option<String>,
+    /// How many identical events this row stands for: 1, or more for a machine's repeats folded
+    /// into one row (`runtime::audit_repeats`).
+    pub occurrences: i32,
 }
 
 impl Store {
@@ -49,6 +52,7 @@ impl Store {
             detail: Set(e.detail),
             client_ip: Set(e.client_ip),
             request_id: Set(e.request_id),
+            occurrences: Set(e.occurrences),
             ..Default::default()
         });
         Entity::insert_many(rows).exec_without_returning(self.conn()).await?;
@@ -75,15 +79,16 @@ impl Store {
 /// parsing (a fresh multi-row INSERT was parsed per batch, a tenth of a token's instructions).
 const NARROW: usize = 8;
 const WIDE: usize = 64;
-const COLUMNS: usize = 7;
+const COLUMNS: usize = 8;
 
 /// `INSERT … SELECT … FROM (VALUES …) WHERE column1 IS NOT NULL` of `rows` rows, in the order
 /// given (the ids follow it).
 fn padded_insert(rows: usize) -> String {
-    let values = vec!["(?,?,?,?,?,?,?)"; rows].join(",");
+    let row = format!("({})", ["?"; COLUMNS].join(","));
+    let values = vec![row; rows].join(",");
     format!(
-        "INSERT INTO audit_events (occurred_at, actor, action, target, detail, client_ip, request_id) \
-         SELECT column1, column2, column3, column4, column5, column6, column7 FROM (VALUES {values}) \
+        "INSERT INTO audit_events (occurred_at, actor, action, target, detail, client_ip, request_id, occurrences) \
+         SELECT column1, column2, column3, column4, column5, column6, column7, column8 FROM (VALUES {values}) \
          WHERE column1 IS NOT NULL"
     )
 }
@@ -103,7 +108,8 @@ fn insert_statement(chunk: &[NewAuditEvent]) -> Query<'static, Sqlite, SqliteArg
             .bind(e.target.as_deref())
             .bind(e.detail.as_deref())
             .bind(e.client_ip.as_deref())
-            .bind(e.request_id.as_deref());
+            .bind(e.request_id.as_deref())
+            .bind(e.occurrences);
     }
     for _ in 0..(width - chunk.len()) * COLUMNS {
         query = query.bind(None::<i64>);

@@ -43,6 +43,8 @@ fn checked_value(def: &AttrDef, value: Value) -> Result<Value, Error> {
         AttrType::String => Err(wrong("a string")),
         AttrType::Boolean if value.is_boolean() => Ok(value),
         AttrType::Boolean => Err(wrong("true or false")),
+        AttrType::Count if value.as_u64().is_some_and(|n| n >= 1) => Ok(value),
+        AttrType::Count => Err(wrong("a whole number of at least 1")),
         AttrType::StringList if value.as_array().is_some_and(|a| a.iter().all(Value::is_string)) => Ok(value),
         AttrType::StringList => Err(wrong("an array of strings")),
         AttrType::Object if value.is_object() => Ok(value),

@@ -28,7 +28,17 @@ const ATTRIBUTES: &[AttrDef] = &[
     AttrDef::read_only("at", AttrType::DateTime, "When it happened."),
     AttrDef::read_only("details", AttrType::Object, "A small JSON object with the particulars (never secrets).")
         .optional(),
-    AttrDef::read_only("request-id", AttrType::String, "The X-Request-Id of the request that caused it.").optional(),
+    AttrDef::read_only(
+        "request-id",
+        AttrType::String,
+        "The X-Request-Id of the request that caused it (the first one, when occurrences is above 1).",
+    )
+    .optional(),
+    AttrDef::read_only(
+        "occurrences",
+        AttrType::Count,
+        "How many identical events this one stands for: 1, or the number of times a client, API key or delegate did the same thing from the same address within this second.",
+    ),
 ];
 
 const FILTERS: &[FilterDef] = &[

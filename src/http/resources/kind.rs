@@ -18,6 +18,8 @@ use crate::store::listing::{ListParams, Page};
 pub enum AttrType {
     String,
     Boolean,
+    /// A whole number of at least 1 (read-only counts).
+    Count,
     StringList,
     /// RFC 3339 in documents, Unix seconds in storage.
     DateTime,

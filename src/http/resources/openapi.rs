@@ -17,6 +17,7 @@ fn attribute_schema(ty: AttrType) -> Value {
     match ty {
         AttrType::String => json!({"type": "string"}),
         AttrType::Boolean => json!({"type": "boolean"}),
+        AttrType::Count => json!({"type": "integer", "minimum": 1}),
         AttrType::StringList => json!({"type": "array", "items": {"type": "string"}}),
         AttrType::DateTime => json!({"type": "string", "format": "date-time"}),
         AttrType::Object => json!({"type": "object"}),

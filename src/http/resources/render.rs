@@ -152,4 +152,5 @@ pub fn audit_event(event: &StoredAuditEvent) -> ResourceObject {
         .attr("at", rfc3339(event.occurred_at))
         .attr("details", details)
         .attr("request-id", event.request_id.clone())
+        .attr("occurrences", event.occurrences)
 }

@@ -12,6 +12,8 @@ pub struct Model {
     pub detail: Option<String>,
     pub client_ip: Option<String>,
     pub request_id: Option<String>,
+    /// How many identical events the row stands for (see `runtime::audit_repeats`).
+    pub occurrences: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
