@@ -1,6 +1,7 @@
-//! `audit_events.occurrences`: how many identical events a row stands for. A machine credential
-//! (an OAuth client, an API key, a delegate) that asks again and again within one second is
-//! recorded once with the count (docs/operations.md, "Audit trail"); every other row stands for one.
+//! `audit_events.occurrences`: how many identical events a row stands for. The identical events of
+//! one second that a machine credential (an OAuth client, an API key, a delegate) causes and the
+//! audit writer takes in one batch are one row with their count (docs/operations.md); every other
+//! row stands for one event.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;

@@ -37,7 +37,7 @@ const ATTRIBUTES: &[AttrDef] = &[
     AttrDef::read_only(
         "occurrences",
         AttrType::Count,
-        "How many identical events this one stands for: 1, or the number of times a client, API key or delegate did the same thing from the same address within this second.",
+        "How many identical events this row stands for: 1, or more when a client, API key or delegate did the same thing from the same address several times in one second and the events were written together.",
     ),
 ];
 
