@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::backend_tests;
 use crate::support::app::{Backend, PASSWORD, TestApp};
 use crate::support::oidc;
-use crate::support::upstream_op::{REDIRECT, UpstreamOp, free_port, instance, instance_on};
+use crate::support::upstream_op::{REDIRECT, UpstreamOp, instance, instance_on};
 
 backend_tests!(
     a_new_person_gets_an_account_and_comes_back_to_the_same_one,
@@ -347,7 +347,7 @@ async fn disabled_and_locked_accounts_are_refused(backend: Backend) {
 async fn another_authify_instance_is_a_provider_too(backend: Backend) {
     let provider = oidc::provider(backend.clone(), authify::crypto::Algorithm::Es256).await;
     provider.insert_user("upstream@example.com", true, false).await;
-    let port = free_port();
+    let port = crate::support::ports::unused_port();
     let spec = authify::service::directory::clients::ClientSpec {
         name: "Downstream Authify".into(),
         redirect_uris: vec![format!("http://127.0.0.1:{port}/identities/oidc/test/callback")],

@@ -47,7 +47,7 @@ impl WebDriverCompatibleCommand for AddVirtualAuthenticator {
 /// An instance at `http://localhost:<port>` (a host name: WebAuthn refuses IP addresses, and
 /// Chromium treats localhost as a secure context), so the relying party is `localhost`.
 async fn localhost_app(backend: Backend) -> TestApp {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("addr").port();
+    let port = crate::support::ports::unused_port();
     spawn(backend)
         .settings(move |s| {
             s.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));

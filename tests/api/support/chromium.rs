@@ -16,7 +16,7 @@ pub struct Driver(Child, u16);
 impl Driver {
     pub fn start() -> Driver {
         let binary = env_url("AUTHIFY_TEST_CHROMEDRIVER").expect("AUTHIFY_TEST_CHROMEDRIVER");
-        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+        let port = super::ports::unused_port();
         let child = Command::new(binary)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())

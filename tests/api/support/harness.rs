@@ -193,14 +193,15 @@ fn trials() -> Vec<Trial> {
 fn trial(name: String, var: Option<&'static str>, run: impl FnOnce(Option<String>) + Send + 'static) -> Trial {
     let value = var.and_then(env_url);
     let ignored = var.is_some() && value.is_none();
-    let thread_name = name.clone();
+    let label = name.clone();
     Trial::test(name, move || {
         if let (Some(var), None) = (var, &value) {
             return Err(format!("{var} is unset or blank: this test needs it").into());
         }
+        let started = std::time::Instant::now();
         let (sender, receiver) = std::sync::mpsc::channel();
         std::thread::Builder::new()
-            .name(thread_name)
+            .name(label.clone())
             .spawn(move || {
                 let outcome = crate::support::app::dropping_databases_after(|| run_capturing_panics(|| run(value)));
                 let _ = sender.send(outcome);
@@ -208,7 +209,10 @@ fn trial(name: String, var: Option<&'static str>, run: impl FnOnce(Option<String
             .map_err(|error| format!("the test's thread: {error}"))?;
         let limit = time_limit();
         match receiver.recv_timeout(limit) {
-            Ok(outcome) => outcome.map_err(Into::into),
+            Ok(outcome) => {
+                record_duration(&label, started.elapsed());
+                outcome.map_err(Into::into)
+            }
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(format!(
                 "still running after {} s (AUTHIFY_TEST_TIME_LIMIT_SECONDS): it hangs; its thread is left behind",
                 limit.as_secs()
@@ -220,6 +224,18 @@ fn trial(name: String, var: Option<&'static str>, run: impl FnOnce(Option<String
         }
     })
     .with_ignored_flag(ignored)
+}
+
+/// Appends `name` and its wall-clock seconds as a line to the file named by
+/// `AUTHIFY_TEST_DURATIONS`, if it is set: what to look at when the suite gets slow (CI has a
+/// 30-minute budget).
+fn record_duration(name: &str, took: std::time::Duration) {
+    use std::io::Write;
+    let Some(path) = env_url("AUTHIFY_TEST_DURATIONS") else { return };
+    let line = format!("{:.2}\t{name}\n", took.as_secs_f64());
+    if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        let _ = file.write_all(line.as_bytes());
+    }
 }
 
 /// How long one trial may run: `AUTHIFY_TEST_TIME_LIMIT_SECONDS`, 300 s by default (the slowest

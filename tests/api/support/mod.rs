@@ -9,6 +9,7 @@ pub mod harness;
 pub mod jsonapi;
 pub mod oidc;
 pub mod passkeys;
+pub mod ports;
 pub mod relay;
 pub mod smtp_sink;
 pub mod tls_cert;

@@ -20,7 +20,7 @@ pub const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
 /// An instance whose AUTHIFY_PUBLIC_URL is its own address (discovery checks the issuer), with
 /// plain-HTTP cookies.
 pub async fn provider(backend: Backend, algorithm: Algorithm) -> TestApp {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("addr").port();
+    let port = super::ports::unused_port();
     spawn(backend)
         .algorithm(algorithm)
         .settings(move |s| {

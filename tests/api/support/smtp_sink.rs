@@ -99,8 +99,7 @@ impl SmtpSink {
 
     /// A loopback address with nothing listening (yet): for "down, then up".
     pub fn reserve_addr() -> SocketAddr {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.local_addr().expect("addr")
+        super::ports::unused_addr()
     }
 
     pub async fn start_on(addr: SocketAddr) -> SmtpSink {

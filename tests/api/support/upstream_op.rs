@@ -268,11 +268,7 @@ pub async fn instance(
     upstream: &UpstreamOp,
     tweak: impl FnOnce(&mut OidcProvider) + 'static,
 ) -> TestApp {
-    instance_on(backend, free_port(), upstream.issuer(), tweak).await
-}
-
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("addr").port()
+    instance_on(backend, super::ports::unused_port(), upstream.issuer(), tweak).await
 }
 
 pub async fn instance_on(
