@@ -120,10 +120,10 @@ impl AuditEvent {
         BATCHED_PREFIXES.iter().any(|prefix| self.action.starts_with(prefix)) && self.action != "oauth.consent"
     }
 
-    /// Whether the event may be folded with identical ones of the same second: a high-volume event
-    /// of a machine credential (an OAuth client, an API key, a delegate), never a person's.
-    fn is_foldable(&self) -> bool {
-        self.is_high_volume() && matches!(self.actor, Actor::Client(_) | Actor::ApiKey(_) | Actor::Delegate(_))
+    /// Whether a machine credential (an OAuth client, an API key, a delegate) acted, never a person:
+    /// its high-volume events may be folded with identical ones of the same second.
+    fn is_by_machine(&self) -> bool {
+        matches!(self.actor, Actor::Client(_) | Actor::ApiKey(_) | Actor::Delegate(_))
     }
 
     /// The row to store, with the request's id and client address and the time `now`.
@@ -164,7 +164,7 @@ pub fn outcome<T>(result: &Result<T, crate::error::Error>) -> Value {
 }
 
 enum Message {
-    /// A row, and whether it may be folded with identical ones ([`AuditEvent::is_foldable`]).
+    /// A row, and whether it may be folded with identical ones (a high-volume event [`AuditEvent::is_by_machine`]).
     Event(NewAuditEvent, bool),
     /// Answered once everything queued before it is written.
     Flush(oneshot::Sender<()>),
@@ -192,7 +192,8 @@ impl AuditLog {
     /// event is queued (see the module documentation for what may be lost). The command line
     /// records the same way and calls [`AuditLog::flush`] before it exits.
     pub async fn record(&self, event: AuditEvent) {
-        let (high_volume, foldable) = (event.is_high_volume(), event.is_foldable());
+        let high_volume = event.is_high_volume();
+        let foldable = high_volume && event.is_by_machine();
         let row = event.into_row(self.clock.now());
         if high_volume {
             self.enqueue(row, foldable).await;
