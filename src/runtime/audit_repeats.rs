@@ -39,8 +39,8 @@ impl<'a> Sameness<'a> {
 /// The rows to write for `events` (each with whether it may be folded), in the order given: each
 /// foldable event that repeats an earlier foldable one of the batch is counted in that one's row.
 pub fn fold(events: Vec<(NewAuditEvent, bool)>) -> Vec<NewAuditEvent> {
+    // Each row's count; 0 for a row folded into an earlier one.
     let mut counts: Vec<i32> = events.iter().map(|(row, _)| row.occurrences).collect();
-    let mut folded = vec![false; events.len()];
     let mut first_of: HashMap<Sameness<'_>, usize> = HashMap::new();
     for (at, (row, foldable)) in events.iter().enumerate() {
         if !foldable {
@@ -49,7 +49,7 @@ pub fn fold(events: Vec<(NewAuditEvent, bool)>) -> Vec<NewAuditEvent> {
         match first_of.entry(Sameness::of(row)) {
             Entry::Occupied(first) => {
                 counts[*first.get()] = counts[*first.get()].saturating_add(row.occurrences);
-                folded[at] = true;
+                counts[at] = 0;
             }
             Entry::Vacant(slot) => {
                 slot.insert(at);
@@ -60,9 +60,8 @@ pub fn fold(events: Vec<(NewAuditEvent, bool)>) -> Vec<NewAuditEvent> {
     events
         .into_iter()
         .zip(counts)
-        .zip(folded)
-        .filter(|(_, folded)| !folded)
-        .map(|(((row, _), count), _)| NewAuditEvent { occurrences: count, ..row })
+        .filter(|(_, count)| *count > 0)
+        .map(|((row, _), count)| NewAuditEvent { occurrences: count, ..row })
         .collect()
 }
 

@@ -85,9 +85,8 @@ async fn duplicate_and_prefix_include_paths_are_folded(backend: Backend) {
     assert_eq!(include.split("%2C").count(), 8, "the links carry the folded paths: {first}");
 }
 
-/// `count` users straight in the store (no password: no hashing); their ids.
-/// Inserts `count` verified users in one statement, over a connection of its own (one at a time,
-/// a thousand commits took most of this file's half-minute on PostgreSQL); their ids.
+/// `count` verified users without passwords (no hashing), in one statement over a connection of
+/// its own; their ids.
 async fn many_users(app: &TestApp, count: usize) -> Vec<i64> {
     let db = Database::connect(app.db.url.as_str()).await.expect("connect");
     let now = app.clock_now();
